@@ -1,0 +1,83 @@
+import { z } from 'zod';
+
+/** Whole numbers from the environment, with bounds that keep a typo from becoming an outage. */
+const int = (fallback: number, min: number, max = Number.MAX_SAFE_INTEGER) =>
+  z.coerce.number().int().min(min).max(max).default(fallback);
+
+const bool = (fallback: boolean) =>
+  z
+    .enum(['true', 'false', '1', '0', 'yes', 'no'], { error: 'must be true or false' })
+    .default(fallback ? 'true' : 'false')
+    .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+const optionalString = z
+  .string()
+  .trim()
+  .optional()
+  .transform((v) => (v === '' ? undefined : v));
+
+const postgresUrl = optionalString.refine(
+  (v) => v === undefined || /^postgres(ql)?:\/\/[^\s]+$/.test(v),
+  'must be a postgres:// or postgresql:// URL',
+);
+
+const origins = z
+  .string()
+  .default('')
+  .transform((v) =>
+    v
+      .split(',')
+      .map((o) => o.trim())
+      .filter((o) => o !== ''),
+  )
+  .refine((list) => list.every((o) => o === '*' || /^https?:\/\/[^\s/]+$/.test(o)), {
+    message: 'must be a comma-separated list of origins such as https://app.example.com, or *',
+  });
+
+/**
+ * Every setting Hive reads, with its default. The README's configuration table and .env.example list the same
+ * names; `npm test` checks that they stay in step.
+ */
+export const envSchema = z
+  .object({
+    NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+    PORT: int(8000, 0, 65535),
+    HOST: z.string().trim().min(1).default('0.0.0.0'),
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    HIVE_REPLICA_ID: optionalString,
+    DATABASE_URL: postgresUrl,
+    HIVE_DATA_DIR: z.string().trim().min(1).default('./.hive'),
+    DB_POOL_SIZE: int(10, 1, 1000),
+    DB_POOL_MAX_OVERFLOW: int(20, 0, 1000),
+    DB_POOL_RECYCLE_SECONDS: int(3600, 0),
+    DB_POOL_IDLE_TIMEOUT_MS: int(10_000, 0),
+    DB_CONNECT_TIMEOUT_MS: int(5_000, 100),
+    DB_STATEMENT_TIMEOUT_MS: int(30_000, 0),
+    DB_CONNECT_RETRIES: int(5, 0, 100),
+    DB_CONNECT_RETRY_DELAY_MS: int(1_000, 0),
+    DB_RUN_MIGRATIONS: bool(true),
+    HTTP_TIMEOUT_MS: int(5_000, 100),
+    SHUTDOWN_GRACE_MS: int(25_000, 0),
+    CORS_ORIGINS: origins,
+    AGENT_TASK_TIMEOUT_MS: int(300_000, 100),
+    AGENT_PROBE_INTERVAL_MS: int(15_000, 100),
+    AGENT_MAX_FAILURES: int(3, 1, 100),
+    AGENT_MAX_SOCKETS: int(16, 1, 1000),
+    TASK_MAX_ATTEMPTS: int(3, 1, 20),
+    TASK_RETRY_BASE_MS: int(1_000, 0),
+    TASK_LEASE_MS: int(30_000, 1_000),
+    QUEUE_POLL_MS: int(5_000, 50),
+    TASK_RETENTION_DAYS: int(30, 1),
+    HEALTH_CHECK_TIMEOUT_MS: int(3_000, 100),
+  })
+  .superRefine((env, ctx) => {
+    if (env.NODE_ENV === 'production' && env.DATABASE_URL === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['DATABASE_URL'],
+        message: 'is required when NODE_ENV=production (the embedded database is for local use only)',
+      });
+    }
+  });
+
+export type Env = z.infer<typeof envSchema>;

@@ -1,0 +1,54 @@
+import type { Env } from './env.schema.js';
+
+export interface PoolSettings {
+  /** Connections kept open while idle (SQLAlchemy's pool_size; pg-pool's `min`). */
+  readonly size: number;
+  /** Extra connections opened under load and closed once idle (pool_size + max_overflow = pg-pool's `max`). */
+  readonly maxOverflow: number;
+  /** A connection older than this is closed instead of reused (pg-pool's `maxLifetimeSeconds`; 0 = never). */
+  readonly recycleSeconds: number;
+  readonly idleTimeoutMs: number;
+}
+
+export interface DatabaseSettings {
+  /** Undefined means: start the embedded PostgreSQL in `dataDir`. */
+  readonly url: string | undefined;
+  readonly dataDir: string;
+  readonly pool: PoolSettings;
+  readonly connectTimeoutMs: number;
+  readonly statementTimeoutMs: number;
+  readonly connectRetries: number;
+  readonly connectRetryDelayMs: number;
+  readonly runMigrations: boolean;
+}
+
+export interface CoordinatorSettings {
+  readonly agentTaskTimeoutMs: number;
+  readonly agentProbeIntervalMs: number;
+  readonly agentMaxFailures: number;
+  /** Upper bound on open sockets to one agent, whatever its max_concurrent. */
+  readonly agentMaxSockets: number;
+  readonly taskMaxAttempts: number;
+  readonly taskRetryBaseMs: number;
+  readonly taskLeaseMs: number;
+  readonly queuePollMs: number;
+  readonly taskRetentionDays: number;
+}
+
+/**
+ * Hive's typed configuration. It is a class so that Nest can inject it by type; the instance is the validated
+ * environment, built once by `loadConfig`.
+ */
+export abstract class HiveConfig {
+  abstract readonly nodeEnv: Env['NODE_ENV'];
+  abstract readonly port: number;
+  abstract readonly host: string;
+  abstract readonly logLevel: Env['LOG_LEVEL'];
+  abstract readonly replicaId: string;
+  abstract readonly database: DatabaseSettings;
+  abstract readonly httpTimeoutMs: number;
+  abstract readonly shutdownGraceMs: number;
+  abstract readonly corsOrigins: readonly string[];
+  abstract readonly coordinator: CoordinatorSettings;
+  abstract readonly healthCheckTimeoutMs: number;
+}

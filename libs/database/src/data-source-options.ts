@@ -1,0 +1,46 @@
+import type { DataSourceOptions } from 'typeorm';
+import type { DatabaseSettings } from '@hive/config';
+import { migrations } from '../../../migrations/index.js';
+import { AgentEntity } from './entities/agent.entity.js';
+import { TaskEntity } from './entities/task.entity.js';
+
+export const MIGRATIONS_TABLE = 'hive_migrations';
+
+/**
+ * The one place TypeORM is configured; the app and the migration CLI both call it.
+ *
+ * Pool mapping (SQLAlchemy terms of the service Hive replaces → pg-pool): pool_size → `min` (kept open while idle),
+ * pool_size + max_overflow → `max`, pool_recycle → `maxLifetimeSeconds`. pg-pool drops a client that emits an error
+ * (e.g. its backend was terminated) instead of handing it out again, and TCP keep-alive finds half-open sockets:
+ * together they do the job of SQLAlchemy's pre-ping.
+ */
+export function buildDataSourceOptions(
+  settings: DatabaseSettings,
+  url: string,
+  applicationName = 'hive',
+  onPoolError?: (error: Error) => void,
+): DataSourceOptions {
+  return {
+    type: 'postgres',
+    url,
+    applicationName,
+    entities: [AgentEntity, TaskEntity],
+    migrations,
+    migrationsTableName: MIGRATIONS_TABLE,
+    migrationsTransactionMode: 'each',
+    synchronize: false,
+    migrationsRun: false,
+    logging: ['error', 'warn', 'migration'],
+    connectTimeoutMS: settings.connectTimeoutMs,
+    ...(onPoolError === undefined ? {} : { poolErrorHandler: onPoolError }),
+    extra: {
+      min: settings.pool.size,
+      max: settings.pool.size + settings.pool.maxOverflow,
+      idleTimeoutMillis: settings.pool.idleTimeoutMs,
+      maxLifetimeSeconds: settings.pool.recycleSeconds,
+      keepAlive: true,
+      statement_timeout: settings.statementTimeoutMs === 0 ? undefined : settings.statementTimeoutMs,
+      idle_in_transaction_session_timeout: 60_000,
+    },
+  };
+}

@@ -1,0 +1,55 @@
+import { Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { HiveConfig } from '@hive/config';
+import { buildDataSourceOptions } from './data-source-options.js';
+import { connectWithRetry, describeError } from './connect-with-retry.js';
+import { runMigrationsLocked } from './run-migrations.js';
+import { EmbeddedPostgres } from './embedded-postgres.js';
+
+/**
+ * Owns the database for the life of the process: opens it (embedded server, connection with retry, migrations
+ * under a lock) and closes it last on shutdown, after every other part has released its work.
+ */
+@Injectable()
+export class DatabaseLifecycle implements OnApplicationShutdown {
+  private readonly logger = new Logger('Database');
+  private embedded: EmbeddedPostgres | undefined;
+  private dataSource: DataSource | undefined;
+
+  constructor(private readonly config: HiveConfig) {}
+
+  async open(): Promise<DataSource> {
+    const settings = this.config.database;
+    try {
+      let url = settings.url;
+      if (url === undefined) {
+        this.embedded = new EmbeddedPostgres(settings.dataDir, this.logger);
+        url = await this.embedded.start();
+      }
+      const onPoolError = (error: Error) =>
+        this.logger.warn(`Idle PostgreSQL connection dropped: ${describeError(error)}`);
+      this.dataSource = new DataSource(buildDataSourceOptions(settings, url, 'hive', onPoolError));
+      await connectWithRetry(this.dataSource, settings, this.logger);
+      if (settings.runMigrations) await runMigrationsLocked(this.dataSource, this.logger);
+      return this.dataSource;
+    } catch (error) {
+      await this.close();
+      throw error;
+    }
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.close();
+  }
+
+  private async close(): Promise<void> {
+    const dataSource = this.dataSource;
+    this.dataSource = undefined;
+    if (dataSource?.isInitialized) {
+      await dataSource.destroy();
+      this.logger.log('Database connections closed');
+    }
+    await this.embedded?.stop();
+    this.embedded = undefined;
+  }
+}
