@@ -1,0 +1,26 @@
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { loadConfig, type HiveConfig } from '@hive/config';
+import { createApp } from '../../apps/hive-api/src/create-app.js';
+import { captureLogs, type CapturedLogs } from './log-capture.js';
+
+export interface RunningHive {
+  readonly app: NestExpressApplication;
+  readonly config: HiveConfig;
+  readonly url: string;
+  readonly logs: CapturedLogs;
+  close(): Promise<void>;
+}
+
+/**
+ * Hive in this test process, built by the same `createApp` as main.ts, listening on an ephemeral port of
+ * 127.0.0.1. `env` is the whole environment Hive sees (tests do not inherit the machine's).
+ */
+export async function startHive(env: Record<string, string>): Promise<RunningHive> {
+  const config = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'info', PORT: '0', HOST: '127.0.0.1', ...env });
+  const logs = captureLogs(config.logLevel);
+  const app = await createApp(config, logs.logger);
+  await app.listen(0, '127.0.0.1');
+  const address = app.getHttpServer().address();
+  if (address === null || typeof address === 'string') throw new Error('Hive is not listening on a TCP port');
+  return { app, config, url: `http://127.0.0.1:${address.port}`, logs, close: () => app.close() };
+}

@@ -1,0 +1,103 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { createServer } from 'node:net';
+import { resolve } from 'node:path';
+
+export const MAIN = resolve(import.meta.dirname, '../../dist/apps/hive-api/src/main.js');
+
+export function freePort(): Promise<number> {
+  return new Promise((ok, fail) => {
+    const server = createServer();
+    server.once('error', fail);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? ok(address.port) : fail(new Error('no port'))));
+    });
+  });
+}
+
+export interface HiveProcess {
+  readonly child: ChildProcess;
+  readonly url: string;
+  /** stdout and stderr lines so far. */
+  readonly lines: string[];
+  /** The JSON log lines so far. */
+  logs(): Record<string, unknown>[];
+  /** Resolves with the exit code (or signal) once the process has ended. */
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  waitForLog(match: (line: Record<string, unknown>) => boolean, timeoutMs?: number): Promise<Record<string, unknown>>;
+  waitUntilServing(path?: string, timeoutMs?: number): Promise<void>;
+  kill(signal: NodeJS.Signals): void;
+}
+
+function parse(line: string): Record<string, unknown> | undefined {
+  try {
+    const value: unknown = JSON.parse(line);
+    return typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Hive as a real process, started from the production build exactly as the Docker image starts it
+ * (`node dist/apps/hive-api/src/main.js`), with `env` as its whole configuration.
+ */
+export async function spawnHive(env: Record<string, string>): Promise<HiveProcess> {
+  const port = env.PORT ?? String(await freePort());
+  const child = spawn(process.execPath, [MAIN], {
+    env: { PATH: process.env.PATH ?? '', NODE_ENV: 'test', HOST: '127.0.0.1', ...env, PORT: port },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const lines: string[] = [];
+  const waiters = new Set<() => void>();
+  const collect = (chunk: Buffer) => {
+    lines.push(...chunk.toString('utf8').split('\n').filter((l) => l !== ''));
+    for (const wake of waiters) wake();
+  };
+  child.stdout?.on('data', collect);
+  child.stderr?.on('data', collect);
+  const exited = once(child, 'exit').then(([code, signal]) => {
+    for (const wake of waiters) wake();
+    return { code: code as number | null, signal: signal as NodeJS.Signals | null };
+  });
+  let ended = false;
+  void exited.then(() => (ended = true));
+  const url = `http://127.0.0.1:${port}`;
+  const logs = () => lines.map(parse).filter((l): l is Record<string, unknown> => l !== undefined);
+
+  return {
+    child,
+    url,
+    lines,
+    logs,
+    exited,
+    kill: (signal) => void child.kill(signal),
+    waitForLog: (match, timeoutMs = 30_000) =>
+      new Promise((ok, fail) => {
+        const check = () => {
+          const found = logs().find(match);
+          if (found !== undefined) done(() => ok(found));
+          else if (ended) done(() => fail(new Error(`Hive exited before the log line appeared:\n${lines.join('\n')}`)));
+        };
+        const timer = setTimeout(() => done(() => fail(new Error(`log line not seen in ${timeoutMs} ms`))), timeoutMs);
+        const done = (settle: () => void) => {
+          clearTimeout(timer);
+          waiters.delete(check);
+          settle();
+        };
+        waiters.add(check);
+        check();
+      }),
+    async waitUntilServing(path = '/health', timeoutMs = 30_000) {
+      const deadline = Date.now() + timeoutMs;
+      while (Date.now() < deadline) {
+        if (ended) throw new Error(`Hive exited while starting:\n${lines.join('\n')}`);
+        const ok = await fetch(url + path).then((r) => r.ok, () => false);
+        if (ok) return;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      throw new Error(`Hive did not serve ${path} within ${timeoutMs} ms:\n${lines.join('\n')}`);
+    },
+  };
+}
