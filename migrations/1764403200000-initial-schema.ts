@@ -17,6 +17,7 @@ export class InitialSchema1764403200000 implements MigrationInterface {
         offline              boolean NOT NULL DEFAULT false,
         consecutive_failures integer NOT NULL DEFAULT 0,
         last_seen            timestamptz,
+        probed_at            timestamptz,
         last_error           text,
         created_at           timestamptz NOT NULL DEFAULT now(),
         updated_at           timestamptz NOT NULL DEFAULT now()

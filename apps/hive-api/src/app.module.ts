@@ -6,6 +6,9 @@ import { CoordinatorModule } from '@hive/coordinator';
 import { HealthModule } from '@hive/health';
 import { LoggingModule } from './logging/logging.module.js';
 import { RootController } from './root/root.controller.js';
+import { AgentsController } from './agents/agents.controller.js';
+import { TasksController } from './tasks/tasks.controller.js';
+import { StatusController } from './status/status.controller.js';
 
 @Module({})
 export class AppModule {
@@ -19,7 +22,7 @@ export class AppModule {
         CoordinatorModule,
         HealthModule,
       ],
-      controllers: [RootController],
+      controllers: [RootController, AgentsController, TasksController, StatusController],
     };
   }
 }

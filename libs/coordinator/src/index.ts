@@ -1,3 +1,11 @@
+export { CoordinatorModule } from './coordinator.module.js';
 export { CoordinatorState, type CoordinatorPhase } from './coordinator-state.js';
 export { AGENT_LOAD_SQL, agentStatus, type AgentStatus, type AgentLoadRow } from './agents/agent-status.js';
-export { CoordinatorModule } from './coordinator.module.js';
+export {
+  AgentRegistry,
+  type AgentView,
+  type NewAgent,
+  type AgentChanges,
+} from './agents/agent-registry.service.js';
+export { TaskService, type NewTask, type TaskFilter } from './tasks/task.service.js';
+export type { TaskView, TaskCounts } from './tasks/task-views.js';

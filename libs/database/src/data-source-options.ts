@@ -1,4 +1,4 @@
-import type { DataSourceOptions } from 'typeorm';
+import type { DataSourceOptions, Logger } from 'typeorm';
 import type { DatabaseSettings } from '@hive/config';
 import { migrations } from '../../../migrations/index.js';
 import { AgentEntity } from './entities/agent.entity.js';
@@ -19,6 +19,7 @@ export function buildDataSourceOptions(
   url: string,
   applicationName = 'hive',
   onPoolError?: (error: Error) => void,
+  logger?: Logger,
 ): DataSourceOptions {
   return {
     type: 'postgres',
@@ -31,6 +32,8 @@ export function buildDataSourceOptions(
     synchronize: false,
     migrationsRun: false,
     logging: ['error', 'warn', 'migration'],
+    maxQueryExecutionTime: 1_000,
+    ...(logger === undefined ? {} : { logger }),
     connectTimeoutMS: settings.connectTimeoutMs,
     ...(onPoolError === undefined ? {} : { poolErrorHandler: onPoolError }),
     extra: {

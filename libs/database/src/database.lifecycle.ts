@@ -5,6 +5,7 @@ import { buildDataSourceOptions } from './data-source-options.js';
 import { connectWithRetry, describeError } from './connect-with-retry.js';
 import { runMigrationsLocked } from './run-migrations.js';
 import { EmbeddedPostgres } from './embedded-postgres.js';
+import { QueryErrorCounter, TypeOrmNestLogger } from './typeorm-logger.js';
 
 /**
  * Owns the database for the life of the process: opens it (embedded server, connection with retry, migrations
@@ -16,7 +17,10 @@ export class DatabaseLifecycle implements OnApplicationShutdown {
   private embedded: EmbeddedPostgres | undefined;
   private dataSource: DataSource | undefined;
 
-  constructor(private readonly config: HiveConfig) {}
+  constructor(
+    private readonly config: HiveConfig,
+    private readonly queryErrors: QueryErrorCounter,
+  ) {}
 
   async open(): Promise<DataSource> {
     const settings = this.config.database;
@@ -28,7 +32,8 @@ export class DatabaseLifecycle implements OnApplicationShutdown {
       }
       const onPoolError = (error: Error) =>
         this.logger.warn(`Idle PostgreSQL connection dropped: ${describeError(error)}`);
-      this.dataSource = new DataSource(buildDataSourceOptions(settings, url, 'hive', onPoolError));
+      const typeormLogger = new TypeOrmNestLogger(this.queryErrors);
+      this.dataSource = new DataSource(buildDataSourceOptions(settings, url, 'hive', onPoolError, typeormLogger));
       await connectWithRetry(this.dataSource, settings, this.logger);
       if (settings.runMigrations) await runMigrationsLocked(this.dataSource, this.logger);
       return this.dataSource;

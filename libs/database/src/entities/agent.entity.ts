@@ -34,6 +34,10 @@ export class AgentEntity {
   @Column({ name: 'last_seen', type: 'timestamptz', nullable: true })
   lastSeen!: Date | null;
 
+  /** When a replica last took this agent's probe (one replica probes each agent per interval). */
+  @Column({ name: 'probed_at', type: 'timestamptz', nullable: true })
+  probedAt!: Date | null;
+
   @Column({ name: 'last_error', type: 'text', nullable: true })
   lastError!: string | null;
 

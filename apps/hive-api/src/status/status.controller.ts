@@ -1,0 +1,30 @@
+import { Controller, Get } from '@nestjs/common';
+import { PACKAGE } from '@hive/config';
+import { AgentRegistry, CoordinatorState, TaskService, type AgentView, type TaskCounts } from '@hive/coordinator';
+
+interface StatusReport {
+  system: { status: string; uptime: number; version: string };
+  agents: { total: number; available: number; busy: number; offline: number; details: AgentView[] };
+  tasks: TaskCounts;
+}
+
+@Controller('api/status')
+export class StatusController {
+  constructor(
+    private readonly agents: AgentRegistry,
+    private readonly tasks: TaskService,
+    private readonly coordinator: CoordinatorState,
+  ) {}
+
+  /** The whole picture from the database, so every replica gives the same answer (uptime is this process'). */
+  @Get()
+  async status(): Promise<StatusReport> {
+    const [details, tasks] = await Promise.all([this.agents.list(), this.tasks.counts()]);
+    const count = (status: AgentView['status']) => details.filter((a) => a.status === status).length;
+    return {
+      system: { status: this.coordinator.phase, uptime: Math.round(process.uptime()), version: PACKAGE.version },
+      agents: { total: details.length, available: count('available'), busy: count('busy'), offline: count('offline'), details },
+      tasks,
+    };
+  }
+}

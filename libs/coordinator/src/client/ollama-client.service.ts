@@ -1,0 +1,133 @@
+import { Agent as HttpAgent } from 'node:http';
+import { Agent as HttpsAgent } from 'node:https';
+import { Injectable, type OnApplicationShutdown } from '@nestjs/common';
+import { HttpService } from '@nestjs/axios';
+import { isAxiosError, type AxiosResponse } from 'axios';
+import { HiveConfig } from '@hive/config';
+import { AbortReason, AgentCallError } from './agent-call-error.js';
+import { withConnectTimeout } from './connect-timeout.js';
+import { errorText, parseGenerateAnswer, type OllamaResult } from './ollama-answer.js';
+import type { GeneratePrompt } from './prompt.js';
+
+export interface AgentAddress {
+  id: string;
+  endpoint: string;
+  max_concurrent: number;
+}
+
+const MAX_ANSWER_BYTES = 16 * 1024 * 1024;
+const BUSY = /server busy/i;
+
+/**
+ * Hive's one HTTP client to agents: keep-alive sockets, a bounded pool per agent, a connect timeout, and every
+ * call abortable through its signal.
+ */
+@Injectable()
+export class OllamaClient implements OnApplicationShutdown {
+  private readonly pools = new Map<string, HttpAgent>();
+
+  constructor(
+    private readonly http: HttpService,
+    private readonly config: HiveConfig,
+  ) {}
+
+  async generate(agent: AgentAddress & { model: string }, prompt: GeneratePrompt, signal: AbortSignal): Promise<OllamaResult> {
+    const body = { model: agent.model, ...prompt, stream: false };
+    const res = await this.send(() =>
+      this.http.axiosRef.post<string>(`${agent.endpoint}/api/generate`, body, this.requestOptions(agent, signal)),
+    signal);
+    if (res.status >= 200 && res.status < 300) return parseGenerateAnswer(res.data);
+    throw this.statusError(res);
+  }
+
+  /** GET /api/tags: the cheap liveness call of an Ollama server. */
+  async probe(agent: AgentAddress): Promise<void> {
+    const signal = AbortSignal.timeout(this.config.httpTimeoutMs);
+    const res = await this.send(
+      () => this.http.axiosRef.get<string>(`${agent.endpoint}/api/tags`, this.requestOptions(agent, signal)),
+      signal,
+    );
+    if (res.status !== 200) throw this.statusError(res);
+  }
+
+  /** Drops an agent's sockets (its endpoint changed or it was removed). */
+  forget(agentId: string): void {
+    for (const [key, pool] of this.pools) {
+      if (key.startsWith(`${agentId} `)) {
+        pool.destroy();
+        this.pools.delete(key);
+      }
+    }
+  }
+
+  onApplicationShutdown(): void {
+    for (const pool of this.pools.values()) pool.destroy();
+    this.pools.clear();
+  }
+
+  private requestOptions(agent: AgentAddress, signal: AbortSignal) {
+    const pool = this.pool(agent);
+    return {
+      signal,
+      responseType: 'text' as const,
+      transformResponse: (data: unknown) => data,
+      validateStatus: () => true,
+      maxContentLength: MAX_ANSWER_BYTES,
+      maxRedirects: 0,
+      proxy: false as const,
+      headers: { 'content-type': 'application/json', accept: 'application/json' },
+      ...(pool instanceof HttpsAgent ? { httpsAgent: pool } : { httpAgent: pool }),
+    };
+  }
+
+  /** One keep-alive pool per agent and endpoint, sized to the agent's concurrency plus one spare for probes. */
+  private pool(agent: AgentAddress): HttpAgent {
+    const key = `${agent.id} ${agent.endpoint} ${agent.max_concurrent}`;
+    let pool = this.pools.get(key);
+    if (pool === undefined) {
+      this.forget(agent.id);
+      const options = {
+        keepAlive: true,
+        maxSockets: Math.min(agent.max_concurrent + 1, this.config.coordinator.agentMaxSockets),
+        maxFreeSockets: Math.min(agent.max_concurrent, this.config.coordinator.agentMaxSockets),
+      };
+      const raw = agent.endpoint.startsWith('https:') ? new HttpsAgent(options) : new HttpAgent(options);
+      pool = withConnectTimeout(raw, this.config.httpTimeoutMs);
+      this.pools.set(key, pool);
+    }
+    return pool;
+  }
+
+  private async send(call: () => Promise<AxiosResponse<string>>, signal: AbortSignal): Promise<AxiosResponse<string>> {
+    try {
+      return await call();
+    } catch (error) {
+      throw this.transportError(error, signal);
+    }
+  }
+
+  private statusError(res: AxiosResponse<string>): AgentCallError {
+    const text = errorText(res.status, typeof res.data === 'string' ? res.data : '');
+    if (res.status === 503 && BUSY.test(text)) return new AgentCallError('busy', text, res.status);
+    if (res.status >= 500) return new AgentCallError('server_error', text, res.status);
+    return new AgentCallError('client_error', text, res.status);
+  }
+
+  private transportError(error: unknown, signal: AbortSignal): AgentCallError {
+    if (signal.aborted) {
+      const reason: unknown = signal.reason;
+      if (reason instanceof AbortReason) {
+        const kind = reason.kind === 'lost' ? 'cancelled' : reason.kind;
+        return new AgentCallError(kind, reason.message);
+      }
+      return new AgentCallError('timeout', 'agent did not answer in time');
+    }
+    if (isAxiosError(error)) {
+      if (error.code === 'ERR_FR_MAX_BODY_LENGTH_EXCEEDED' || error.code === 'ERR_BAD_RESPONSE') {
+        return new AgentCallError('malformed', error.message);
+      }
+      return new AgentCallError('connection', `${error.code ?? 'ERROR'}: ${error.message}`);
+    }
+    return new AgentCallError('connection', error instanceof Error ? error.message : String(error));
+  }
+}

@@ -1,0 +1,98 @@
+import { Injectable } from '@nestjs/common';
+import { InjectMetric, makeCounterProvider, makeHistogramProvider } from '@willsoto/nestjs-prometheus';
+import type { Counter, Histogram } from 'prom-client';
+
+/** Outcomes of one agent call: success, or an AgentFailureKind. */
+export type AgentCallOutcome = 'success' | 'timeout' | 'connection' | 'busy' | 'server_error' | 'client_error' | 'malformed' | 'cancelled' | 'shutdown';
+export type TaskOutcome = 'completed' | 'failed' | 'cancelled';
+
+const TASK_SECONDS = [0.005, 0.01, 0.05, 0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600];
+
+/** The metrics the coordinator owns (declared here, registered once, label values bounded by the registry). */
+export const coordinatorMetricProviders = [
+  makeCounterProvider({
+    name: 'hive_tasks_finished_total',
+    help: 'Tasks that reached a final state, by task type and outcome (completed, failed, cancelled).',
+    labelNames: ['type', 'outcome'],
+  }),
+  makeHistogramProvider({
+    name: 'hive_task_duration_seconds',
+    help: 'Time from a task being claimed to its final state, by task type.',
+    labelNames: ['type'],
+    buckets: TASK_SECONDS,
+  }),
+  makeHistogramProvider({
+    name: 'hive_task_queue_wait_seconds',
+    help: 'Time a task waited in the queue before an agent took it (from creation or its retry time), by type.',
+    labelNames: ['type'],
+    buckets: TASK_SECONDS,
+  }),
+  makeCounterProvider({
+    name: 'hive_task_retries_total',
+    help: 'Failed attempts that put a task back in the queue for another try, by task type.',
+    labelNames: ['type'],
+  }),
+  makeCounterProvider({
+    name: 'hive_task_lease_expiries_total',
+    help: 'Running tasks requeued (or failed) because the replica holding them stopped renewing their lease.',
+  }),
+  makeCounterProvider({
+    name: 'hive_agent_requests_total',
+    help: 'Calls to agents by agent and outcome (success or the failure kind).',
+    labelNames: ['agent', 'outcome'],
+  }),
+  makeHistogramProvider({
+    name: 'hive_agent_request_duration_seconds',
+    help: 'Duration of agent generate calls, by agent.',
+    labelNames: ['agent'],
+    buckets: TASK_SECONDS,
+  }),
+  makeCounterProvider({
+    name: 'hive_llm_tokens_total',
+    help: 'LLM tokens reported by agents, by agent, model and kind (prompt = prompt_eval_count, completion = eval_count).',
+    labelNames: ['agent', 'model', 'kind'],
+  }),
+];
+
+@Injectable()
+export class CoordinatorMetrics {
+  constructor(
+    @InjectMetric('hive_tasks_finished_total') private readonly finished: Counter<string>,
+    @InjectMetric('hive_task_duration_seconds') private readonly duration: Histogram<string>,
+    @InjectMetric('hive_task_queue_wait_seconds') private readonly queueWait: Histogram<string>,
+    @InjectMetric('hive_task_retries_total') private readonly retries: Counter<string>,
+    @InjectMetric('hive_task_lease_expiries_total') private readonly leaseExpiries: Counter<string>,
+    @InjectMetric('hive_agent_requests_total') private readonly agentRequests: Counter<string>,
+    @InjectMetric('hive_agent_request_duration_seconds') private readonly agentLatency: Histogram<string>,
+    @InjectMetric('hive_llm_tokens_total') private readonly tokens: Counter<string>,
+  ) {}
+
+  taskClaimed(type: string, waitingSince: Date): void {
+    this.queueWait.observe({ type }, Math.max(0, (Date.now() - waitingSince.getTime()) / 1000));
+  }
+
+  taskFinished(type: string, outcome: TaskOutcome, seconds?: number): void {
+    this.finished.inc({ type, outcome });
+    if (seconds !== undefined) this.duration.observe({ type }, seconds);
+  }
+
+  taskRetried(type: string): void {
+    this.retries.inc({ type });
+  }
+
+  leasesExpired(count: number): void {
+    if (count > 0) this.leaseExpiries.inc(count);
+  }
+
+  agentCall(agent: string, outcome: AgentCallOutcome, seconds: number): void {
+    this.agentRequests.inc({ agent, outcome });
+    if (outcome === 'success' || outcome === 'client_error' || outcome === 'server_error') {
+      this.agentLatency.observe({ agent }, seconds);
+    }
+  }
+
+  llmTokens(agent: string, model: string, prompt: number | null, completion: number | null): void {
+    if (prompt !== null) this.tokens.inc({ agent, model, kind: 'prompt' }, prompt);
+    if (completion !== null) this.tokens.inc({ agent, model, kind: 'completion' }, completion);
+  }
+}

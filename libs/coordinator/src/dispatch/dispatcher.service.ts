@@ -1,0 +1,169 @@
+import { Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { HiveConfig } from '@hive/config';
+import { describeError } from '@hive/database';
+import { CoordinatorState } from '../coordinator-state.js';
+import { CoordinatorMetrics } from '../coordinator.metrics.js';
+import { AbortReason } from '../client/agent-call-error.js';
+import { claimTasks, type ClaimedTask } from './claim-tasks.js';
+import { QueueListener } from './queue-listener.js';
+import { TaskOutcomes } from './task-outcomes.js';
+import { reapExpiredLeases } from './lease-reaper.js';
+import { TaskRunner } from './task-runner.js';
+
+/** Claims per transaction: enough to fill many agents at once, small enough to keep the locks short. */
+const CLAIM_BATCH = 64;
+const CLAIM_ERROR_PAUSE_MS = 1_000;
+
+interface RunningTask {
+  readonly controller: AbortController;
+  readonly done: Promise<void>;
+}
+
+/**
+ * The dispatcher loop of one replica: wakes on NOTIFY (or the slow poll), claims what the agents have room for,
+ * runs each claimed task, keeps their leases alive, requeues the expired leases of dead replicas, and drains on
+ * shutdown.
+ */
+@Injectable()
+export class Dispatcher implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly logger = new Logger('Dispatcher');
+  private readonly running = new Map<string, RunningTask>();
+  private readonly timers: NodeJS.Timeout[] = [];
+  private readonly outcomes: TaskOutcomes;
+  private listener: QueueListener | undefined;
+  private wakeRequested = false;
+  private looping = false;
+
+  constructor(
+    private readonly db: DataSource,
+    private readonly config: HiveConfig,
+    private readonly state: CoordinatorState,
+    private readonly runner: TaskRunner,
+    private readonly metrics: CoordinatorMetrics,
+  ) {
+    this.outcomes = new TaskOutcomes(db, state.replicaId);
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    const { url } = this.db.options as { url?: string };
+    this.listener = new QueueListener(
+      { connectionString: url, connectionTimeoutMillis: this.config.database.connectTimeoutMs },
+      { onWake: () => this.wake(), onCancel: (id) => this.abort(id, new AbortReason('cancelled', 'cancelled by request')) },
+    );
+    await this.listener.start();
+    this.state.phase = 'running';
+    const { queuePollMs, taskLeaseMs } = this.config.coordinator;
+    this.every(queuePollMs, () => this.wake());
+    this.every(Math.max(250, Math.floor(taskLeaseMs / 3)), () => this.renewLeases());
+    this.every(Math.max(500, Math.floor(taskLeaseMs / 2)), () => this.reapLeases());
+    this.wake();
+    this.logger.log(`Coordinator ${this.state.replicaId} is dispatching`);
+  }
+
+  /** Asks for a claim pass; passes never overlap, and wake-ups during one cause one more. */
+  wake(): void {
+    this.wakeRequested = true;
+    if (!this.looping && this.state.phase === 'running') void this.loop();
+  }
+
+  /** Aborts a task this replica runs (cancel from any replica arrives here through NOTIFY). */
+  abort(taskId: string, reason: AbortReason): void {
+    this.running.get(taskId)?.controller.abort(reason);
+  }
+
+  /**
+   * Stop claiming; give in-flight tasks SHUTDOWN_GRACE_MS to finish; hand the rest back to the queue untouched.
+   */
+  async beforeApplicationShutdown(): Promise<void> {
+    if (this.state.phase !== 'running') return;
+    this.state.phase = 'draining';
+    const inFlight = this.running.size;
+    if (inFlight > 0) this.logger.log(`Draining ${inFlight} running task(s) for up to ${this.config.shutdownGraceMs} ms`);
+    const allDone = () => Promise.all([...this.running.values()].map((t) => t.done));
+    let graceTimer: NodeJS.Timeout | undefined;
+    const grace = new Promise<void>((resolve) => (graceTimer = setTimeout(resolve, this.config.shutdownGraceMs)));
+    await Promise.race([allDone(), grace]);
+    clearTimeout(graceTimer);
+    const left = this.running.size;
+    for (const task of this.running.values()) {
+      task.controller.abort(new AbortReason('shutdown', 'replica shutting down'));
+    }
+    await allDone();
+    if (left > 0) this.logger.log(`Released ${left} unfinished task(s) back to the queue`);
+    for (const timer of this.timers) clearInterval(timer);
+    await this.listener?.stop();
+    this.state.phase = 'stopped';
+  }
+
+  private every(ms: number, work: () => void | Promise<void>): void {
+    const timer = setInterval(() => void work(), ms);
+    timer.unref();
+    this.timers.push(timer);
+  }
+
+  private async loop(): Promise<void> {
+    this.looping = true;
+    try {
+      while (this.wakeRequested && this.state.phase === 'running') {
+        this.wakeRequested = false;
+        let claimed: ClaimedTask[];
+        do {
+          claimed = await this.db.transaction((m) =>
+            claimTasks(m, this.state.replicaId, this.config.coordinator.taskLeaseMs, CLAIM_BATCH),
+          );
+          for (const task of claimed) this.start(task);
+        } while (claimed.length === CLAIM_BATCH && this.state.phase === 'running');
+        this.state.lastTick = new Date();
+      }
+    } catch (error) {
+      this.logger.warn(`Claiming tasks failed: ${describeError(error)}; trying again in ${CLAIM_ERROR_PAUSE_MS} ms`);
+      setTimeout(() => this.wake(), CLAIM_ERROR_PAUSE_MS).unref();
+    } finally {
+      this.looping = false;
+    }
+  }
+
+  private start(task: ClaimedTask): void {
+    const controller = new AbortController();
+    this.metrics.taskClaimed(task.type, task.available_at > task.created_at ? task.available_at : task.created_at);
+    const done = this.runner
+      .run(task, controller, this.outcomes, (delayMs) => setTimeout(() => this.wake(), delayMs).unref())
+      .catch((error: unknown) => this.logger.error(`Task ${task.id} could not be recorded: ${describeError(error)}`))
+      .finally(() => {
+        this.running.delete(task.id);
+        this.state.runningTasks = this.running.size;
+        this.wake();
+      });
+    this.running.set(task.id, { controller, done });
+    this.state.runningTasks = this.running.size;
+  }
+
+  /** Keeps this replica's leases alive; a task whose lease is gone (cancelled or reaped) is aborted here. */
+  private async renewLeases(): Promise<void> {
+    // Only tasks claimed before the renewal began: a claim committed after its snapshot would look lost.
+    const before = [...this.running.keys()];
+    if (before.length === 0) return;
+    try {
+      const held = await this.outcomes.renewLeases(this.config.coordinator.taskLeaseMs);
+      for (const id of before) {
+        if (!held.has(id)) this.abort(id, new AbortReason('lost', 'the task is no longer held by this replica'));
+      }
+    } catch (error) {
+      this.logger.warn(`Renewing task leases failed: ${describeError(error)}`);
+    }
+  }
+
+  private async reapLeases(): Promise<void> {
+    try {
+      const reaped = await reapExpiredLeases(this.db);
+      if (reaped.length === 0) return;
+      this.metrics.leasesExpired(reaped.length);
+      for (const task of reaped.filter((t) => t.status === 'failed')) this.metrics.taskFinished(task.type, 'failed');
+      this.logger.warn(`Requeued ${reaped.length} task(s) whose lease expired`);
+      this.wake();
+    } catch (error) {
+      this.logger.warn(`Reaping expired leases failed: ${describeError(error)}`);
+    }
+  }
+}

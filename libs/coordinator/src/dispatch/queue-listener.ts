@@ -1,0 +1,72 @@
+import { Logger } from '@nestjs/common';
+import pg from 'pg';
+import { describeError } from '@hive/database';
+
+export const WAKE_CHANNEL = 'hive_wake';
+export const CANCEL_CHANNEL = 'hive_cancel';
+
+export interface QueueEvents {
+  /** A task was queued or a slot freed somewhere; also called after (re)connecting, as events may have been missed. */
+  onWake(): void;
+  onCancel(taskId: string): void;
+}
+
+/**
+ * LISTENs for queue events on a connection of its own (a pooled one would be recycled under it) and reconnects
+ * with backoff when it drops. The poll in the dispatcher covers the gaps.
+ */
+export class QueueListener {
+  private readonly logger = new Logger('QueueListener');
+  private client: pg.Client | undefined;
+  private stopped = false;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private failures = 0;
+
+  constructor(
+    private readonly connection: pg.ClientConfig,
+    private readonly events: QueueEvents,
+  ) {}
+
+  async start(): Promise<void> {
+    const client = new pg.Client({ ...this.connection, application_name: 'hive-listener', keepAlive: true });
+    client.on('notification', (msg) => {
+      if (msg.channel === CANCEL_CHANNEL && msg.payload) this.events.onCancel(msg.payload);
+      else this.events.onWake();
+    });
+    client.on('error', (error) => this.lost(client, error));
+    client.on('end', () => this.lost(client, new Error('connection ended')));
+    this.client = client;
+    try {
+      await client.connect();
+      await client.query(`LISTEN ${WAKE_CHANNEL}; LISTEN ${CANCEL_CHANNEL}`);
+    } catch (error) {
+      this.lost(client, error);
+      return;
+    }
+    if (this.client !== client) return;
+    if (this.failures > 0) this.logger.log('Listening for queue events again');
+    this.failures = 0;
+    this.events.onWake();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.retryTimer);
+    const client = this.client;
+    this.client = undefined;
+    await client?.end().catch(() => undefined);
+  }
+
+  private lost(client: pg.Client, error: unknown): void {
+    if (this.stopped || this.client !== client) return;
+    this.client = undefined;
+    client.removeAllListeners('end');
+    client.on('error', () => undefined);
+    void client.end().catch(() => undefined);
+    this.failures += 1;
+    const delay = Math.min(250 * 2 ** (this.failures - 1), 10_000);
+    this.logger.warn(`Queue listener connection lost (${describeError(error)}); reconnecting in ${delay} ms`);
+    clearTimeout(this.retryTimer);
+    this.retryTimer = setTimeout(() => void this.start(), delay);
+  }
+}
