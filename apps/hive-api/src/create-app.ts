@@ -1,5 +1,5 @@
 import { ValidationPipe } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
+import { HttpAdapterHost, NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import helmet from 'helmet';
 import { Logger } from 'nestjs-pino';
@@ -7,6 +7,7 @@ import type { Logger as PinoLogger } from 'pino';
 import type { HiveConfig } from '@hive/config';
 import { AppModule } from './app.module.js';
 import { PinoNestLogger } from './logging/pino-nest-logger.js';
+import { AllExceptionsFilter } from './errors/all-exceptions.filter.js';
 
 /**
  * Builds Hive (connects the database, runs migrations) without listening yet; main.ts and the in-process tests
@@ -23,6 +24,7 @@ export async function createApp(config: HiveConfig, rootLogger: PinoLogger): Pro
     origin: config.corsOrigins.includes('*') ? true : config.corsOrigins.length > 0 ? [...config.corsOrigins] : false,
     exposedHeaders: ['x-request-id', 'retry-after'],
   });
+  app.useGlobalFilters(new AllExceptionsFilter(app.get(HttpAdapterHost)));
   app.useGlobalPipes(new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }));
   app.enableShutdownHooks();
   return app;

@@ -1,0 +1,62 @@
+import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
+import type { IncomingMessage } from 'node:http';
+import type { HttpAdapterHost } from '@nestjs/core';
+import { describeError } from '@hive/database';
+
+export interface ErrorBody {
+  statusCode: number;
+  error: string;
+  message: string | string[];
+  request_id: string | undefined;
+}
+
+/** Errors meaning "the database cannot be reached right now": the client may retry, so 503 rather than 500. */
+const UNAVAILABLE = /ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|timeout exceeded when trying to connect|Connection terminated|57P0[1-3]|53300/;
+
+function statusText(status: number): string {
+  return (HttpStatus[status] ?? 'Error')
+    .toLowerCase()
+    .split('_')
+    .map((w) => w.charAt(0).toUpperCase() + w.slice(1))
+    .join(' ');
+}
+
+/**
+ * One error shape for every route: `{statusCode, error, message, request_id}`. Unexpected errors are logged once
+ * with the request id and reach the client as a bare 500 (or 503 when the database is unreachable): never a stack
+ * or SQL text.
+ */
+@Catch()
+export class AllExceptionsFilter implements ExceptionFilter {
+  private readonly logger = new Logger('HTTP');
+
+  constructor(private readonly adapterHost: HttpAdapterHost) {}
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const http = host.switchToHttp();
+    const req = http.getRequest<IncomingMessage & { id?: unknown; originalUrl?: string }>();
+    const res: unknown = http.getResponse();
+    const body = this.toBody(exception, typeof req.id === 'string' ? req.id : undefined);
+    if (body.statusCode >= 500) {
+      this.logger.error(`${req.method} ${req.originalUrl ?? req.url} failed (request ${body.request_id}): ${describeError(exception)}`);
+    }
+    const adapter = this.adapterHost.httpAdapter;
+    if (!adapter.isHeadersSent(res)) adapter.reply(res, body, body.statusCode);
+  }
+
+  private toBody(exception: unknown, requestId: string | undefined): ErrorBody {
+    if (exception instanceof HttpException) {
+      const status = exception.getStatus();
+      const response = exception.getResponse();
+      const message =
+        typeof response === 'object' && response !== null && 'message' in response
+          ? (response as { message: string | string[] }).message
+          : exception.message;
+      return { statusCode: status, error: statusText(status), message, request_id: requestId };
+    }
+    if (UNAVAILABLE.test(describeError(exception))) {
+      return { statusCode: 503, error: 'Service Unavailable', message: 'The database is unavailable; try again shortly', request_id: requestId };
+    }
+    return { statusCode: 500, error: 'Internal Server Error', message: 'Internal server error', request_id: requestId };
+  }
+}
