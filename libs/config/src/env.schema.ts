@@ -62,7 +62,6 @@ export const envSchema = z
     AGENT_TASK_TIMEOUT_MS: int(300_000, 100),
     AGENT_PROBE_INTERVAL_MS: int(15_000, 100),
     AGENT_MAX_FAILURES: int(3, 1, 100),
-    AGENT_MAX_SOCKETS: int(16, 1, 1000),
     TASK_MAX_ATTEMPTS: int(3, 1, 20),
     TASK_RETRY_BASE_MS: int(1_000, 0),
     TASK_LEASE_MS: int(30_000, 1_000),

@@ -26,8 +26,6 @@ export interface CoordinatorSettings {
   readonly agentTaskTimeoutMs: number;
   readonly agentProbeIntervalMs: number;
   readonly agentMaxFailures: number;
-  /** Upper bound on open sockets to one agent, whatever its max_concurrent. */
-  readonly agentMaxSockets: number;
   readonly taskMaxAttempts: number;
   readonly taskRetryBaseMs: number;
   readonly taskLeaseMs: number;

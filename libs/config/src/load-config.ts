@@ -50,7 +50,6 @@ function toConfig(env: Env): HiveConfig {
       agentTaskTimeoutMs: env.AGENT_TASK_TIMEOUT_MS,
       agentProbeIntervalMs: env.AGENT_PROBE_INTERVAL_MS,
       agentMaxFailures: env.AGENT_MAX_FAILURES,
-      agentMaxSockets: env.AGENT_MAX_SOCKETS,
       taskMaxAttempts: env.TASK_MAX_ATTEMPTS,
       taskRetryBaseMs: env.TASK_RETRY_BASE_MS,
       taskLeaseMs: env.TASK_LEASE_MS,

@@ -88,8 +88,8 @@ export class OllamaClient implements OnApplicationShutdown {
       this.forget(agent.id);
       const options = {
         keepAlive: true,
-        maxSockets: Math.min(agent.max_concurrent + 1, this.config.coordinator.agentMaxSockets),
-        maxFreeSockets: Math.min(agent.max_concurrent, this.config.coordinator.agentMaxSockets),
+        maxSockets: agent.max_concurrent + 1,
+        maxFreeSockets: agent.max_concurrent + 1,
       };
       const raw = agent.endpoint.startsWith('https:') ? new HttpsAgent(options) : new HttpAgent(options);
       pool = withConnectTimeout(raw, this.config.httpTimeoutMs);
