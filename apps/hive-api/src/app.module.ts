@@ -4,11 +4,13 @@ import { HiveConfig, HiveConfigModule } from '@hive/config';
 import { DatabaseModule } from '@hive/database';
 import { CoordinatorModule } from '@hive/coordinator';
 import { HealthModule } from '@hive/health';
+import { MetricsModule } from '@hive/metrics';
 import { LoggingModule } from './logging/logging.module.js';
 import { RootController } from './root/root.controller.js';
 import { AgentsController } from './agents/agents.controller.js';
 import { TasksController } from './tasks/tasks.controller.js';
 import { StatusController } from './status/status.controller.js';
+import { EndpointPolicy } from './agents/endpoint-policy.js';
 
 @Module({})
 export class AppModule {
@@ -21,8 +23,10 @@ export class AppModule {
         DatabaseModule,
         CoordinatorModule,
         HealthModule,
+        MetricsModule,
       ],
       controllers: [RootController, AgentsController, TasksController, StatusController],
+      providers: [EndpointPolicy],
     };
   }
 }

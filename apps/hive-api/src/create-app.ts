@@ -17,7 +17,10 @@ export async function createApp(config: HiveConfig, rootLogger: PinoLogger): Pro
   const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config, rootLogger), {
     logger: new PinoNestLogger(rootLogger),
     abortOnError: false,
+    bodyParser: false,
   });
+  app.useBodyParser('json', { limit: config.security.bodyLimit });
+  app.useBodyParser('urlencoded', { limit: config.security.bodyLimit, extended: false });
   app.useLogger(app.get(Logger));
   app.use(helmet());
   app.enableCors({
@@ -26,6 +29,5 @@ export async function createApp(config: HiveConfig, rootLogger: PinoLogger): Pro
   });
   app.useGlobalFilters(new AllExceptionsFilter(app.get(HttpAdapterHost)));
   app.useGlobalPipes(new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }));
-  app.enableShutdownHooks();
   return app;
 }

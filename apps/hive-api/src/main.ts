@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import type { INestApplication } from '@nestjs/common';
 import { ConfigError, type HiveConfig, loadConfig, PACKAGE } from '@hive/config';
 import { createApp } from './create-app.js';
-import { createRootLogger, redactUrl } from './logging/root-logger.js';
+import { createRootLogger, redactConfig } from './logging/root-logger.js';
 
 function readConfig(): HiveConfig {
   try {
@@ -18,14 +18,14 @@ function readConfig(): HiveConfig {
 
 const config = readConfig();
 const logger = createRootLogger(config);
-logger.info(
-  { ...config, database: { ...config.database, url: redactUrl(config.database.url) } },
-  `Starting ${PACKAGE.name} ${PACKAGE.version}`,
-);
+logger.info(redactConfig(config), `Starting ${PACKAGE.name} ${PACKAGE.version}`);
 
 let app: INestApplication | undefined;
 try {
   app = await createApp(config, logger);
+  // SIGTERM/SIGINT run Nest's shutdown hooks (readiness 503, drain, release, close) and then exit 0: without
+  // useProcessExit Nest would re-raise the signal and the exit status would read "killed".
+  app.enableShutdownHooks(['SIGTERM', 'SIGINT'], { useProcessExit: true });
   await app.listen(config.port, config.host);
   logger.info(`Hive is listening on http://${config.host}:${config.port}`);
 } catch (error) {

@@ -34,6 +34,30 @@ const origins = z
     message: 'must be a comma-separated list of origins such as https://app.example.com, or *',
   });
 
+const secret = (minLength: number) =>
+  optionalString.refine((v) => v === undefined || v.length >= minLength, `must be at least ${minLength} characters`);
+
+const byteSize = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .regex(/^\d+(b|kb|mb)$/, 'must be a size such as 512kb or 1mb')
+  .default('1mb');
+
+/** Hosts (exact, or *.domain) and IPv4/IPv6 addresses or CIDR blocks. */
+const allowlist = z
+  .string()
+  .default('')
+  .transform((v) =>
+    v
+      .split(',')
+      .map((entry) => entry.trim().toLowerCase())
+      .filter((entry) => entry !== ''),
+  )
+  .refine((list) => list.every((e) => /^(\*\.)?[a-z0-9.-]+$/.test(e) || /^[0-9a-f:.]+(\/\d{1,3})?$/.test(e)), {
+    message: 'must be a comma-separated list of host names, *.domain patterns, IP addresses or CIDR blocks',
+  });
+
 /**
  * Every setting Hive reads, with its default. The README's configuration table and .env.example list the same
  * names; `npm test` checks that they stay in step.
@@ -68,6 +92,12 @@ export const envSchema = z
     QUEUE_POLL_MS: int(5_000, 50),
     TASK_RETENTION_DAYS: int(30, 1),
     HEALTH_CHECK_TIMEOUT_MS: int(3_000, 100),
+    HIVE_ADMIN_API_KEY: secret(32),
+    METRICS_TOKEN: secret(16),
+    THROTTLE_LIMIT: int(600, 1),
+    THROTTLE_TTL_MS: int(60_000, 1_000),
+    BODY_LIMIT: byteSize,
+    AGENT_ENDPOINT_ALLOWLIST: allowlist,
   })
   .superRefine((env, ctx) => {
     if (env.NODE_ENV === 'production' && env.DATABASE_URL === undefined) {
@@ -75,6 +105,13 @@ export const envSchema = z
         code: 'custom',
         path: ['DATABASE_URL'],
         message: 'is required when NODE_ENV=production (the embedded database is for local use only)',
+      });
+    }
+    if (env.NODE_ENV === 'production' && env.HIVE_ADMIN_API_KEY === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['HIVE_ADMIN_API_KEY'],
+        message: 'is required when NODE_ENV=production (at least 32 random characters)',
       });
     }
   });

@@ -33,6 +33,20 @@ export interface CoordinatorSettings {
   readonly taskRetentionDays: number;
 }
 
+export interface SecuritySettings {
+  /** An admin key that always works (required in production). */
+  readonly adminApiKey: string | undefined;
+  /** When set, GET /api/metrics needs `Authorization: Bearer <token>`. */
+  readonly metricsToken: string | undefined;
+  /** Requests per key (or client address) per window, per replica. */
+  readonly throttleLimit: number;
+  readonly throttleTtlMs: number;
+  /** Largest request body accepted, as body-parser reads it (e.g. 1mb). */
+  readonly bodyLimit: string;
+  /** Where agents may point; empty means anywhere (http/https only). */
+  readonly agentEndpointAllowlist: readonly string[];
+}
+
 /**
  * Hive's typed configuration. It is a class so that Nest can inject it by type; the instance is the validated
  * environment, built once by `loadConfig`.
@@ -49,4 +63,5 @@ export abstract class HiveConfig {
   abstract readonly corsOrigins: readonly string[];
   abstract readonly coordinator: CoordinatorSettings;
   abstract readonly healthCheckTimeoutMs: number;
+  abstract readonly security: SecuritySettings;
 }

@@ -12,11 +12,14 @@ export class ConfigError extends Error {
   }
 }
 
+/** Never echoed back in an error message. */
+const SECRET = new Set(['DATABASE_URL', 'HIVE_ADMIN_API_KEY', 'METRICS_TOKEN']);
+
 function describe(issues: readonly z.core.$ZodIssue[], env: NodeJS.ProcessEnv): string[] {
   return issues.map((issue) => {
     const name = String(issue.path[0] ?? 'environment');
     const raw = env[name];
-    const shown = raw === undefined || name === 'DATABASE_URL' ? '' : ` (got "${raw}")`;
+    const shown = raw === undefined || SECRET.has(name) ? '' : ` (got "${raw}")`;
     return `${name} ${issue.message}${shown}`;
   });
 }
@@ -57,6 +60,14 @@ function toConfig(env: Env): HiveConfig {
       taskRetentionDays: env.TASK_RETENTION_DAYS,
     },
     healthCheckTimeoutMs: env.HEALTH_CHECK_TIMEOUT_MS,
+    security: {
+      adminApiKey: env.HIVE_ADMIN_API_KEY,
+      metricsToken: env.METRICS_TOKEN,
+      throttleLimit: env.THROTTLE_LIMIT,
+      throttleTtlMs: env.THROTTLE_TTL_MS,
+      bodyLimit: env.BODY_LIMIT,
+      agentEndpointAllowlist: env.AGENT_ENDPOINT_ALLOWLIST,
+    },
   };
 }
 

@@ -3,6 +3,7 @@ import type { DatabaseSettings } from '@hive/config';
 import { migrations } from '../../../migrations/index.js';
 import { AgentEntity } from './entities/agent.entity.js';
 import { TaskEntity } from './entities/task.entity.js';
+import { ApiKeyEntity } from './entities/api-key.entity.js';
 
 export const MIGRATIONS_TABLE = 'hive_migrations';
 
@@ -25,7 +26,7 @@ export function buildDataSourceOptions(
     type: 'postgres',
     url,
     applicationName,
-    entities: [AgentEntity, TaskEntity],
+    entities: [AgentEntity, TaskEntity, ApiKeyEntity],
     migrations,
     migrationsTableName: MIGRATIONS_TABLE,
     migrationsTransactionMode: 'each',

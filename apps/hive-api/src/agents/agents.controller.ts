@@ -4,13 +4,18 @@ import { AgentIdParams } from './dto/agent-id.params.js';
 import { DeleteAgentQuery } from './dto/delete-agent.query.js';
 import { RegisterAgentDto } from './dto/register-agent.dto.js';
 import { UpdateAgentDto } from './dto/update-agent.dto.js';
+import { EndpointPolicy } from './endpoint-policy.js';
 
 @Controller('api/agents')
 export class AgentsController {
-  constructor(private readonly registry: AgentRegistry) {}
+  constructor(
+    private readonly registry: AgentRegistry,
+    private readonly endpoints: EndpointPolicy,
+  ) {}
 
   @Post()
   async register(@Body() dto: RegisterAgentDto): Promise<{ status: 'success'; message: string; agent_id: string }> {
+    this.endpoints.check(dto.endpoint);
     await this.registry.register(dto);
     return { status: 'success', message: `Agent ${dto.id} registered`, agent_id: dto.id };
   }
@@ -28,6 +33,7 @@ export class AgentsController {
 
   @Patch(':id')
   update(@Param() { id }: AgentIdParams, @Body() dto: UpdateAgentDto): Promise<AgentView> {
+    if (dto.endpoint !== undefined) this.endpoints.check(dto.endpoint);
     return this.registry.update(id, dto);
   }
 

@@ -26,6 +26,20 @@ export function createRootLogger(config: Pick<HiveConfig, 'logLevel' | 'nodeEnv'
   });
 }
 
+/** The configuration fit for the start-up log line: every secret replaced. */
+export function redactConfig(config: HiveConfig): Record<string, unknown> {
+  const hidden = (value: string | undefined) => (value === undefined ? undefined : '[redacted]');
+  return {
+    ...config,
+    database: { ...config.database, url: redactUrl(config.database.url) },
+    security: {
+      ...config.security,
+      adminApiKey: hidden(config.security.adminApiKey),
+      metricsToken: hidden(config.security.metricsToken),
+    },
+  };
+}
+
 /** A DATABASE_URL fit for a log line: the password replaced. */
 export function redactUrl(url: string | undefined): string | undefined {
   if (url === undefined) return undefined;

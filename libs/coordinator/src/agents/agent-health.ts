@@ -2,6 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { HiveConfig } from '@hive/config';
 import { WAKE_CHANNEL } from '../dispatch/queue-listener.js';
+import { queryRows } from '../query-rows.js';
 
 /** Counts an agent's consecutive failures (calls and probes alike) and takes it offline at AGENT_MAX_FAILURES. */
 @Injectable()
@@ -14,7 +15,8 @@ export class AgentHealth {
   ) {}
 
   async recordFailure(agentId: string, error: string): Promise<void> {
-    const rows: { offline: boolean; was_offline: boolean; consecutive_failures: number }[] = await this.db.query(
+    const rows = await queryRows<{ offline: boolean; was_offline: boolean; consecutive_failures: number }>(
+      this.db,
       `UPDATE agents a SET consecutive_failures = a.consecutive_failures + 1, last_error = $2,
               offline = a.offline OR a.consecutive_failures + 1 >= $3, updated_at = now()
          FROM (SELECT id, offline AS was_offline FROM agents WHERE id = $1 FOR UPDATE) before
@@ -30,7 +32,8 @@ export class AgentHealth {
 
   /** A probe answered: the agent is online again and may get tasks. */
   async recordProbeSuccess(agentId: string): Promise<void> {
-    const rows: { was_offline: boolean }[] = await this.db.query(
+    const rows = await queryRows<{ was_offline: boolean }>(
+      this.db,
       `UPDATE agents a SET consecutive_failures = 0, offline = false, last_seen = now(), updated_at = now()
          FROM (SELECT id, offline AS was_offline FROM agents WHERE id = $1 FOR UPDATE) before
         WHERE a.id = before.id

@@ -4,6 +4,7 @@ import { HiveConfig } from '@hive/config';
 import { describeError } from '@hive/database';
 import { OllamaClient, type AgentAddress } from '../client/ollama-client.service.js';
 import { AgentHealth } from './agent-health.js';
+import { queryRows } from '../query-rows.js';
 
 /**
  * Probes every enabled agent (GET /api/tags) once per AGENT_PROBE_INTERVAL_MS. Each probe is claimed in the
@@ -14,6 +15,7 @@ export class AgentProber implements OnApplicationBootstrap, OnApplicationShutdow
   private readonly logger = new Logger('AgentProber');
   private timer: NodeJS.Timeout | undefined;
   private round: Promise<void> = Promise.resolve();
+  private busy = false;
 
   constructor(
     private readonly db: DataSource,
@@ -25,7 +27,9 @@ export class AgentProber implements OnApplicationBootstrap, OnApplicationShutdow
   onApplicationBootstrap(): void {
     const interval = this.config.coordinator.agentProbeIntervalMs;
     this.timer = setInterval(() => {
-      this.round = this.probeDue();
+      if (this.busy) return; // a slow round (locks, timeouts) must not pile up rounds behind it
+      this.busy = true;
+      this.round = this.probeDue().finally(() => (this.busy = false));
     }, interval);
     this.timer.unref();
   }
@@ -35,13 +39,22 @@ export class AgentProber implements OnApplicationBootstrap, OnApplicationShutdow
     await this.round;
   }
 
-  /** Probes the agents no replica has probed within the interval. */
+  /**
+   * Probes the agents no replica has probed within the interval. Rows another transaction holds (a claim locks
+   * the agents in id order) are skipped until a later round: waiting for them, in whatever order the update would
+   * lock them, deadlocks against claims.
+   */
   async probeDue(): Promise<void> {
     try {
-      const due: AgentAddress[] = await this.db.query(
-        `UPDATE agents SET probed_at = now()
-          WHERE enabled AND (probed_at IS NULL OR probed_at <= now() - $1 * interval '1 millisecond')
-          RETURNING id, endpoint, max_concurrent`,
+      const due = await queryRows<AgentAddress>(
+        this.db,
+        `WITH due AS (
+           SELECT id FROM agents
+            WHERE enabled AND (probed_at IS NULL OR probed_at <= now() - $1 * interval '1 millisecond')
+            ORDER BY id FOR UPDATE SKIP LOCKED
+         )
+         UPDATE agents a SET probed_at = now() FROM due WHERE a.id = due.id
+         RETURNING a.id, a.endpoint, a.max_concurrent`,
         [this.config.coordinator.agentProbeIntervalMs * 0.9],
       );
       await Promise.all(due.map((agent) => this.probe(agent)));

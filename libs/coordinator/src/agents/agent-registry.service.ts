@@ -3,6 +3,7 @@ import { DataSource } from 'typeorm';
 import { OllamaClient } from '../client/ollama-client.service.js';
 import { WAKE_CHANNEL } from '../dispatch/queue-listener.js';
 import { agentStatus, type AgentStatus } from './agent-status.js';
+import { queryRows } from '../query-rows.js';
 
 export interface NewAgent {
   id: string;
@@ -79,7 +80,8 @@ export class AgentRegistry {
   }
 
   async update(id: string, changes: AgentChanges): Promise<AgentView> {
-    const rows: unknown[] = await this.db.query(
+    const rows = await queryRows(
+      this.db,
       `UPDATE agents SET endpoint = coalesce($2, endpoint), model = coalesce($3, model),
               max_concurrent = coalesce($4, max_concurrent), enabled = coalesce($5, enabled), updated_at = now()
         WHERE id = $1 RETURNING id`,

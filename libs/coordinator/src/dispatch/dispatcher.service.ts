@@ -1,4 +1,10 @@
-import { Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
+import {
+  Injectable,
+  Logger,
+  type BeforeApplicationShutdown,
+  type OnApplicationBootstrap,
+  type OnModuleDestroy,
+} from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { HiveConfig } from '@hive/config';
 import { describeError } from '@hive/database';
@@ -26,7 +32,7 @@ interface RunningTask {
  * shutdown.
  */
 @Injectable()
-export class Dispatcher implements OnApplicationBootstrap, BeforeApplicationShutdown {
+export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy, BeforeApplicationShutdown {
   private readonly logger = new Logger('Dispatcher');
   private readonly running = new Map<string, RunningTask>();
   private readonly timers: NodeJS.Timeout[] = [];
@@ -34,6 +40,9 @@ export class Dispatcher implements OnApplicationBootstrap, BeforeApplicationShut
   private listener: QueueListener | undefined;
   private wakeRequested = false;
   private looping = false;
+  /** When running tasks must be handed back: SHUTDOWN_GRACE_MS after shutdown began. */
+  private drainDeadline = 0;
+  private drained = false;
 
   constructor(
     private readonly db: DataSource,
@@ -73,16 +82,30 @@ export class Dispatcher implements OnApplicationBootstrap, BeforeApplicationShut
   }
 
   /**
-   * Stop claiming; give in-flight tasks SHUTDOWN_GRACE_MS to finish; hand the rest back to the queue untouched.
+   * Stop claiming at once: this is the first hook Nest runs on SIGTERM, before any module's
+   * beforeApplicationShutdown (Terminus waits out its readiness grace there, and tasks claimed meanwhile would
+   * start after the signal).
    */
-  async beforeApplicationShutdown(): Promise<void> {
+  onModuleDestroy(): void {
     if (this.state.phase !== 'running') return;
     this.state.phase = 'draining';
+    this.drainDeadline = Date.now() + this.config.shutdownGraceMs;
+  }
+
+  /**
+   * In-flight tasks may finish until SHUTDOWN_GRACE_MS after shutdown began (the readiness grace Terminus waits out
+   * is part of it, not added to it); the rest go back to the queue untouched.
+   */
+  async beforeApplicationShutdown(): Promise<void> {
+    if (this.drained || this.state.phase === 'starting') return;
+    this.drained = true;
+    if (this.state.phase === 'running') this.onModuleDestroy();
+    const budget = Math.max(0, this.drainDeadline - Date.now());
     const inFlight = this.running.size;
-    if (inFlight > 0) this.logger.log(`Draining ${inFlight} running task(s) for up to ${this.config.shutdownGraceMs} ms`);
+    if (inFlight > 0) this.logger.log(`Draining ${inFlight} running task(s) for up to ${budget} ms`);
     const allDone = () => Promise.all([...this.running.values()].map((t) => t.done));
     let graceTimer: NodeJS.Timeout | undefined;
-    const grace = new Promise<void>((resolve) => (graceTimer = setTimeout(resolve, this.config.shutdownGraceMs)));
+    const grace = new Promise<void>((resolve) => (graceTimer = setTimeout(resolve, budget)));
     await Promise.race([allDone(), grace]);
     clearTimeout(graceTimer);
     const left = this.running.size;

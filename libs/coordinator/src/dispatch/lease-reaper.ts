@@ -1,4 +1,5 @@
 import type { DataSource } from 'typeorm';
+import { queryRows } from '../query-rows.js';
 
 export interface ReapedTask {
   id: string;
@@ -11,7 +12,8 @@ export interface ReapedTask {
  * keeps killing replicas ends as failed instead of looping.
  */
 export async function reapExpiredLeases(db: DataSource, batch = 500): Promise<ReapedTask[]> {
-  return db.query(
+  return queryRows<ReapedTask>(
+    db,
     `WITH expired AS (
        SELECT id FROM tasks
         WHERE status = 'in_progress' AND lease_expires_at < now()

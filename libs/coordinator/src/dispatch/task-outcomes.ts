@@ -1,4 +1,5 @@
 import type { DataSource } from 'typeorm';
+import { queryRows } from '../query-rows.js';
 
 /**
  * Writes of a running task's end. Each one only applies while this replica still holds the task's lease and the
@@ -50,7 +51,8 @@ export class TaskOutcomes {
   /** Gives tasks back untouched (shutdown): the interrupted attempt does not count. */
   async release(taskIds: string[]): Promise<number> {
     if (taskIds.length === 0) return 0;
-    const rows: unknown[] = await this.db.query(
+    const rows = await queryRows(
+      this.db,
       `UPDATE tasks SET status = 'pending', attempts = greatest(attempts - 1, 0), started_at = NULL,
               lease_owner = NULL, lease_expires_at = NULL, updated_at = now()
         WHERE id = ANY($1) AND status = 'in_progress' AND lease_owner = $2 RETURNING id`,
@@ -62,7 +64,8 @@ export class TaskOutcomes {
 
   /** Extends this replica's leases; returns the ids it still holds (a missing one was cancelled or reaped). */
   async renewLeases(leaseMs: number): Promise<Set<string>> {
-    const rows: { id: string }[] = await this.db.query(
+    const rows = await queryRows<{ id: string }>(
+      this.db,
       `UPDATE tasks SET lease_expires_at = now() + $2 * interval '1 millisecond'
         WHERE status = 'in_progress' AND lease_owner = $1 RETURNING id`,
       [this.replicaId, leaseMs],
@@ -71,7 +74,7 @@ export class TaskOutcomes {
   }
 
   private async finish(sql: string, params: unknown[]): Promise<boolean> {
-    const rows: unknown[] = await this.db.query(sql, params);
+    const rows = await queryRows(this.db, sql, params);
     return rows.length === 1;
   }
 }

@@ -2,6 +2,7 @@ import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShut
 import { DataSource } from 'typeorm';
 import { HiveConfig } from '@hive/config';
 import { describeError } from '@hive/database';
+import { queryRows } from '../query-rows.js';
 
 const SWEEP_EVERY_MS = 60 * 60_000;
 const FIRST_SWEEP_AFTER_MS = 60_000;
@@ -38,7 +39,8 @@ export class TaskRetention implements OnApplicationBootstrap, OnApplicationShutd
     let deleted = 0;
     try {
       for (;;) {
-        const rows: unknown[] = await this.db.query(
+        const rows = await queryRows(
+          this.db,
           `DELETE FROM tasks WHERE id IN (
              SELECT id FROM tasks
               WHERE status IN ('completed', 'failed', 'cancelled') AND completed_at < now() - $1 * interval '1 day'

@@ -8,6 +8,7 @@ import { Dispatcher } from '../dispatch/dispatcher.service.js';
 import { CANCEL_CHANNEL, WAKE_CHANNEL } from '../dispatch/queue-listener.js';
 import { AbortReason } from '../client/agent-call-error.js';
 import { taskColumns, type TaskCounts, type TaskView } from './task-views.js';
+import { queryRows } from '../query-rows.js';
 
 export interface NewTask {
   type: string;
@@ -96,7 +97,8 @@ export class TaskService {
    * one running it aborts the agent call. A finished task cannot be cancelled.
    */
   async cancel(id: string): Promise<TaskView> {
-    const rows: (TaskView & { was: TaskStatus })[] = await this.db.query(
+    const rows = await queryRows<TaskView & { was: TaskStatus }>(
+      this.db,
       `WITH before AS (SELECT id, status AS was FROM tasks WHERE id = $1 FOR UPDATE)
        UPDATE tasks t SET status = 'cancelled', completed_at = now(), lease_owner = NULL, lease_expires_at = NULL,
               cancel_requested = true, updated_at = now()

@@ -1,4 +1,5 @@
-import { IsInt, IsObject, IsOptional, Matches, Max, Min } from 'class-validator';
+import { IsInt, IsOptional, Matches, Max, Min } from 'class-validator';
+import { BoundedJsonObject } from '../../validation/bounded-json.js';
 import { SPECIALTY } from '../../agents/dto/agent-fields.js';
 
 export class CreateTaskDto {
@@ -13,7 +14,7 @@ export class CreateTaskDto {
   priority: number = 3;
 
   @IsOptional()
-  @IsObject({ message: 'context must be a JSON object' })
+  @BoundedJsonObject({ maxDepth: 10, maxBytes: 256 * 1024 })
   context: Record<string, unknown> = {};
 
   @IsOptional()

@@ -1,0 +1,23 @@
+import { type ExecutionContext, Injectable } from '@nestjs/common';
+import { ThrottlerGuard } from '@nestjs/throttler';
+import { hashApiKey, presentedKey } from './api-key-format.js';
+import { isOpenPath, type AuthenticatedRequest } from './auth.guard.js';
+
+/**
+ * Rate limit per presented key (per client address when there is none). Probes, metrics and docs are never
+ * limited. Counters live in this replica's memory: with N replicas a client can make N times the limit.
+ */
+@Injectable()
+export class ApiThrottlerGuard extends ThrottlerGuard {
+  protected override shouldSkip(context: ExecutionContext): Promise<boolean> {
+    const req = context.switchToHttp().getRequest<AuthenticatedRequest>();
+    return Promise.resolve(isOpenPath(req.path ?? req.url ?? '/'));
+  }
+
+  protected override getTracker(req: Record<string, unknown>): Promise<string> {
+    const { headers, ip } = req as { headers: AuthenticatedRequest['headers']; ip?: string };
+    const key = presentedKey(headers);
+    // A hash, so the key itself never sits in the throttler's storage.
+    return Promise.resolve(key !== undefined ? `key:${hashApiKey(key).toString('hex', 0, 16)}` : `ip:${ip ?? 'unknown'}`);
+  }
+}

@@ -1,0 +1,64 @@
+import { Injectable } from '@nestjs/common';
+import { HealthIndicatorService, type HealthIndicatorResult } from '@nestjs/terminus';
+import { DataSource } from 'typeorm';
+import { HiveConfig } from '@hive/config';
+import { AgentRegistry, type AgentStatus, type AgentView } from '@hive/coordinator';
+
+interface Backlog {
+  type: string;
+  pending: number;
+}
+
+interface Fleet {
+  agents: AgentView[];
+  backlog: Backlog[];
+}
+
+const PENDING_BY_TYPE_SQL = `SELECT type, count(*)::int AS pending FROM tasks WHERE status = 'pending' GROUP BY type ORDER BY type`;
+
+/**
+ * The agents seen from the database. Degraded only when a task type has pending tasks and every agent of that
+ * specialty is offline (or there is none): busy agents will take the backlog as slots free up, that is load, not
+ * a fault; offline agents nobody waits for are not a fault either.
+ */
+@Injectable()
+export class AgentsIndicator {
+  constructor(
+    private readonly indicators: HealthIndicatorService,
+    private readonly registry: AgentRegistry,
+    private readonly dataSource: DataSource,
+    private readonly config: HiveConfig,
+  ) {}
+
+  async check<const Key extends string>(key: Key): Promise<HealthIndicatorResult<Key>> {
+    const session = this.indicators.check(key);
+    let fleet: Fleet | undefined;
+    // The attempt gives the read the probe timeout; the fleet it read decides between up and degraded.
+    const read = await session
+      .attempt(async () => {
+        const [agents, backlog] = await Promise.all([
+          this.registry.list(),
+          this.dataSource.query<Backlog[]>(PENDING_BY_TYPE_SQL),
+        ]);
+        fleet = { agents, backlog };
+      })
+      .withTimeout(this.config.healthCheckTimeoutMs);
+    if (read[key].status !== 'up' || fleet === undefined) return read;
+
+    const { agents, backlog } = fleet;
+    const count = (status: AgentStatus) => agents.filter((a) => a.status === status).length;
+    const data = {
+      total: agents.length,
+      available: count('available'),
+      busy: count('busy'),
+      offline: count('offline'),
+      details: Object.fromEntries(agents.map((a) => [a.id, a.status])),
+    };
+    const unserved = backlog.filter(
+      ({ type }) => !agents.some((a) => a.specialty === type && a.status !== 'offline'),
+    );
+    if (unserved.length === 0) return session.up(data);
+    const list = unserved.map(({ type, pending }) => `${type} (${pending} pending)`).join(', ');
+    return session.degraded({ ...data, message: `no online agent for task type ${list}` });
+  }
+}
