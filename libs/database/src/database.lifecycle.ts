@@ -5,7 +5,7 @@ import { buildDataSourceOptions } from './data-source-options.js';
 import { connectWithRetry, describeError } from './connect-with-retry.js';
 import { runMigrationsLocked } from './run-migrations.js';
 import { EmbeddedPostgres } from './embedded-postgres.js';
-import { QueryErrorCounter, TypeOrmNestLogger } from './typeorm-logger.js';
+import { TypeOrmNestLogger } from './typeorm-logger.js';
 
 /**
  * Owns the database for the life of the process: opens it (embedded server, connection with retry, migrations
@@ -17,10 +17,7 @@ export class DatabaseLifecycle implements OnApplicationShutdown {
   private embedded: EmbeddedPostgres | undefined;
   private dataSource: DataSource | undefined;
 
-  constructor(
-    private readonly config: HiveConfig,
-    private readonly queryErrors: QueryErrorCounter,
-  ) {}
+  constructor(private readonly config: HiveConfig) {}
 
   async open(): Promise<DataSource> {
     const settings = this.config.database;
@@ -32,7 +29,7 @@ export class DatabaseLifecycle implements OnApplicationShutdown {
       }
       const onPoolError = (error: Error) =>
         this.logger.warn(`Idle PostgreSQL connection dropped: ${describeError(error)}`);
-      const typeormLogger = new TypeOrmNestLogger(this.queryErrors);
+      const typeormLogger = new TypeOrmNestLogger();
       this.dataSource = new DataSource(buildDataSourceOptions(settings, url, 'hive', onPoolError, typeormLogger));
       await connectWithRetry(this.dataSource, settings, this.logger);
       if (settings.runMigrations) await runMigrationsLocked(this.dataSource, this.logger);

@@ -4,5 +4,4 @@ export { connectWithRetry, backoffDelay, describeError } from './connect-with-re
 export { runMigrationsLocked, migrationsApplied } from './run-migrations.js';
 export { AgentEntity } from './entities/agent.entity.js';
 export { TaskEntity, TASK_STATUSES, FINISHED_STATUSES, type TaskStatus } from './entities/task.entity.js';
-export { QueryErrorCounter } from './typeorm-logger.js';
 export { ApiKeyEntity, API_KEY_ROLES, type ApiKeyRole } from './entities/api-key.entity.js';

@@ -1,28 +1,20 @@
 import { Logger as NestLogger } from '@nestjs/common';
 import type { Logger as TypeOrmLoggerInterface } from 'typeorm';
 
-/** Counts failed queries for the metrics; one instance per DataSource. */
-export class QueryErrorCounter {
-  count = 0;
-}
-
 const shorten = (sql: string) => sql.replace(/\s+/g, ' ').trim().slice(0, 300);
 
 /**
- * Sends TypeORM's messages through Nest's logger (so they are JSON lines like the rest) and counts failed queries.
- * Query parameters are never logged: they may carry task contexts or secrets.
+ * Sends TypeORM's messages through Nest's logger, so they are JSON lines like the rest. Query parameters are never
+ * logged: they may carry task contexts or secrets.
  */
 export class TypeOrmNestLogger implements TypeOrmLoggerInterface {
   private readonly logger = new NestLogger('TypeORM');
-
-  constructor(private readonly errors: QueryErrorCounter) {}
 
   logQuery(): void {
     // Successful queries are not logged: at Hive's rate they would drown everything else.
   }
 
   logQueryError(error: string | Error, query: string): void {
-    this.errors.count += 1;
     this.logger.warn(`Query failed: ${error instanceof Error ? error.message : error} — ${shorten(query)}`);
   }
 
