@@ -1,4 +1,5 @@
 import request from 'supertest';
+import { TEST_ADMIN_KEY } from './support/test-keys.js';
 import { createTestDatabase, type TestDatabase } from './support/test-database.js';
 import { startHive, type RunningHive } from './support/hive-app.js';
 import { startTcpProxy, type TcpProxy } from './support/tcp-proxy.js';
@@ -18,7 +19,8 @@ describe('probes while PostgreSQL is unreachable (in process, behind a TCP proxy
   let hive: RunningHive;
 
   /** A probe must answer in about HEALTH_CHECK_TIMEOUT_MS whatever the database does; 3x is the hard bound. */
-  const probe = (path: string) => request(hive.url).get(path).timeout(3 * HEALTH_TIMEOUT_MS);
+  const probe = (path: string) =>
+    request(hive.url).get(path).set('x-api-key', TEST_ADMIN_KEY).timeout(3 * HEALTH_TIMEOUT_MS);
   const readyIs = (status: number) => async () => (await probe('/health/ready')).status === status;
 
   beforeAll(async () => {

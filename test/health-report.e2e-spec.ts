@@ -1,4 +1,5 @@
 import request from 'supertest';
+import { TEST_ADMIN_KEY } from './support/test-keys.js';
 import { createTestDatabase, type TestDatabase } from './support/test-database.js';
 import { startHive, type RunningHive } from './support/hive-app.js';
 import { startOllamaAgent, type OllamaAgent } from './support/ollama-agent.js';
@@ -26,7 +27,7 @@ describe('GET /api/health (in process)', () => {
   });
 
   it('is healthy with every component while the offline agent has nothing waiting for it', async () => {
-    const res = await request(hive.url).get('/api/health').expect(200);
+    const res = await request(hive.url).get('/api/health').set('x-api-key', TEST_ADMIN_KEY).expect(200);
     expect(res.body).toEqual({
       status: 'healthy',
       timestamp: expect.stringMatching(/^\d{4}-\d\d-\d\dT/) as unknown,
@@ -60,7 +61,7 @@ describe('GET /api/health (in process)', () => {
 
   it('is degraded (503) when a task type has pending tasks and no online agent, naming the type', async () => {
     await db.query(`INSERT INTO tasks (type, priority, status) VALUES ('writing', 3, 'pending'), ('writing', 1, 'pending')`);
-    const res = await request(hive.url).get('/api/health').expect(503);
+    const res = await request(hive.url).get('/api/health').set('x-api-key', TEST_ADMIN_KEY).expect(503);
     expect(res.body).toMatchObject({
       status: 'degraded',
       components: {

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
+import { TEST_ADMIN_KEY } from './support/test-keys.js';
 import { DataSource } from 'typeorm';
 import { createTestDatabase, type TestDatabase } from './support/test-database.js';
 import { startHive, type RunningHive } from './support/hive-app.js';
@@ -86,7 +87,7 @@ describe('GET /api/metrics (in process)', () => {
   });
 
   it('times HTTP requests by route template, unmatched routes under one label, never /api/metrics', async () => {
-    await request(hive.url).get(`/api/tasks/${randomUUID()}`).expect(404);
+    await request(hive.url).get(`/api/tasks/${randomUUID()}`).set('x-api-key', TEST_ADMIN_KEY).expect(404);
     await request(hive.url).get(`/no/such/${randomUUID()}`).expect(404);
     await request(hive.url).get('/health').expect(200);
     await scrape(hive.url);

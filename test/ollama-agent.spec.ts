@@ -1,6 +1,9 @@
 import { startOllamaAgent } from './support/ollama-agent.js';
 import type { OllamaAgent } from './support/ollama-agent.js';
 
+/** jest's asymmetric matchers are typed `any`; as `unknown` they go into expected objects without unsafe assignments. */
+const anyString = expect.any(String) as unknown;
+
 /** Polls until the condition holds; server-side bookkeeping (socket close) lags the client by a few ticks. */
 async function until(condition: () => boolean, what: string, timeoutMs = 5_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -71,7 +74,7 @@ describe('ollama test agent (real HTTP)', () => {
   it('rejects a body that is not JSON, and a missing model, with 400', async () => {
     const bad = await fetch(`${agent.url}/api/generate`, { method: 'POST', body: '{nope' });
     expect(bad.status).toBe(400);
-    await expect(bad.json()).resolves.toEqual({ error: expect.any(String) });
+    await expect(bad.json()).resolves.toEqual({ error: anyString });
 
     const noModel = await generate({ model: undefined, prompt: 'hi' });
     expect(noModel.status).toBe(400);
@@ -111,7 +114,7 @@ describe('ollama test agent (real HTTP)', () => {
     const res = await generate({ prompt: 'hi' });
     expect(res.status).toBe(200);
     const text = await res.text();
-    expect(() => JSON.parse(text)).toThrow(SyntaxError);
+    expect(() => JSON.parse(text) as unknown).toThrow(SyntaxError);
   });
 
   it('sends valid JSON without response/done when wrong-shape', async () => {
@@ -126,7 +129,7 @@ describe('ollama test agent (real HTTP)', () => {
     // fetch's TypeError comes from Node's realm, not Jest's, so match on the message and the socket error.
     await expect(generate({ prompt: 'hi' })).rejects.toMatchObject({
       message: 'fetch failed',
-      cause: expect.objectContaining({ code: 'ECONNRESET' }),
+      cause: { code: 'ECONNRESET' },
     });
     await until(() => agent.inFlight === 0, 'inFlight to drop to 0');
   });
@@ -139,7 +142,7 @@ describe('ollama test agent (real HTTP)', () => {
     expect(agent.inFlight).toBe(1);
 
     controller.abort();
-    await expect(pending).rejects.toThrow(expect.objectContaining({ name: 'AbortError' }));
+    await expect(pending).rejects.toMatchObject({ name: 'AbortError' });
     await until(() => agent.inFlight === 0, 'inFlight to drop to 0');
     expect(agent.maxInFlight).toBe(1);
   });
@@ -208,16 +211,16 @@ describe('ollama test agent (real HTTP)', () => {
     expect(body.models.map((m) => m.name)).toEqual(['llama3:8b', 'qwen2.5:14b']);
     expect(body.models[1]).toMatchObject({
       model: 'qwen2.5:14b',
-      modified_at: expect.any(String),
-      size: expect.any(Number),
-      digest: expect.stringMatching(/^[0-9a-f]{64}$/),
+      modified_at: anyString,
+      size: expect.any(Number) as unknown,
+      digest: expect.stringMatching(/^[0-9a-f]{64}$/) as unknown,
       details: { family: 'qwen', parameter_size: '14B', quantization_level: 'Q4_0' },
     });
 
     agent.setTagsBehavior('error');
     const failed = await fetch(`${agent.url}/api/tags`);
     expect(failed.status).toBe(500);
-    await expect(failed.json()).resolves.toEqual({ error: expect.any(String) });
+    await expect(failed.json()).resolves.toEqual({ error: anyString });
     expect(agent.tagsCalls).toBe(2);
   });
 

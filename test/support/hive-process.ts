@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer } from 'node:net';
 import { resolve } from 'node:path';
+import { TEST_ADMIN_KEY } from './test-keys.js';
 
 export const MAIN = resolve(import.meta.dirname, '../../dist/apps/hive-api/src/main.js');
 
@@ -41,12 +42,20 @@ function parse(line: string): Record<string, unknown> | undefined {
 
 /**
  * Hive as a real process, started from the production build exactly as the Docker image starts it
- * (`node dist/apps/hive-api/src/main.js`), with `env` as its whole configuration.
+ * (`node dist/apps/hive-api/src/main.js`), with `env` as its whole configuration (plus TEST_ADMIN_KEY as the admin
+ * key unless `env` sets one).
  */
 export async function spawnHive(env: Record<string, string>): Promise<HiveProcess> {
   const port = env.PORT ?? String(await freePort());
   const child = spawn(process.execPath, [MAIN], {
-    env: { PATH: process.env.PATH ?? '', NODE_ENV: 'test', HOST: '127.0.0.1', ...env, PORT: port },
+    env: {
+      PATH: process.env.PATH ?? '',
+      NODE_ENV: 'test',
+      HOST: '127.0.0.1',
+      HIVE_ADMIN_API_KEY: TEST_ADMIN_KEY,
+      ...env,
+      PORT: port,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const lines: string[] = [];

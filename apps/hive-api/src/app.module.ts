@@ -11,6 +11,7 @@ import { AgentsController } from './agents/agents.controller.js';
 import { TasksController } from './tasks/tasks.controller.js';
 import { StatusController } from './status/status.controller.js';
 import { EndpointPolicy } from './agents/endpoint-policy.js';
+import { AuthModule } from './auth/auth.module.js';
 
 @Module({})
 export class AppModule {
@@ -20,6 +21,7 @@ export class AppModule {
       imports: [
         HiveConfigModule.forRoot(config),
         LoggingModule.forRoot(rootLogger),
+        AuthModule.forRoot(config),
         DatabaseModule,
         CoordinatorModule,
         HealthModule,

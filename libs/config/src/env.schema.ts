@@ -1,14 +1,20 @@
 import { z } from 'zod';
 
+/** An empty value means "unset" (as for every other variable), never 0. */
+const blankAsUnset = (v: unknown) => (typeof v === 'string' && v.trim() === '' ? undefined : v);
+
 /** Whole numbers from the environment, with bounds that keep a typo from becoming an outage. */
 const int = (fallback: number, min: number, max = Number.MAX_SAFE_INTEGER) =>
-  z.coerce.number().int().min(min).max(max).default(fallback);
+  z.preprocess(blankAsUnset, z.coerce.number().int().min(min).max(max).default(fallback));
 
 const bool = (fallback: boolean) =>
-  z
-    .enum(['true', 'false', '1', '0', 'yes', 'no'], { error: 'must be true or false' })
-    .default(fallback ? 'true' : 'false')
-    .transform((v) => v === 'true' || v === '1' || v === 'yes');
+  z.preprocess(
+    blankAsUnset,
+    z
+      .enum(['true', 'false', '1', '0', 'yes', 'no'], { error: 'must be true or false' })
+      .default(fallback ? 'true' : 'false')
+      .transform((v) => v === 'true' || v === '1' || v === 'yes'),
+  );
 
 const optionalString = z
   .string()
@@ -58,6 +64,9 @@ const allowlist = z
     message: 'must be a comma-separated list of host names, *.domain patterns, IP addresses or CIDR blocks',
   });
 
+/** The variables the production rules read: those rules run unless one of these is itself invalid. */
+const PRODUCTION_RULE_INPUTS = new Set(['NODE_ENV', 'DATABASE_URL', 'HIVE_ADMIN_API_KEY']);
+
 /**
  * Every setting Hive reads, with its default. The README's configuration table and .env.example list the same
  * names; `npm test` checks that they stay in step.
@@ -99,6 +108,7 @@ export const envSchema = z
     BODY_LIMIT: byteSize,
     AGENT_ENDPOINT_ALLOWLIST: allowlist,
   })
+  // Production rules are checked even when other variables are bad, so one message names every problem.
   .superRefine((env, ctx) => {
     if (env.NODE_ENV === 'production' && env.DATABASE_URL === undefined) {
       ctx.addIssue({
@@ -114,6 +124,6 @@ export const envSchema = z
         message: 'is required when NODE_ENV=production (at least 32 random characters)',
       });
     }
-  });
+  }, { when: (payload) => !payload.issues.some((issue) => PRODUCTION_RULE_INPUTS.has(String(issue.path?.[0]))) });
 
 export type Env = z.infer<typeof envSchema>;

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
@@ -66,6 +66,7 @@ export class EmbeddedPostgres {
     const databaseDir = join(root, 'pg');
     // Traversable but not listable: as root, the server runs as the 'postgres' user and must reach its folder.
     await mkdir(root, { recursive: true, mode: 0o711 });
+    if (process.getuid?.() === 0) await chmod(root, 0o711); // an existing folder keeps its mode otherwise
     const password = await localPassword(root);
     const port = await freePort();
     const Postgres = await importWithoutExitHooks();

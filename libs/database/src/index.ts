@@ -5,3 +5,4 @@ export { runMigrationsLocked, migrationsApplied } from './run-migrations.js';
 export { AgentEntity } from './entities/agent.entity.js';
 export { TaskEntity, TASK_STATUSES, FINISHED_STATUSES, type TaskStatus } from './entities/task.entity.js';
 export { ApiKeyEntity, API_KEY_ROLES, type ApiKeyRole } from './entities/api-key.entity.js';
+export { queryRows, type Queryable } from './query-rows.js';

@@ -1,7 +1,7 @@
 import { Injectable, NotFoundException } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { HiveConfig } from '@hive/config';
-import type { ApiKeyRole } from '@hive/database';
+import { queryRows, type ApiKeyRole } from '@hive/database';
 import { displayPrefix, generateApiKey, hashApiKey, sameKey } from './api-key-format.js';
 import type { Principal } from './roles.js';
 
@@ -68,7 +68,8 @@ export class ApiKeyService {
   }
 
   async revoke(id: string): Promise<void> {
-    const rows: { key_hash: Buffer }[] = await this.db.query(
+    const rows = await queryRows<{ key_hash: Buffer }>(
+      this.db,
       `UPDATE api_keys SET revoked_at = coalesce(revoked_at, now()) WHERE id = $1 RETURNING key_hash`,
       [id],
     );

@@ -14,6 +14,11 @@ export class ApiThrottlerGuard extends ThrottlerGuard {
     return Promise.resolve(isOpenPath(req.path ?? req.url ?? '/'));
   }
 
+  /** One budget per caller across all routes (the default would count each route separately). */
+  protected override generateKey(_context: ExecutionContext, tracker: string, throttlerName: string): string {
+    return `${throttlerName}:${tracker}`;
+  }
+
   protected override getTracker(req: Record<string, unknown>): Promise<string> {
     const { headers, ip } = req as { headers: AuthenticatedRequest['headers']; ip?: string };
     const key = presentedKey(headers);

@@ -1,7 +1,8 @@
 import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { HttpAdapterHost } from '@nestjs/core';
 import { describeError } from '@hive/database';
+import { requestId } from '../logging/logging.module.js';
 
 export interface ErrorBody {
   statusCode: number;
@@ -35,8 +36,9 @@ export class AllExceptionsFilter implements ExceptionFilter {
   catch(exception: unknown, host: ArgumentsHost): void {
     const http = host.switchToHttp();
     const req = http.getRequest<IncomingMessage & { id?: unknown; originalUrl?: string }>();
-    const res: unknown = http.getResponse();
-    const body = this.toBody(exception, typeof req.id === 'string' ? req.id : undefined);
+    const res = http.getResponse<ServerResponse>();
+    // Errors raised before the request logger ran (a body over BODY_LIMIT, say) have no id yet.
+    const body = this.toBody(exception, typeof req.id === 'string' ? req.id : requestId(req, res));
     if (body.statusCode >= 500) {
       this.logger.error(`${req.method} ${req.originalUrl ?? req.url} failed (request ${body.request_id}): ${describeError(exception)}`);
     }

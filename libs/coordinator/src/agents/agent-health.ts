@@ -2,7 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { HiveConfig } from '@hive/config';
 import { WAKE_CHANNEL } from '../dispatch/queue-listener.js';
-import { queryRows } from '../query-rows.js';
+import { queryRows } from '@hive/database';
 
 /** Counts an agent's consecutive failures (calls and probes alike) and takes it offline at AGENT_MAX_FAILURES. */
 @Injectable()

@@ -1,10 +1,9 @@
 import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { HiveConfig } from '@hive/config';
-import { describeError } from '@hive/database';
+import { describeError, queryRows } from '@hive/database';
 import { OllamaClient, type AgentAddress } from '../client/ollama-client.service.js';
 import { AgentHealth } from './agent-health.js';
-import { queryRows } from '../query-rows.js';
 
 /**
  * Probes every enabled agent (GET /api/tags) once per AGENT_PROBE_INTERVAL_MS. Each probe is claimed in the

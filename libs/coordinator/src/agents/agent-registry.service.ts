@@ -3,7 +3,7 @@ import { DataSource } from 'typeorm';
 import { OllamaClient } from '../client/ollama-client.service.js';
 import { WAKE_CHANNEL } from '../dispatch/queue-listener.js';
 import { agentStatus, type AgentStatus } from './agent-status.js';
-import { queryRows } from '../query-rows.js';
+import { queryRows } from '@hive/database';
 
 export interface NewAgent {
   id: string;

@@ -1,5 +1,5 @@
 import type { DataSource } from 'typeorm';
-import { queryRows } from '../query-rows.js';
+import { queryRows } from '@hive/database';
 
 export interface ReapedTask {
   id: string;

@@ -1,5 +1,5 @@
 import type { DataSource } from 'typeorm';
-import { queryRows } from '../query-rows.js';
+import { queryRows } from '@hive/database';
 
 /**
  * Writes of a running task's end. Each one only applies while this replica still holds the task's lease and the

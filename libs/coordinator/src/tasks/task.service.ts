@@ -1,14 +1,13 @@
 import { BadRequestException, ConflictException, Injectable, NotFoundException } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { HiveConfig } from '@hive/config';
-import { TASK_STATUSES, type TaskStatus } from '@hive/database';
+import { TASK_STATUSES, type TaskStatus, queryRows } from '@hive/database';
 import { CoordinatorMetrics } from '../coordinator.metrics.js';
 import { AgentRegistry } from '../agents/agent-registry.service.js';
 import { Dispatcher } from '../dispatch/dispatcher.service.js';
 import { CANCEL_CHANNEL, WAKE_CHANNEL } from '../dispatch/queue-listener.js';
 import { AbortReason } from '../client/agent-call-error.js';
 import { taskColumns, type TaskCounts, type TaskView } from './task-views.js';
-import { queryRows } from '../query-rows.js';
 
 export interface NewTask {
   type: string;

@@ -1,0 +1,202 @@
+import { randomUUID } from 'node:crypto';
+import { ISO_8601, messages, type Agent, type HiveApi, type Task } from './support/api.js';
+import { startHiveFixture, type HiveFixture } from './support/hive-fixture.js';
+
+/** The REST contract of /api/agents and /api/tasks: validation, status codes, shapes, filters and ordering. */
+describe('coordinator REST API (in-process Hive, real PostgreSQL, real agent server)', () => {
+  let fx: HiveFixture | undefined;
+  let api: HiveApi;
+  /** An endpoint that answers like Ollama (so probes keep the agents online). */
+  let endpoint: string;
+
+  beforeAll(async () => {
+    fx = await startHiveFixture();
+    api = fx.api;
+    endpoint = (await fx.agents.start()).url;
+  });
+  afterAll(async () => {
+    await fx?.close();
+  });
+
+  /** A 400 whose messages name `field`; the answer is part of the expectation, so a failure shows it. */
+  async function expect400(method: string, path: string, body: unknown, field: string): Promise<void> {
+    const res = await api.request(method, path, body);
+    expect({ status: res.status, messages: messages(res.body) }).toEqual({
+      status: 400,
+      messages: expect.arrayContaining([expect.stringContaining(field)]) as unknown,
+    });
+  }
+
+  describe('agents', () => {
+    const valid = () => ({ id: 'coder-1', endpoint, model: 'llama3:8b', specialty: 'code' });
+
+    it.each([
+      ['endpoint', 'ftp://example.com'],
+      ['endpoint', 'not a url'],
+      ['id', 'Not A Slug!'],
+      ['id', '-leading-dash'],
+      ['max_concurrent', 0],
+      ['max_concurrent', 1001],
+      ['max_concurrent', 'abc'],
+      ['kind', 'openai'],
+      ['specialty', undefined],
+      ['color', 'blue'],
+    ])('POST /api/agents with %s = %j → 400 naming it', async (field: string, value: unknown) => {
+      await expect400('POST', '/api/agents', { ...valid(), [field]: value }, field);
+      await expect(api.request('GET', '/api/agents/coder-1')).resolves.toMatchObject({ status: 404 });
+    });
+
+    it('registers (201), refuses a duplicate (409), lists and reads agents', async () => {
+      await expect(api.request('POST', '/api/agents', valid())).resolves.toEqual({
+        status: 201,
+        body: { status: 'success', message: 'Agent coder-1 registered', agent_id: 'coder-1' },
+      });
+      const duplicate = await api.request('POST', '/api/agents', { ...valid(), model: 'other' });
+      expect({ status: duplicate.status, messages: messages(duplicate.body) }).toEqual({
+        status: 409,
+        messages: [expect.stringContaining('coder-1') as unknown],
+      });
+      await api.registerAgent({ id: 'writer-1', endpoint, specialty: 'write', max_concurrent: 5 });
+
+      const list = await api.expect<{ agents: Agent[]; total: number }>(200, 'GET', '/api/agents');
+      expect(list.total).toBe(2);
+      expect(list.agents.map((a) => a.id)).toEqual(['coder-1', 'writer-1']);
+      const coder = await api.getAgent('coder-1');
+      expect(coder).toEqual({
+        id: 'coder-1', endpoint, model: 'llama3:8b', specialty: 'code', kind: 'ollama', max_concurrent: 2,
+        enabled: true, current_tasks: 0, status: 'available', consecutive_failures: 0,
+        last_seen: coder.last_seen, last_error: null, created_at: expect.stringMatching(ISO_8601) as unknown,
+      });
+      expect(list.agents[0]).toEqual({ ...coder, last_seen: list.agents[0]?.last_seen });
+      await api.waitForAgent('coder-1', (a) => a.last_seen !== null, 'to be probed');
+      expect((await api.getAgent('coder-1')).last_seen).toMatch(ISO_8601);
+    });
+
+    it('updates with PATCH, validates it, and answers 404 for an unknown agent', async () => {
+      const updated = await api.updateAgent('writer-1', { model: 'llama3:70b', max_concurrent: 3, enabled: false });
+      expect(updated).toMatchObject({ id: 'writer-1', model: 'llama3:70b', max_concurrent: 3, enabled: false, status: 'offline' });
+      await expect(api.getAgent('writer-1')).resolves.toMatchObject({ model: 'llama3:70b', max_concurrent: 3, enabled: false });
+      await expect400('PATCH', '/api/agents/writer-1', { max_concurrent: 0 }, 'max_concurrent');
+      await expect400('PATCH', '/api/agents/writer-1', { endpoint: 'ftp://x' }, 'endpoint');
+      await expect400('PATCH', '/api/agents/writer-1', { specialty: 'other' }, 'specialty');
+      await expect(api.request('PATCH', '/api/agents/nobody', { enabled: true })).resolves.toMatchObject({ status: 404 });
+      await expect(api.getAgent('writer-1')).resolves.toMatchObject({ specialty: 'write', max_concurrent: 3 });
+    });
+
+    it('deletes (200), then answers 404; 400 for an id that is not a slug', async () => {
+      await api.registerAgent({ id: 'temp-1', endpoint, specialty: 'temp' });
+      await expect(api.request('DELETE', '/api/agents/temp-1')).resolves.toEqual({
+        status: 200,
+        body: { status: 'success', message: 'Agent temp-1 removed', requeued_tasks: 0 },
+      });
+      await expect(api.request('GET', '/api/agents/temp-1')).resolves.toMatchObject({ status: 404 });
+      await expect(api.request('DELETE', '/api/agents/temp-1')).resolves.toMatchObject({ status: 404 });
+      await expect(api.request('DELETE', '/api/agents/nobody')).resolves.toMatchObject({ status: 404 });
+      await expect400('GET', '/api/agents/Bad%20Id', undefined, 'id');
+    });
+  });
+
+  describe('tasks', () => {
+    it.each([
+      ['priority', 0],
+      ['priority', 6],
+      ['priority', 2.5],
+      ['type', 'Not A Type'],
+      ['context', 'text'],
+      ['context', [1, 2]],
+      ['context', 42],
+      ['context', null],
+      ['max_attempts', 0],
+      ['timeout_ms', 10],
+      ['color', 'blue'],
+    ])('POST /api/tasks with %s = %j → 400 naming it', async (field: string, value: unknown) => {
+      await expect400('POST', '/api/tasks', { type: 'code', [field]: value }, field);
+    });
+
+    it('refuses a type no agent serves, listing the served types', async () => {
+      const res = await api.request('POST', '/api/tasks', { type: 'astrology' });
+      expect(res.status).toBe(400);
+      const text = messages(res.body).join(' ');
+      expect(text).toContain('astrology');
+      expect(text).toMatch(/code.*write/);
+    });
+
+    it('answers 404 for an unknown task, 400 for a malformed id', async () => {
+      await expect(api.request('GET', `/api/tasks/${randomUUID()}`)).resolves.toMatchObject({ status: 404 });
+      await expect(api.request('POST', `/api/tasks/${randomUUID()}/cancel`)).resolves.toMatchObject({ status: 404 });
+      await expect400('GET', '/api/tasks/not-a-uuid', undefined, 'id');
+      await expect400('POST', '/api/tasks/12345/cancel', undefined, 'id');
+    });
+  });
+
+  describe('task listing', () => {
+    const submitted: Task[] = [];
+    let baseline = 0;
+
+    beforeAll(async () => {
+      baseline = (await api.listTasks({ limit: 1 })).total;
+      await api.registerAgent({ id: 'sum-ok', endpoint, specialty: 'summarize' });
+      await api.registerAgent({ id: 'tr-bad', endpoint, specialty: 'translate', model: 'missing:1b' });
+      await api.registerAgent({ id: 'cls-off', endpoint, specialty: 'classify', enabled: false });
+      for (const [type, n] of [['summarize', 3], ['translate', 2], ['classify', 2]] as const) {
+        for (let i = 0; i < n; i++) submitted.push(await api.submitTask({ type, priority: 1 + i, context: { prompt: `${type} ${i}` } }));
+      }
+      const cancelled = await api.cancelTask(submitted.at(-1)?.id ?? '');
+      expect(cancelled.status).toBe(200);
+      await api.waitForTasks('summarize', 'completed', 3);
+      await api.waitForTasks('translate', 'failed', 2);
+    });
+
+    it('answers a submission with the stored task', () => {
+      expect(Object.keys(submitted[0] ?? {}).sort()).toEqual(['context', 'created_at', 'id', 'priority', 'status', 'type']);
+      expect(submitted[0]).toMatchObject({ type: 'summarize', priority: 1, status: 'pending', context: { prompt: 'summarize 0' } });
+      expect(submitted[0]?.created_at).toMatch(ISO_8601);
+    });
+
+    it('lists newest first with total and filtered counts', async () => {
+      const all = await api.listTasks({ limit: 1000 });
+      expect(all.total).toBe(baseline + 7);
+      expect(all.filtered).toBe(all.total);
+      expect(all.tasks.slice(0, 7).map((t) => t.id)).toEqual(submitted.map((t) => t.id).reverse());
+      const created = all.tasks.map((t) => Date.parse(t.created_at));
+      expect(created).toEqual([...created].sort((a, b) => b - a));
+      await expect(api.listTasks()).resolves.toMatchObject({ total: baseline + 7 });
+    });
+
+    it('filters by status, type and agent, together with total', async () => {
+      const completed = await api.listTasks({ status: 'completed', type: 'summarize' });
+      expect(completed).toMatchObject({ total: baseline + 7, filtered: 3 });
+      expect(completed.tasks.every((t) => t.status === 'completed' && t.type === 'summarize')).toBe(true);
+      await expect(api.listTasks({ status: 'failed', type: 'translate' })).resolves.toMatchObject({ filtered: 2 });
+      await expect(api.listTasks({ status: 'cancelled', type: 'classify' })).resolves.toMatchObject({ filtered: 1 });
+      await expect(api.listTasks({ status: 'pending', type: 'classify' })).resolves.toMatchObject({ filtered: 1 });
+      const byAgent = await api.listTasks({ agent: 'tr-bad' });
+      expect(byAgent.filtered).toBe(2);
+      expect(byAgent.tasks.map((t) => t.assigned_agent)).toEqual(['tr-bad', 'tr-bad']);
+      await expect(api.listTasks({ agent: 'sum-ok', status: 'failed' })).resolves.toMatchObject({ filtered: 0, tasks: [] });
+    });
+
+    it('pages with limit and offset; limit is 1..1000', async () => {
+      const page1 = await api.listTasks({ type: 'summarize', limit: 2 });
+      const page2 = await api.listTasks({ type: 'summarize', limit: 2, offset: 2 });
+      expect(page1).toMatchObject({ filtered: 3 });
+      expect([...page1.tasks, ...page2.tasks].map((t) => t.id)).toEqual(submitted.slice(0, 3).map((t) => t.id).reverse());
+      await expect(api.listTasks({ type: 'summarize', offset: 3 })).resolves.toMatchObject({ tasks: [], filtered: 3 });
+      await expect(api.listTasks({ limit: 1000 })).resolves.toMatchObject({ total: baseline + 7 });
+      await expect400('GET', '/api/tasks?limit=1001', undefined, 'limit');
+      await expect400('GET', '/api/tasks?limit=0', undefined, 'limit');
+      await expect400('GET', '/api/tasks?offset=-1', undefined, 'offset');
+      await expect400('GET', '/api/tasks?status=done', undefined, 'status');
+    });
+
+    it('reports results, errors and timestamps in ISO-8601', async () => {
+      const done = await api.getTask(submitted[0]?.id ?? '');
+      expect(done).toMatchObject({ status: 'completed', assigned_agent: 'sum-ok', attempts: 1, error: null });
+      for (const at of [done.created_at, done.started_at, done.completed_at]) expect(at).toMatch(ISO_8601);
+      const failed = await api.getTask(submitted[3]?.id ?? '');
+      expect(failed).toMatchObject({ status: 'failed', attempts: 1, result: null });
+      expect(failed.error).toContain("agent tr-bad: HTTP 404: model 'missing:1b' not found");
+      expect(failed.completed_at).toMatch(ISO_8601);
+    });
+  });
+});

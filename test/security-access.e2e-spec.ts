@@ -1,0 +1,114 @@
+import request from 'supertest';
+import { createTestDatabase, type TestDatabase } from './support/test-database.js';
+import { startHive, type RunningHive } from './support/hive-app.js';
+import { createKey, TEST_ADMIN_KEY, type Role } from './support/test-keys.js';
+
+type Caller = 'none' | 'bad' | 'revoked' | 'expired' | Role;
+const CALLERS: Caller[] = ['none', 'bad', 'revoked', 'expired', 'viewer', 'operator', 'admin'];
+const RANK: Record<Role, number> = { viewer: 1, operator: 2, admin: 3 };
+
+interface Route {
+  name: string;
+  needs: Role | 'open';
+  /** Sends the request with `key` (if any) and returns its status; may prepare fresh resources as admin first. */
+  call: (key: string | undefined) => Promise<number>;
+}
+
+describe('access control: every route against every kind of caller', () => {
+  let db: TestDatabase;
+  let hive: RunningHive;
+  const keys = new Map<Caller, string>();
+  let serial = 0;
+
+  const as = (key: string | undefined) => (req: request.Test) => (key === undefined ? req : req.set('x-api-key', key));
+  const admin = (req: request.Test) => req.set('x-api-key', TEST_ADMIN_KEY);
+  const newAgent = async (enabled = true) => {
+    const id = `agent-${++serial}`;
+    await admin(request(hive.url).post('/api/agents')).send({ id, endpoint: 'http://127.0.0.1:9', model: 'm', specialty: 'work' }).expect(201);
+    if (!enabled) await admin(request(hive.url).patch(`/api/agents/${id}`)).send({ enabled: false }).expect(200);
+    return id;
+  };
+  const newTask = async () =>
+    ((await admin(request(hive.url).post('/api/tasks')).send({ type: 'work' }).expect(201)).body as { id: string }).id;
+
+  const routes: Route[] = [
+    { name: 'GET /', needs: 'open', call: async (k) => (await as(k)(request(hive.url).get('/'))).status },
+    { name: 'GET /health', needs: 'open', call: async (k) => (await as(k)(request(hive.url).get('/health'))).status },
+    { name: 'GET /health/ready', needs: 'open', call: async (k) => (await as(k)(request(hive.url).get('/health/ready'))).status },
+    { name: 'GET /api/metrics', needs: 'open', call: async (k) => (await as(k)(request(hive.url).get('/api/metrics'))).status },
+    { name: 'GET /api/status', needs: 'viewer', call: async (k) => (await as(k)(request(hive.url).get('/api/status'))).status },
+    { name: 'GET /api/health', needs: 'viewer', call: async (k) => (await as(k)(request(hive.url).get('/api/health'))).status },
+    { name: 'GET /api/agents', needs: 'viewer', call: async (k) => (await as(k)(request(hive.url).get('/api/agents'))).status },
+    { name: 'GET /api/agents/:id', needs: 'viewer', call: async (k) => (await as(k)(request(hive.url).get(`/api/agents/${await newAgent(false)}`))).status },
+    {
+      name: 'POST /api/agents',
+      needs: 'admin',
+      call: async (k) =>
+        (await as(k)(request(hive.url).post('/api/agents')).send({ id: `new-${++serial}`, endpoint: 'http://127.0.0.1:9', model: 'm', specialty: 'work' })).status,
+    },
+    { name: 'PATCH /api/agents/:id', needs: 'admin', call: async (k) => (await as(k)(request(hive.url).patch(`/api/agents/${await newAgent(false)}`)).send({ model: 'x' })).status },
+    { name: 'DELETE /api/agents/:id', needs: 'admin', call: async (k) => (await as(k)(request(hive.url).delete(`/api/agents/${await newAgent(false)}`))).status },
+    { name: 'GET /api/tasks', needs: 'viewer', call: async (k) => (await as(k)(request(hive.url).get('/api/tasks'))).status },
+    { name: 'GET /api/tasks/:id', needs: 'viewer', call: async (k) => (await as(k)(request(hive.url).get(`/api/tasks/${await newTask()}`))).status },
+    { name: 'POST /api/tasks', needs: 'operator', call: async (k) => (await as(k)(request(hive.url).post('/api/tasks')).send({ type: 'work' })).status },
+    { name: 'POST /api/tasks/:id/cancel', needs: 'operator', call: async (k) => (await as(k)(request(hive.url).post(`/api/tasks/${await newTask()}/cancel`))).status },
+    { name: 'GET /api/keys', needs: 'admin', call: async (k) => (await as(k)(request(hive.url).get('/api/keys'))).status },
+    { name: 'POST /api/keys', needs: 'admin', call: async (k) => (await as(k)(request(hive.url).post('/api/keys')).send({ name: 'n', role: 'viewer' })).status },
+    {
+      name: 'DELETE /api/keys/:id',
+      needs: 'admin',
+      call: async (k) => (await as(k)(request(hive.url).delete(`/api/keys/${(await createKey(hive.url, 'viewer')).id}`))).status,
+    },
+  ];
+
+  function expected(route: Route, caller: Caller): 'ok' | 401 | 403 {
+    if (route.needs === 'open') return 'ok';
+    if (caller === 'none' || caller === 'bad' || caller === 'revoked' || caller === 'expired') return 401;
+    return RANK[caller] >= RANK[route.needs] ? 'ok' : 403;
+  }
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    hive = await startHive({ DATABASE_URL: db.url, HIVE_ADMIN_API_KEY: TEST_ADMIN_KEY });
+    await newAgent(false); // serves "work"; disabled, so tasks stay pending and can be cancelled
+    keys.set('admin', (await createKey(hive.url, 'admin')).key);
+    keys.set('operator', (await createKey(hive.url, 'operator')).key);
+    keys.set('viewer', (await createKey(hive.url, 'viewer')).key);
+    keys.set('bad', 'hive_this_key_was_never_issued_0123456789abcdef');
+    const revoked = await createKey(hive.url, 'admin', 'revoked');
+    await admin(request(hive.url).delete(`/api/keys/${revoked.id}`)).expect(200);
+    keys.set('revoked', revoked.key);
+    const expired = await createKey(hive.url, 'admin', 'expired');
+    await db.query(`UPDATE api_keys SET expires_at = now() - interval '1 minute' WHERE id = $1`, [expired.id]);
+    keys.set('expired', expired.key);
+  });
+  afterAll(async () => {
+    await hive?.close();
+    await db?.drop();
+  });
+
+  it.each(routes.map((r) => [r.name, r] as const))('%s', async (_name, route) => {
+    const seen: Record<string, number> = {};
+    for (const caller of CALLERS) seen[caller] = await route.call(keys.get(caller));
+    const wanted = Object.fromEntries(CALLERS.map((c) => [c, expected(route, c)]));
+    const actual = Object.fromEntries(
+      CALLERS.map((c) => [c, seen[c] >= 200 && seen[c] < 300 ? 'ok' : seen[c]]),
+    );
+    expect(actual).toEqual(wanted);
+  });
+
+  it('accepts the key as Authorization: Bearer too, and says why a key is refused', async () => {
+    await request(hive.url).get('/api/status').set('authorization', `Bearer ${keys.get('viewer')}`).expect(200);
+    const res = await request(hive.url).get('/api/status').expect(401);
+    expect(res.body).toMatchObject({ statusCode: 401, error: 'Unauthorized', request_id: expect.any(String) as unknown });
+    const forbidden = await request(hive.url).post('/api/agents').set('x-api-key', keys.get('viewer')!).send({}).expect(403);
+    expect((forbidden.body as { message: string }).message).toContain('admin');
+  });
+
+  it('never returns a key from the listing, only its prefix', async () => {
+    const res = await admin(request(hive.url).get('/api/keys')).expect(200);
+    const text = JSON.stringify(res.body);
+    for (const caller of ['admin', 'operator', 'viewer'] as const) expect(text).not.toContain(keys.get(caller));
+    expect((res.body as { keys: { key_prefix: string }[] }).keys.every((k) => k.key_prefix.startsWith('hive_'))).toBe(true);
+  });
+});
