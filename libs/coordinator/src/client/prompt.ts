@@ -21,7 +21,9 @@ export interface GeneratePrompt {
  * The prompt is `context.prompt` when given, else a readable rendering of the context ("key: value" lines,
  * nested objects indented). `context.system` and `context.options` pass through.
  */
-export function buildPrompt(type: string, context: Record<string, unknown>): GeneratePrompt {
+export function buildPrompt(type: string, context: Record<string, unknown> | null): GeneratePrompt {
+  // The API only stores objects; a row written some other way must not break dispatch.
+  context = context !== null && typeof context === 'object' ? context : {};
   const { prompt, system, options } = context;
   const rest = Object.fromEntries(Object.entries(context).filter(([key]) => !PASS_THROUGH.has(key)));
   return {
