@@ -8,6 +8,7 @@ import type { HiveConfig } from '@hive/config';
 import { AppModule } from './app.module.js';
 import { PinoNestLogger } from './logging/pino-nest-logger.js';
 import { AllExceptionsFilter } from './errors/all-exceptions.filter.js';
+import { setupOpenApi } from './openapi/openapi.js';
 
 /**
  * Builds Hive (connects the database, runs migrations) without listening yet; main.ts and the in-process tests
@@ -29,5 +30,6 @@ export async function createApp(config: HiveConfig, rootLogger: PinoLogger): Pro
   });
   app.useGlobalFilters(new AllExceptionsFilter(app.get(HttpAdapterHost)));
   app.useGlobalPipes(new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }));
+  setupOpenApi(app);
   return app;
 }

@@ -11,7 +11,7 @@ export type AuthenticatedRequest = IncomingMessage & { path?: string; principal?
 
 /** Paths under /api that need no key: the metrics (their own token) and the API documentation. */
 export function isOpenPath(path: string): boolean {
-  return !path.startsWith('/api/') || path === '/api/metrics' || path.startsWith('/api/docs');
+  return !path.startsWith('/api/') || path === '/api/metrics' || /^\/api\/docs(-json|\/.*)?$/.test(path);
 }
 
 /**

@@ -1,6 +1,9 @@
 import { Controller, Get } from '@nestjs/common';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { PACKAGE } from '@hive/config';
 import { AgentRegistry, CoordinatorState, TaskService, type AgentView, type TaskCounts } from '@hive/coordinator';
+import { ApiKeyAuth } from '../openapi/api-key-auth.decorator.js';
+import { StatusResponse } from './dto/status.response.js';
 
 interface StatusReport {
   system: { status: string; uptime: number; version: string };
@@ -8,6 +11,8 @@ interface StatusReport {
   tasks: TaskCounts;
 }
 
+@ApiTags('status')
+@ApiKeyAuth()
 @Controller('api/status')
 export class StatusController {
   constructor(
@@ -18,6 +23,8 @@ export class StatusController {
 
   /** The whole picture from the database, so every replica gives the same answer (uptime is this process'). */
   @Get()
+  @ApiOperation({ operationId: 'getStatus', summary: 'The system, agent and task summary' })
+  @ApiOkResponse({ type: StatusResponse, description: 'The same from every replica (uptime aside)' })
   async status(): Promise<StatusReport> {
     const [details, tasks] = await Promise.all([this.agents.list(), this.tasks.counts()]);
     const count = (status: AgentView['status']) => details.filter((a) => a.status === status).length;

@@ -1,0 +1,52 @@
+import type { INestApplication } from '@nestjs/common';
+import { DocumentBuilder, type OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
+import helmet from 'helmet';
+import { PACKAGE } from '@hive/config';
+import { API_KEY_BEARER_SCHEME, API_KEY_HEADER_SCHEME } from './api-key-auth.decorator.js';
+
+/** Swagger UI; the JSON document is served beside it at /api/docs-json. Both are open (see isOpenPath). */
+export const DOCS_PATH = '/api/docs';
+export const DOCS_JSON_PATH = `${DOCS_PATH}-json`;
+
+const DESCRIPTION = [
+  'Hive coordinates AI agents: operators register Ollama servers, clients submit tasks, Hive queues them in',
+  'PostgreSQL and hands each to a free agent of its type. Every /api route needs an API key (X-API-Key or',
+  'Authorization: Bearer); `/`, `/health`, `/health/ready` and `/api/metrics` (unless METRICS_TOKEN is set) are open.',
+  'Every error has the body `ErrorResponse`.',
+].join(' ');
+
+/** The OpenAPI 3 document of every route, built from the controllers' decorators (no I/O, no database). */
+export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
+  const config = new DocumentBuilder()
+    .setTitle('Hive API')
+    .setDescription(DESCRIPTION)
+    .setVersion(PACKAGE.version)
+    .addApiKey({ type: 'apiKey', in: 'header', name: 'X-API-Key', description: 'An API key' }, API_KEY_HEADER_SCHEME)
+    .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'API key', description: 'The same API key as a bearer token' }, API_KEY_BEARER_SCHEME)
+    .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'METRICS_TOKEN', description: 'METRICS_TOKEN, for /api/metrics only' }, 'metrics_token')
+    .addTag('agents', 'Ollama servers that run tasks (admin registers, changes and removes them)')
+    .addTag('tasks', 'Work for the agents (operator submits and cancels)')
+    .addTag('keys', 'API keys (admin only)')
+    .addTag('status', 'The whole picture')
+    .addTag('health', 'Probes and the component report')
+    .addTag('metrics', 'Prometheus')
+    .addTag('service', 'What answers on this port')
+    .build();
+  return SwaggerModule.createDocument(app, config);
+}
+
+/**
+ * Serves Swagger UI at /api/docs and the document at /api/docs-json. Helmet's policy stays, less
+ * `upgrade-insecure-requests` on the UI's own pages: over plain HTTP (a cluster-internal address) it would make the
+ * browser fetch the UI's scripts over HTTPS and show a blank page. The UI needs nothing else: its scripts and styles
+ * are files from this origin, its inline styles are allowed by helmet's style-src and its icons are data: images.
+ */
+export function setupOpenApi(app: INestApplication): void {
+  app.use(DOCS_PATH, helmet.contentSecurityPolicy({ directives: { upgradeInsecureRequests: null } }));
+  SwaggerModule.setup(DOCS_PATH, app, buildOpenApiDocument(app), {
+    raw: ['json'],
+    customSiteTitle: 'Hive API',
+    // No badge from validator.swagger.io: it would send the document's URL to a third party (and CSP blocks it).
+    swaggerOptions: { validatorUrl: null },
+  });
+}

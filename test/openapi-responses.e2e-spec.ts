@@ -1,0 +1,174 @@
+import { randomUUID } from 'node:crypto';
+import { answerOf, ResponseContract, type Method } from './support/openapi-contract.js';
+import { startHiveFixture, type HiveFixture } from './support/hive-fixture.js';
+import type { OllamaAgent } from './support/ollama-agent.js';
+import { createKey, TEST_ADMIN_KEY } from './support/test-keys.js';
+
+interface CallOptions {
+  key?: string;
+  body?: unknown;
+  headers?: Record<string, string>;
+  base?: string;
+}
+
+/** A call to make and the status it must get; its answer must then be one the served document declares. */
+interface Case {
+  op: `${Uppercase<Method>} /${string}`;
+  status: number;
+  run: () => Promise<Response>;
+}
+
+const METRICS_TOKEN = 'metrics-token-0123456789';
+const BIG = { padding: 'x'.repeat(70_000) }; // over the 64 KB BODY_LIMIT below
+const GHOST = randomUUID();
+
+describe('every answer of every route matches the OpenAPI document the server serves', () => {
+  let main: HiveFixture; // the one the document is read from
+  let limited: HiveFixture; // THROTTLE_LIMIT=2 and METRICS_TOKEN set: for 429 and the metrics' 401
+  let contract: ResponseContract;
+  let fast: OllamaAgent;
+  let operator: string;
+  let viewer: string;
+  let doneTask: string;
+  let serial = 0;
+
+  /** A request to `base` (default: `main`) as `key` (X-API-Key), or with raw headers. */
+  const send = (method: Method, path: string, { key, body, headers = {}, base }: CallOptions = {}) =>
+    fetch(`${base ?? main.hive.url}${path}`, {
+      method: method.toUpperCase(),
+      headers: {
+        ...(key === undefined ? {} : { 'x-api-key': key }),
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        ...headers,
+      },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  const agentBody = (id: string, specialty = 'spare') => ({ id, endpoint: fast.url, model: 'm', specialty });
+  const admin = TEST_ADMIN_KEY;
+  const newAgent = async () => {
+    const id = `agent-${++serial}`;
+    await main.api.registerAgent({ id, endpoint: fast.url, specialty: 'spare' });
+    return id;
+  };
+  const slowTask = async () => (await main.api.submitTask({ type: 'slow' })).id;
+
+  beforeAll(async () => {
+    main = await startHiveFixture({ BODY_LIMIT: '64kb' });
+    limited = await startHiveFixture({ THROTTLE_LIMIT: '2', METRICS_TOKEN });
+    fast = await main.agents.start();
+    const hanging = await main.agents.start({ behavior: { kind: 'hang' } });
+    await main.api.registerAgent({ id: 'coder-1', endpoint: fast.url, specialty: 'code' });
+    await main.api.registerAgent({ id: 'slow-1', endpoint: hanging.url, specialty: 'slow' });
+    operator = (await createKey(main.hive.url, 'operator')).key;
+    viewer = (await createKey(main.hive.url, 'viewer')).key;
+    doneTask = (await main.api.submitTask({ type: 'code', context: { prompt: 'hi' } })).id;
+    await main.api.waitForTask(doneTask, 'completed');
+    // slow-1 now runs a task that never ends (until cancelled or shutdown): DELETE without force gets 409.
+    await main.api.waitForTask(await slowTask(), 'in_progress');
+    contract = await ResponseContract.load(main.hive.url);
+  });
+  afterAll(async () => {
+    await main?.close();
+    await limited?.close();
+  });
+
+  const cases: Case[] = [
+    { op: 'GET /', status: 200, run: () => send('get', '/') },
+    { op: 'GET /health', status: 200, run: () => send('get', '/health') },
+    { op: 'GET /health/ready', status: 200, run: () => send('get', '/health/ready') },
+    { op: 'GET /api/health', status: 200, run: () => send('get', '/api/health', { key: viewer }) },
+    { op: 'GET /api/health', status: 401, run: () => send('get', '/api/health') },
+    { op: 'GET /api/metrics', status: 200, run: () => send('get', '/api/metrics') },
+    { op: 'GET /api/metrics', status: 401, run: () => send('get', '/api/metrics', { base: limited.hive.url }) },
+    { op: 'GET /api/status', status: 200, run: () => send('get', '/api/status', { key: viewer }) },
+    { op: 'GET /api/status', status: 401, run: () => send('get', '/api/status', { key: 'hive_unknown' }) },
+    {
+      op: 'GET /api/status',
+      status: 429,
+      run: async () => {
+        for (let i = 0; i < 2; i++) await send('get', '/api/status', { key: admin, base: limited.hive.url });
+        return send('get', '/api/status', { key: admin, base: limited.hive.url });
+      },
+    },
+    { op: 'GET /api/agents', status: 200, run: () => send('get', '/api/agents', { key: viewer }) },
+    { op: 'GET /api/agents', status: 401, run: () => send('get', '/api/agents', { headers: { authorization: 'Bearer hive_x' } }) },
+    { op: 'POST /api/agents', status: 201, run: () => send('post', '/api/agents', { key: admin, body: agentBody('new-1') }) },
+    { op: 'POST /api/agents', status: 400, run: () => send('post', '/api/agents', { key: admin, body: { ...agentBody('Bad Id'), model: '' } }) },
+    { op: 'POST /api/agents', status: 403, run: () => send('post', '/api/agents', { key: operator, body: agentBody('new-2') }) },
+    { op: 'POST /api/agents', status: 409, run: () => send('post', '/api/agents', { key: admin, body: agentBody('coder-1', 'code') }) },
+    { op: 'POST /api/agents', status: 413, run: () => send('post', '/api/agents', { key: admin, body: BIG }) },
+    { op: 'GET /api/agents/{id}', status: 200, run: () => send('get', '/api/agents/coder-1', { key: viewer }) },
+    { op: 'GET /api/agents/{id}', status: 400, run: () => send('get', '/api/agents/Not%20A%20Slug', { key: viewer }) },
+    { op: 'GET /api/agents/{id}', status: 404, run: () => send('get', '/api/agents/ghost', { key: viewer }) },
+    { op: 'PATCH /api/agents/{id}', status: 200, run: () => send('patch', '/api/agents/coder-1', { key: admin, body: { max_concurrent: 3 } }) },
+    { op: 'PATCH /api/agents/{id}', status: 400, run: () => send('patch', '/api/agents/coder-1', { key: admin, body: { max_concurrent: 0 } }) },
+    { op: 'PATCH /api/agents/{id}', status: 403, run: () => send('patch', '/api/agents/coder-1', { key: operator, body: { model: 'x' } }) },
+    { op: 'PATCH /api/agents/{id}', status: 404, run: () => send('patch', '/api/agents/ghost', { key: admin, body: { model: 'x' } }) },
+    { op: 'PATCH /api/agents/{id}', status: 413, run: () => send('patch', '/api/agents/coder-1', { key: admin, body: BIG }) },
+    { op: 'DELETE /api/agents/{id}', status: 200, run: async () => send('delete', `/api/agents/${await newAgent()}?force=true`, { key: admin }) },
+    { op: 'DELETE /api/agents/{id}', status: 400, run: () => send('delete', '/api/agents/coder-1?force=maybe', { key: admin }) },
+    { op: 'DELETE /api/agents/{id}', status: 403, run: () => send('delete', '/api/agents/coder-1', { key: operator }) },
+    { op: 'DELETE /api/agents/{id}', status: 404, run: () => send('delete', '/api/agents/ghost', { key: admin }) },
+    { op: 'DELETE /api/agents/{id}', status: 409, run: () => send('delete', '/api/agents/slow-1', { key: admin }) },
+    { op: 'POST /api/tasks', status: 201, run: () => send('post', '/api/tasks', { key: operator, body: { type: 'code', priority: 5 } }) },
+    { op: 'POST /api/tasks', status: 400, run: () => send('post', '/api/tasks', { key: operator, body: { type: 'nobody-serves-this' } }) },
+    { op: 'POST /api/tasks', status: 403, run: () => send('post', '/api/tasks', { key: viewer, body: { type: 'code' } }) },
+    { op: 'POST /api/tasks', status: 413, run: () => send('post', '/api/tasks', { key: operator, body: { type: 'code', context: BIG } }) },
+    { op: 'GET /api/tasks', status: 200, run: () => send('get', '/api/tasks?type=code&status=completed&limit=5', { key: viewer }) },
+    { op: 'GET /api/tasks', status: 400, run: () => send('get', '/api/tasks?limit=0', { key: viewer }) },
+    { op: 'GET /api/tasks/{id}', status: 200, run: () => send('get', `/api/tasks/${doneTask}`, { key: viewer }) },
+    { op: 'GET /api/tasks/{id}', status: 400, run: () => send('get', '/api/tasks/not-a-uuid', { key: viewer }) },
+    { op: 'GET /api/tasks/{id}', status: 404, run: () => send('get', `/api/tasks/${GHOST}`, { key: viewer }) },
+    { op: 'POST /api/tasks/{id}/cancel', status: 200, run: async () => send('post', `/api/tasks/${await slowTask()}/cancel`, { key: operator }) },
+    { op: 'POST /api/tasks/{id}/cancel', status: 400, run: () => send('post', '/api/tasks/42/cancel', { key: operator }) },
+    { op: 'POST /api/tasks/{id}/cancel', status: 403, run: () => send('post', `/api/tasks/${doneTask}/cancel`, { key: viewer }) },
+    { op: 'POST /api/tasks/{id}/cancel', status: 404, run: () => send('post', `/api/tasks/${GHOST}/cancel`, { key: operator }) },
+    { op: 'POST /api/tasks/{id}/cancel', status: 409, run: () => send('post', `/api/tasks/${doneTask}/cancel`, { key: operator }) },
+    { op: 'GET /api/keys', status: 200, run: () => send('get', '/api/keys', { key: admin }) },
+    { op: 'GET /api/keys', status: 403, run: () => send('get', '/api/keys', { key: operator }) },
+    {
+      op: 'POST /api/keys',
+      status: 201,
+      run: () => send('post', '/api/keys', { key: admin, body: { name: 'ci', role: 'viewer', expires_at: '2099-01-01T00:00:00Z' } }),
+    },
+    { op: 'POST /api/keys', status: 400, run: () => send('post', '/api/keys', { key: admin, body: { name: 'ci', role: 'root' } }) },
+    { op: 'POST /api/keys', status: 403, run: () => send('post', '/api/keys', { key: viewer, body: { name: 'ci', role: 'viewer' } }) },
+    { op: 'POST /api/keys', status: 413, run: () => send('post', '/api/keys', { key: admin, body: BIG }) },
+    {
+      op: 'DELETE /api/keys/{id}',
+      status: 200,
+      run: async () => send('delete', `/api/keys/${(await createKey(main.hive.url, 'viewer')).id}`, { key: admin }),
+    },
+    { op: 'DELETE /api/keys/{id}', status: 400, run: () => send('delete', '/api/keys/nope', { key: admin }) },
+    { op: 'DELETE /api/keys/{id}', status: 403, run: () => send('delete', `/api/keys/${GHOST}`, { key: operator }) },
+    { op: 'DELETE /api/keys/{id}', status: 404, run: () => send('delete', `/api/keys/${GHOST}`, { key: admin }) },
+  ];
+
+  it.each(cases)('$op → $status', async ({ op, status, run }) => {
+    const [method, template] = op.split(' ') as [string, string];
+    const res = await run();
+    if (status === 429) expect(Number(res.headers.get('retry-after'))).toBeGreaterThan(0);
+    const answer = await answerOf(res);
+    expect({ op, status: answer.status, body: answer.body }).toMatchObject({ op, status });
+    contract.check(method.toLowerCase() as Method, template, answer);
+  });
+
+  it('covered every operation of the document, and every status the issue names', () => {
+    const checkedOps = new Set([...contract.checked].map((c) => c.split(' ').slice(0, 2).join(' ')));
+    expect(contract.operations().filter((op) => !checkedOps.has(op))).toEqual([]);
+    const statuses = new Set([...contract.checked].map((c) => Number(c.split(' ')[2])));
+    expect([...statuses].sort()).toEqual(expect.arrayContaining([200, 201, 400, 401, 403, 404, 409, 413, 429]));
+  });
+
+  it('fails an answer whose status, content type or body the document does not declare', () => {
+    const json = 'application/json; charset=utf-8';
+    const agent = { status: 'success', message: 'Agent a registered', agent_id: 'a' };
+    expect(() => contract.check('post', '/api/agents', { status: 201, contentType: json, body: agent })).not.toThrow();
+    expect(() => contract.check('get', '/', { status: 404, contentType: json, body: {} })).toThrow(/does not declare/);
+    expect(() => contract.check('get', '/api/nowhere', { status: 200, contentType: json, body: {} })).toThrow(/no operation/);
+    expect(() => contract.check('get', '/', { status: 200, contentType: 'text/plain', body: 'hive' })).toThrow(/came as text\/plain/);
+    const renamed = { status: agent.status, message: agent.message, agentId: agent.agent_id };
+    expect(() => contract.check('post', '/api/agents', { status: 201, contentType: json, body: renamed })).toThrow(/agent_id/);
+    expect(() => contract.check('post', '/api/agents', { status: 201, contentType: json, body: { ...agent, extra: 1 } })).toThrow(/additional/);
+  });
+});
