@@ -66,7 +66,9 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy, Befo
     this.every(queuePollMs, () => this.wake());
     this.every(Math.max(250, Math.floor(taskLeaseMs / 3)), () => this.renewLeases());
     this.every(Math.max(500, Math.floor(taskLeaseMs / 2)), () => this.reapLeases());
-    this.wake();
+    // The first pass completes before the app listens, so readiness is true from the first request on.
+    this.wakeRequested = true;
+    if (!this.looping) await this.loop();
     this.logger.log(`Coordinator ${this.state.replicaId} is dispatching`);
   }
 
