@@ -1,0 +1,338 @@
+/**
+ * The raw limit: Hive's dispatch cycle written as a plain loop with `pg` and `node:http`, nothing else (no Nest, no
+ * TypeORM, no axios, no metrics, no logging, no REST API). It issues the same statements as Hive for the same work:
+ *
+ *   claim    one transaction: lock the available agents FOR UPDATE, count their running tasks, take pending tasks
+ *            per type with FOR UPDATE SKIP LOCKED (priority, then age), pick the least-loaded agent for each, mark
+ *            them in_progress with a lease (libs/coordinator/src/dispatch/claim-tasks.ts);
+ *   call     POST {endpoint}/api/generate, stream: false, over a keep-alive socket pool per agent;
+ *   complete one statement: store the result while the lease is held, refresh the agent's last_seen
+ *            (libs/coordinator/src/dispatch/task-outcomes.ts).
+ *
+ * One claimer at a time, woken by every completion, claiming up to 64 per transaction (as Hive's dispatcher does), so
+ * the concurrency is the agents' capacity. Run as a child process of bench/run.ts (IPC: `run` → `result`), so that
+ * it has a process of its own, like Hive.
+ */
+import { Agent as HttpAgent, request } from 'node:http';
+import { pathToFileURL } from 'node:url';
+import pg from 'pg';
+
+interface ClaimableAgent {
+  id: string;
+  endpoint: string;
+  model: string;
+  specialty: string;
+  max_concurrent: number;
+  consecutive_failures: number;
+}
+
+interface PendingRow {
+  id: string;
+  type: string;
+  priority: number;
+  context: Record<string, unknown>;
+  attempts: number;
+  previous_agent: string | null;
+}
+
+interface ClaimedTask extends PendingRow {
+  agent: ClaimableAgent;
+}
+
+export interface RawLoopSettings {
+  databaseUrl: string;
+  /** pg pool size: Hive's default DB_POOL_SIZE + DB_POOL_MAX_OVERFLOW = 30. */
+  poolMax: number;
+  claimBatch: number;
+  leaseMs: number;
+  replicaId: string;
+}
+
+export interface RawRunResult {
+  completed: number;
+  failed: number;
+  /** Epoch ms at which the run began (compared with max(completed_at) in the database). */
+  startedAtMs: number;
+  elapsedMs: number;
+  claimTransactions: number;
+  statements: number;
+  cpuMs: number;
+}
+
+export type RawLoopRequest = { type: 'run'; expected: number } | { type: 'stop' };
+export type RawLoopReply = { type: 'ready' } | { type: 'result'; result: RawRunResult } | { type: 'error'; message: string };
+
+function pickAgent(candidates: ClaimableAgent[], load: Map<string, number>, avoid: string | null): ClaimableAgent | undefined {
+  let best: ClaimableAgent | undefined;
+  let bestScore = Infinity;
+  for (const agent of candidates) {
+    const running = load.get(agent.id) ?? 0;
+    if (running >= agent.max_concurrent) continue;
+    const score = running / agent.max_concurrent + (agent.id === avoid ? 1 : 0);
+    if (score < bestScore) [best, bestScore] = [agent, score];
+  }
+  return best;
+}
+
+function post(agent: HttpAgent, url: URL, body: string): Promise<{ status: number; text: string }> {
+  return new Promise((ok, fail) => {
+    const req = request(
+      {
+        host: url.hostname,
+        port: url.port,
+        path: '/api/generate',
+        method: 'POST',
+        agent,
+        headers: { 'content-type': 'application/json', accept: 'application/json', 'content-length': Buffer.byteLength(body) },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('end', () => ok({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
+        res.on('error', fail);
+      },
+    );
+    req.on('error', fail);
+    req.end(body);
+  });
+}
+
+const count = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
+
+export class RawLoop {
+  private readonly settings: RawLoopSettings;
+  private readonly pool: pg.Pool;
+  private readonly sockets = new Map<string, HttpAgent>();
+  private wakeRequested = false;
+  private looping = false;
+  private target = 0;
+  private completed = 0;
+  private failed = 0;
+  private lastFinishedAt = 0;
+  private claimTransactions = 0;
+  private statements = 0;
+  private finishedAll: (() => void) | undefined;
+  private failure: ((error: unknown) => void) | undefined;
+
+  constructor(settings: RawLoopSettings) {
+    this.settings = settings;
+    this.pool = new pg.Pool({ connectionString: settings.databaseUrl, max: settings.poolMax, application_name: 'hive-bench-raw' });
+  }
+
+  /** Processes tasks until `expected` have finished (they must already be in the table). */
+  async run(expected: number): Promise<RawRunResult> {
+    this.target = expected;
+    this.completed = 0;
+    this.failed = 0;
+    this.claimTransactions = 0;
+    this.statements = 0;
+    const cpuBefore = process.cpuUsage();
+    const startedAtMs = Date.now();
+    const started = performance.now();
+    const done = new Promise<void>((ok, fail) => {
+      this.finishedAll = ok;
+      this.failure = fail;
+    });
+    this.wake();
+    await done;
+    while (this.looping) await new Promise((ok) => setTimeout(ok, 1));
+    const cpu = process.cpuUsage(cpuBefore);
+    return {
+      completed: this.completed,
+      failed: this.failed,
+      startedAtMs,
+      elapsedMs: this.lastFinishedAt - started,
+      claimTransactions: this.claimTransactions,
+      statements: this.statements,
+      cpuMs: (cpu.user + cpu.system) / 1000,
+    };
+  }
+
+  async close(): Promise<void> {
+    for (const agent of this.sockets.values()) agent.destroy();
+    await this.pool.end();
+  }
+
+  private wake(): void {
+    this.wakeRequested = true;
+    if (!this.looping) void this.loop();
+  }
+
+  private async loop(): Promise<void> {
+    this.looping = true;
+    try {
+      while (this.wakeRequested) {
+        this.wakeRequested = false;
+        let claimed: ClaimedTask[];
+        do {
+          claimed = await this.claim(this.settings.claimBatch);
+          for (const task of claimed) void this.execute(task);
+        } while (claimed.length === this.settings.claimBatch);
+      }
+    } catch (error) {
+      this.failure?.(error);
+    } finally {
+      this.looping = false;
+    }
+  }
+
+  /** The claim transaction of claim-tasks.ts, statement for statement. */
+  private async claim(limit: number): Promise<ClaimedTask[]> {
+    const db = await this.pool.connect();
+    this.claimTransactions += 1;
+    const query = async <R extends pg.QueryResultRow>(sql: string, params?: unknown[]): Promise<R[]> => {
+      this.statements += 1;
+      return (await db.query<R>(sql, params)).rows;
+    };
+    try {
+      await query('BEGIN');
+      const agents = await query<ClaimableAgent>(
+        `SELECT id, endpoint, model, specialty, max_concurrent, consecutive_failures
+           FROM agents WHERE enabled AND NOT offline ORDER BY id FOR UPDATE`,
+      );
+      const claimed: ClaimedTask[] = [];
+      if (agents.length > 0) {
+        const loadRows = await query<{ id: string; running: number }>(
+          `SELECT assigned_agent AS id, count(*)::int AS running FROM tasks
+            WHERE status = 'in_progress' AND assigned_agent = ANY($1) GROUP BY assigned_agent`,
+          [agents.map((a) => a.id)],
+        );
+        const load = new Map(loadRows.map((r) => [r.id, r.running]));
+        const bySpecialty = new Map<string, ClaimableAgent[]>();
+        const free = new Map<string, number>();
+        for (const agent of agents) {
+          bySpecialty.set(agent.specialty, [...(bySpecialty.get(agent.specialty) ?? []), agent]);
+          const slots = Math.max(0, agent.max_concurrent - (load.get(agent.id) ?? 0));
+          free.set(agent.specialty, (free.get(agent.specialty) ?? 0) + slots);
+        }
+        const wanted = [...free].filter(([, slots]) => slots > 0).map(([type, slots]) => [type, Math.min(slots, limit)] as const);
+        if (wanted.length > 0) {
+          const pending = await query<PendingRow>(
+            `SELECT t.id, t.type, t.priority, t.context, t.attempts, t.max_attempts, t.timeout_ms, t.created_at,
+                    t.available_at, t.assigned_agent AS previous_agent
+               FROM unnest($1::text[], $2::int[]) AS w(type, slots)
+               CROSS JOIN LATERAL (
+                 SELECT * FROM tasks
+                  WHERE status = 'pending' AND type = w.type AND available_at <= now()
+                  ORDER BY priority DESC, created_at
+                  LIMIT w.slots
+                  FOR UPDATE SKIP LOCKED
+               ) t
+              ORDER BY t.priority DESC, t.created_at
+              LIMIT $3`,
+            [wanted.map(([type]) => type), wanted.map(([, slots]) => slots), limit],
+          );
+          for (const task of pending) {
+            const agent = pickAgent(bySpecialty.get(task.type) ?? [], load, task.previous_agent);
+            if (agent === undefined) continue;
+            load.set(agent.id, (load.get(agent.id) ?? 0) + 1);
+            claimed.push({ ...task, attempts: task.attempts + 1, agent });
+          }
+          if (claimed.length > 0) {
+            await query(
+              `UPDATE tasks t
+                  SET status = 'in_progress', assigned_agent = c.agent, attempts = t.attempts + 1, started_at = now(),
+                      lease_owner = $3, lease_expires_at = now() + $4 * interval '1 millisecond', updated_at = now()
+                 FROM unnest($1::uuid[], $2::text[]) AS c(id, agent)
+                WHERE t.id = c.id`,
+              [claimed.map((t) => t.id), claimed.map((t) => t.agent.id), this.settings.replicaId, this.settings.leaseMs],
+            );
+          }
+        }
+      }
+      await query('COMMIT');
+      return claimed;
+    } catch (error) {
+      await db.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    } finally {
+      db.release();
+    }
+  }
+
+  private socketPool(agent: ClaimableAgent): HttpAgent {
+    let pool = this.sockets.get(agent.id);
+    if (pool === undefined) {
+      pool = new HttpAgent({ keepAlive: true, maxSockets: agent.max_concurrent + 1, maxFreeSockets: agent.max_concurrent });
+      this.sockets.set(agent.id, pool);
+    }
+    return pool;
+  }
+
+  private async execute(task: ClaimedTask): Promise<void> {
+    try {
+      const prompt = typeof task.context.prompt === 'string' ? task.context.prompt : `Task: ${task.type}`;
+      const body = JSON.stringify({ model: task.agent.model, prompt, stream: false });
+      const res = await post(this.socketPool(task.agent), new URL(task.agent.endpoint), body);
+      const answer: unknown = JSON.parse(res.text);
+      if (res.status !== 200 || answer === null || typeof answer !== 'object') throw new Error(`HTTP ${res.status}: ${res.text}`);
+      const a = answer as Record<string, unknown>;
+      if (typeof a.response !== 'string' || a.done !== true) throw new Error('malformed answer');
+      const result = {
+        response: a.response,
+        model: typeof a.model === 'string' ? a.model : '',
+        done_reason: typeof a.done_reason === 'string' ? a.done_reason : null,
+        prompt_eval_count: count(a.prompt_eval_count),
+        eval_count: count(a.eval_count),
+        total_duration: count(a.total_duration),
+        eval_duration: count(a.eval_duration),
+      };
+      this.statements += 1;
+      await this.pool.query(
+        `WITH done AS (
+           UPDATE tasks SET status = 'completed', result = $2, error = NULL, completed_at = now(),
+                  lease_owner = NULL, lease_expires_at = NULL, updated_at = now()
+            WHERE id = $1 AND status = 'in_progress' AND lease_owner = $3
+           RETURNING id
+         ), seen AS (
+           UPDATE agents SET consecutive_failures = 0, last_seen = now()
+            WHERE id = $4 AND (consecutive_failures > 0 OR last_seen IS NULL OR last_seen < now() - interval '5 seconds')
+         )
+         SELECT id FROM done`,
+        [task.id, JSON.stringify(result), this.settings.replicaId, task.agent.id],
+      );
+      this.completed += 1;
+    } catch (error) {
+      this.failed += 1;
+      this.statements += 1;
+      await this.pool
+        .query(
+          `UPDATE tasks SET status = 'failed', error = $2, completed_at = now(), lease_owner = NULL,
+                  lease_expires_at = NULL, updated_at = now()
+            WHERE id = $1 AND status = 'in_progress' AND lease_owner = $3`,
+          [task.id, String(error), this.settings.replicaId],
+        )
+        .catch((e: unknown) => this.failure?.(e));
+    }
+    this.lastFinishedAt = performance.now();
+    if (this.completed + this.failed >= this.target) this.finishedAll?.();
+    else this.wake();
+  }
+}
+
+/** Child-process entry: settings from the environment, work on request over IPC. */
+function main(): void {
+  const send = (reply: RawLoopReply): void => void process.send?.(reply);
+  const loop = new RawLoop({
+    databaseUrl: process.env.RAW_DATABASE_URL ?? '',
+    poolMax: Number(process.env.RAW_POOL_MAX ?? 30),
+    claimBatch: Number(process.env.RAW_CLAIM_BATCH ?? 64),
+    leaseMs: Number(process.env.RAW_LEASE_MS ?? 30_000),
+    replicaId: process.env.RAW_REPLICA_ID ?? 'bench-raw',
+  });
+  process.on('message', (message: RawLoopRequest) => {
+    if (message.type === 'run') {
+      loop.run(message.expected).then(
+        (result) => send({ type: 'result', result }),
+        (error: unknown) => send({ type: 'error', message: error instanceof Error ? error.stack ?? error.message : String(error) }),
+      );
+    } else {
+      void loop.close().finally(() => process.disconnect());
+    }
+  });
+  send({ type: 'ready' });
+}
+
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  main();
+}
