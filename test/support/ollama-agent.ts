@@ -111,9 +111,13 @@ function tagEntry(name: string): Record<string, unknown> {
   };
 }
 
-/** Nanosecond stats that add up to the real time spent (so a delayed answer reports a plausible slow speed). */
-function stats(startedNs: bigint, prompt: string, response: string): Record<string, number> {
-  const total = Math.max(Number(process.hrtime.bigint() - startedNs), 1_000_000);
+/**
+ * Nanosecond stats that add up to the real time spent (so a delayed answer reports a plausible slow speed), never
+ * less than the delay asked for: Node's timers run on a cached millisecond clock and may fire a little before
+ * the high-resolution clock says the delay has passed.
+ */
+function stats(startedNs: bigint, delayMs: number, prompt: string, response: string): Record<string, number> {
+  const total = Math.max(Number(process.hrtime.bigint() - startedNs), delayMs * 1_000_000, 1_000_000);
   const load = Math.round(total * 0.1);
   const promptEval = Math.round(total * 0.2);
   return {
@@ -223,7 +227,7 @@ export async function startOllamaAgent(options: OllamaAgentOptions = {}): Promis
       return sendJson(res, 200, { model, created_at: createdAt, response: '', done: true, done_reason: doneReason });
     }
     const response = current.response ?? `echo: ${prompt}`;
-    const final = { done: true, done_reason: 'stop', context: [1, 2, 3], ...stats(startedNs, prompt, response) };
+    const final = { done: true, done_reason: 'stop', context: [1, 2, 3], ...stats(startedNs, current.delayMs ?? 0, prompt, response) };
     if (record.stream === false) {
       return sendJson(res, 200, { model, created_at: createdAt, response, ...final });
     }
