@@ -25,7 +25,7 @@ function freePort(): Promise<number> {
   });
 }
 
-/** Extra settings for Hive from BENCH_HIVE_ENV="DB_POOL_SIZE=20,AGENT_MAX_SOCKETS=32" (for experiments). */
+/** Extra settings for Hive from BENCH_HIVE_ENV="DB_POOL_SIZE=20,DB_POOL_MAX_OVERFLOW=60" (for experiments). */
 function extraEnv(): Record<string, string> {
   const raw = process.env.BENCH_HIVE_ENV ?? '';
   return Object.fromEntries(

@@ -1,4 +1,5 @@
-import { freePort, spawnHive, type HiveProcess } from './support/hive-process.js';
+import { freePort } from '@hive/database';
+import { spawnHive, type HiveProcess } from './support/hive-process.js';
 import { LEVEL, level, message, stopHiveProcess } from './support/process-control.js';
 
 const ATTEMPT = /^PostgreSQL connection attempt (\d+)\/(\d+) failed: (.*)$/;

@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { envOf, execForm, healthcheckOf, last, readDockerfile, ROOT } from './support/dockerfile.js';
-import { freePort } from './support/hive-process.js';
+import { freePort } from '@hive/database';
 import {
   prepareRuntime,
   spawnProduction,

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createTestDatabase, type TestDatabase } from './support/test-database.js';
 import { startHive, type RunningHive } from './support/hive-app.js';
-import { freePort } from './support/hive-process.js';
+import { freePort } from '@hive/database';
 import { waitFor } from './support/wait-for.js';
 import { requireBinary } from './support/prometheus-tools.js';
 import { dashboardExpressions } from './support/promql-names.js';

@@ -6,7 +6,7 @@ import { HiveConfig } from '@hive/config';
 import { generateApiKey } from './api-key-format.js';
 import { ApiKeyService } from './api-key.service.js';
 
-export const ADMIN_KEY_FILE = 'admin-api-key';
+const ADMIN_KEY_FILE = 'admin-api-key';
 
 /**
  * Outside production, without HIVE_ADMIN_API_KEY, Hive makes an admin key on first start, prints it once and keeps
