@@ -7,6 +7,7 @@ import { AgentHealth } from './agents/agent-health.js';
 import { AgentProber } from './agents/agent-prober.service.js';
 import { AgentRegistry } from './agents/agent-registry.service.js';
 import { Dispatcher } from './dispatch/dispatcher.service.js';
+import { QueueAnnouncer } from './dispatch/queue-announcer.js';
 import { TaskRunner } from './dispatch/task-runner.js';
 import { TaskService } from './tasks/task.service.js';
 import { TaskRetention } from './tasks/task-retention.service.js';
@@ -24,6 +25,7 @@ import { TaskRetention } from './tasks/task-retention.service.js';
     AgentRegistry,
     TaskRunner,
     Dispatcher,
+    QueueAnnouncer,
     TaskService,
     TaskRetention,
   ],

@@ -24,6 +24,12 @@ export interface ClaimedTask {
   agent: ClaimableAgent;
 }
 
+export interface Claim {
+  tasks: ClaimedTask[];
+  /** Slots the available agents had free before this claim, over all replicas (counted under the agents' locks). */
+  freeSlots: number;
+}
+
 type PendingRow = Omit<ClaimedTask, 'agent' | 'attempts'> & { attempts: number };
 
 /** Picks the least-loaded agent with a free slot, avoiding `avoid` while another one is free. */
@@ -49,12 +55,12 @@ export async function claimTasks(
   replicaId: string,
   leaseMs: number,
   limit: number,
-): Promise<ClaimedTask[]> {
+): Promise<Claim> {
   const agents: ClaimableAgent[] = await db.query(
     `SELECT id, endpoint, model, specialty, max_concurrent, consecutive_failures
        FROM agents WHERE enabled AND NOT offline ORDER BY id FOR UPDATE`,
   );
-  if (agents.length === 0) return [];
+  if (agents.length === 0) return { tasks: [], freeSlots: 0 };
   const loadRows: { id: string; running: number }[] = await db.query(
     `SELECT assigned_agent AS id, count(*)::int AS running FROM tasks
       WHERE status = 'in_progress' AND assigned_agent = ANY($1) GROUP BY assigned_agent`,
@@ -64,13 +70,15 @@ export async function claimTasks(
 
   const bySpecialty = new Map<string, ClaimableAgent[]>();
   const free = new Map<string, number>();
+  let freeSlots = 0;
   for (const agent of agents) {
     bySpecialty.set(agent.specialty, [...(bySpecialty.get(agent.specialty) ?? []), agent]);
     const slots = Math.max(0, agent.max_concurrent - (load.get(agent.id) ?? 0));
     free.set(agent.specialty, (free.get(agent.specialty) ?? 0) + slots);
+    freeSlots += slots;
   }
   const wanted = [...free].filter(([, slots]) => slots > 0).map(([type, slots]) => [type, Math.min(slots, limit)] as const);
-  if (wanted.length === 0) return [];
+  if (wanted.length === 0) return { tasks: [], freeSlots };
 
   const pending: PendingRow[] = await db.query(
     `SELECT t.id, t.type, t.priority, t.context, t.attempts, t.max_attempts, t.timeout_ms, t.created_at,
@@ -95,7 +103,7 @@ export async function claimTasks(
     load.set(agent.id, (load.get(agent.id) ?? 0) + 1);
     claimed.push({ ...task, attempts: task.attempts + 1, agent });
   }
-  if (claimed.length === 0) return [];
+  if (claimed.length === 0) return { tasks: [], freeSlots };
 
   await db.query(
     `UPDATE tasks t
@@ -105,5 +113,5 @@ export async function claimTasks(
       WHERE t.id = c.id`,
     [claimed.map((t) => t.id), claimed.map((t) => t.agent.id), replicaId, leaseMs],
   );
-  return claimed;
+  return { tasks: claimed, freeSlots };
 }

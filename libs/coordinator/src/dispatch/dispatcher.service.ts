@@ -11,8 +11,8 @@ import { describeError } from '@hive/database';
 import { CoordinatorState } from '../coordinator-state.js';
 import { CoordinatorMetrics } from '../coordinator.metrics.js';
 import { AbortReason } from '../client/agent-call-error.js';
-import { claimTasks, type ClaimedTask } from './claim-tasks.js';
-import { QueueListener } from './queue-listener.js';
+import { claimTasks, type Claim, type ClaimedTask } from './claim-tasks.js';
+import { QueueListener, type WakeReason } from './queue-listener.js';
 import { TaskOutcomes } from './task-outcomes.js';
 import { reapExpiredLeases } from './lease-reaper.js';
 import { TaskRunner } from './task-runner.js';
@@ -38,7 +38,14 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy, Befo
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly outcomes: TaskOutcomes;
   private listener: QueueListener | undefined;
-  private wakeRequested = false;
+  /** Wake-ups that arrived since the last pass began, by reason. */
+  private readonly wakes = { task: false, capacity: false };
+  /**
+   * The last pass left no agent slot free (over all replicas). New tasks alone cannot change that; a slot freed by
+   * this replica, an agent change, a requeue or the poll can, and they always wake it. A slot freed by another
+   * replica is refilled by that replica's own pass.
+   */
+  private agentsFull = false;
   private looping = false;
   /** When running tasks must be handed back: SHUTDOWN_GRACE_MS after shutdown began. */
   private drainDeadline = 0;
@@ -58,7 +65,7 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy, Befo
     const { url } = this.db.options as { url?: string };
     this.listener = new QueueListener(
       { connectionString: url, connectionTimeoutMillis: this.config.database.connectTimeoutMs },
-      { onWake: () => this.wake(), onCancel: (id) => this.abort(id, new AbortReason('cancelled', 'cancelled by request')) },
+      { onWake: (reason) => this.wake(reason), onCancel: (id) => this.abort(id, new AbortReason('cancelled', 'cancelled by request')) },
     );
     await this.listener.start();
     this.state.phase = 'running';
@@ -67,15 +74,15 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy, Befo
     this.every(Math.max(250, Math.floor(taskLeaseMs / 3)), () => this.renewLeases());
     this.every(Math.max(500, Math.floor(taskLeaseMs / 2)), () => this.reapLeases());
     // The first pass completes before the app listens, so readiness is true from the first request on.
-    this.wakeRequested = true;
+    this.wakes.capacity = true;
     if (!this.looping) await this.loop();
     this.logger.log(`Coordinator ${this.state.replicaId} is dispatching`);
   }
 
   /** Asks for a claim pass; passes never overlap, and wake-ups during one cause one more. */
-  wake(): void {
-    this.wakeRequested = true;
-    if (!this.looping && this.state.phase === 'running') void this.loop();
+  wake(reason: WakeReason = 'capacity'): void {
+    this.wakes[reason] = true;
+    if (!this.looping && this.state.phase === 'running' && this.passWanted()) void this.loop();
   }
 
   /** Aborts a task this replica runs (cancel from any replica arrives here through NOTIFY). */
@@ -127,18 +134,23 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy, Befo
     this.timers.push(timer);
   }
 
+  private passWanted(): boolean {
+    return this.wakes.capacity || (this.wakes.task && !this.agentsFull);
+  }
+
   private async loop(): Promise<void> {
     this.looping = true;
     try {
-      while (this.wakeRequested && this.state.phase === 'running') {
-        this.wakeRequested = false;
-        let claimed: ClaimedTask[];
+      while (this.passWanted() && this.state.phase === 'running') {
+        this.wakes.task = this.wakes.capacity = false;
+        let claim: Claim;
         do {
-          claimed = await this.db.transaction((m) =>
+          claim = await this.db.transaction((m) =>
             claimTasks(m, this.state.replicaId, this.config.coordinator.taskLeaseMs, CLAIM_BATCH),
           );
-          for (const task of claimed) this.start(task);
-        } while (claimed.length === CLAIM_BATCH && this.state.phase === 'running');
+          for (const task of claim.tasks) this.start(task);
+          this.agentsFull = claim.tasks.length >= claim.freeSlots;
+        } while (claim.tasks.length === CLAIM_BATCH && this.state.phase === 'running');
         this.state.lastTick = new Date();
       }
     } catch (error) {
@@ -153,7 +165,7 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy, Befo
     const controller = new AbortController();
     this.metrics.taskClaimed(task.type, task.available_at > task.created_at ? task.available_at : task.created_at);
     const done = this.runner
-      .run(task, controller, this.outcomes, (delayMs) => setTimeout(() => this.wake(), delayMs).unref())
+      .run(task, controller, this.outcomes, (delayMs) => setTimeout(() => this.wake('task'), delayMs).unref())
       .catch((error: unknown) => this.logger.error(`Task ${task.id} could not be recorded: ${describeError(error)}`))
       .finally(() => {
         this.running.delete(task.id);

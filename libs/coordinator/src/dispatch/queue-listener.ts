@@ -4,10 +4,15 @@ import { describeError } from '@hive/database';
 
 export const WAKE_CHANNEL = 'hive_wake';
 export const CANCEL_CHANNEL = 'hive_cancel';
+/** Payload of a wake-up that only says tasks were queued (any other payload: capacity may have changed). */
+export const TASK_QUEUED = 'task';
+
+/** Why a dispatcher is woken: new tasks only matter when an agent has room; capacity changes always do. */
+export type WakeReason = 'task' | 'capacity';
 
 export interface QueueEvents {
-  /** A task was queued or a slot freed somewhere; also called after (re)connecting, as events may have been missed. */
-  onWake(): void;
+  /** Tasks were queued, or capacity changed; also called after (re)connecting, as events may have been missed. */
+  onWake(reason: WakeReason): void;
   onCancel(taskId: string): void;
 }
 
@@ -31,7 +36,7 @@ export class QueueListener {
     const client = new pg.Client({ ...this.connection, application_name: 'hive-listener', keepAlive: true });
     client.on('notification', (msg) => {
       if (msg.channel === CANCEL_CHANNEL && msg.payload) this.events.onCancel(msg.payload);
-      else this.events.onWake();
+      else this.events.onWake(msg.payload === TASK_QUEUED ? 'task' : 'capacity');
     });
     client.on('error', (error) => this.lost(client, error));
     client.on('end', () => this.lost(client, new Error('connection ended')));
@@ -46,7 +51,7 @@ export class QueueListener {
     if (this.client !== client) return;
     if (this.failures > 0) this.logger.log('Listening for queue events again');
     this.failures = 0;
-    this.events.onWake();
+    this.events.onWake('capacity');
   }
 
   async stop(): Promise<void> {

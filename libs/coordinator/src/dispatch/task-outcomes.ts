@@ -1,32 +1,24 @@
 import type { DataSource } from 'typeorm';
 import { queryRows } from '@hive/database';
+import { CompletionWriter } from './completion-writer.js';
 
 /**
  * Writes of a running task's end. Each one only applies while this replica still holds the task's lease and the
  * task is still running: a task that was cancelled, or reaped after a lost lease, is never overwritten.
  */
 export class TaskOutcomes {
+  private readonly completions: CompletionWriter;
+
   constructor(
     private readonly db: DataSource,
     private readonly replicaId: string,
-  ) {}
+  ) {
+    this.completions = new CompletionWriter(db, replicaId);
+  }
 
-  /** Stores the result and, in the same round trip, marks the agent as seen and clears its failure count. */
-  async complete(taskId: string, agentId: string, result: object): Promise<boolean> {
-    const rows: unknown[] = await this.db.query(
-      `WITH done AS (
-         UPDATE tasks SET status = 'completed', result = $2, error = NULL, completed_at = now(),
-                lease_owner = NULL, lease_expires_at = NULL, updated_at = now()
-          WHERE id = $1 AND status = 'in_progress' AND lease_owner = $3
-         RETURNING id
-       ), seen AS (
-         UPDATE agents SET consecutive_failures = 0, last_seen = now()
-          WHERE id = $4 AND (consecutive_failures > 0 OR last_seen IS NULL OR last_seen < now() - interval '5 seconds')
-       )
-       SELECT id FROM done`,
-      [taskId, JSON.stringify(result), this.replicaId, agentId],
-    );
-    return rows.length === 1;
+  /** Stores the result and marks the agent as seen, clearing its failure count; batched with other results. */
+  complete(taskId: string, agentId: string, result: object): Promise<boolean> {
+    return this.completions.complete(taskId, agentId, result);
   }
 
   async fail(taskId: string, error: string): Promise<boolean> {
@@ -66,8 +58,12 @@ export class TaskOutcomes {
   async renewLeases(leaseMs: number): Promise<Set<string>> {
     const rows = await queryRows<{ id: string }>(
       this.db,
-      `UPDATE tasks SET lease_expires_at = now() + $2 * interval '1 millisecond'
-        WHERE status = 'in_progress' AND lease_owner = $1 RETURNING id`,
+      // Locked in id order, as completions lock them: the two never deadlock.
+      `WITH mine AS MATERIALIZED (
+         SELECT id FROM tasks WHERE status = 'in_progress' AND lease_owner = $1 ORDER BY id FOR UPDATE
+       )
+       UPDATE tasks t SET lease_expires_at = now() + $2 * interval '1 millisecond'
+         FROM mine WHERE t.id = mine.id RETURNING t.id`,
       [this.replicaId, leaseMs],
     );
     return new Set(rows.map((r) => r.id));
