@@ -11,6 +11,12 @@ export interface JsonResponse {
   at: number;
 }
 
+export interface BenchTask {
+  type: string;
+  priority: number;
+  context: Record<string, unknown>;
+}
+
 export class HiveClient {
   private readonly base: URL;
   private readonly sockets: HttpAgent;
@@ -65,22 +71,32 @@ export class HiveClient {
   }
 
   /** POST /api/tasks; throws unless 201. */
-  async submitTask(task: { type: string; priority: number; context: Record<string, unknown> }): Promise<JsonResponse> {
-    const res = await this.request('POST', '/api/tasks', task);
-    if (res.status !== 201) throw new Error(`POST /api/tasks answered ${res.status}: ${JSON.stringify(res.body)}`);
-    return res;
+  async submitTask(task: BenchTask): Promise<JsonResponse> {
+    return this.created('/api/tasks', task);
   }
 
-  /** Submits `count` tasks with `concurrency` requests in flight; resolves when every one was accepted. */
-  async submitMany(count: number, concurrency: number, task: (i: number) => { type: string; priority: number; context: Record<string, unknown> }): Promise<void> {
+  /**
+   * Submits `count` tasks with `concurrency` requests in flight, one task per POST /api/tasks or, with `batch` > 1,
+   * up to `batch` per POST /api/tasks/batch; resolves when every one was accepted.
+   */
+  async submitMany(count: number, concurrency: number, task: (i: number) => BenchTask, batch = 1): Promise<void> {
     let next = 0;
     const worker = async (): Promise<void> => {
       while (next < count) {
-        const i = next++;
-        await this.submitTask(task(i));
+        const first = next;
+        const n = Math.min(batch, count - first);
+        next += n;
+        if (batch === 1) await this.submitTask(task(first));
+        else await this.created('/api/tasks/batch', { tasks: Array.from({ length: n }, (_, k) => task(first + k)) });
       }
     };
-    await Promise.all(Array.from({ length: Math.min(concurrency, count) }, worker));
+    await Promise.all(Array.from({ length: Math.min(concurrency, Math.ceil(count / batch)) }, worker));
+  }
+
+  private async created(path: string, payload: unknown): Promise<JsonResponse> {
+    const res = await this.request('POST', path, payload);
+    if (res.status !== 201) throw new Error(`POST ${path} answered ${res.status}: ${JSON.stringify(res.body)}`);
+    return res;
   }
 
   close(): void {

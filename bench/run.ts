@@ -40,6 +40,9 @@ const settings = {
   agents: envInt('BENCH_AGENTS', 8, 1),
   agentConcurrency: envInt('BENCH_AGENT_CONCURRENCY', 8, 1),
   clientConcurrency: envInt('BENCH_CLIENT_CONCURRENCY', 32, 1),
+  /** Hive's throughput is measured once per size: 1 is POST /api/tasks, more is POST /api/tasks/batch. */
+  batchSizes: envList('BENCH_BATCH', ['1', '100']).map(Number),
+  batchConcurrency: envInt('BENCH_BATCH_CONCURRENCY', 4, 1),
   rawPoolMax: envInt('BENCH_RAW_POOL_MAX', 30, 1),
   breakdownTasks: envInt('BENCH_BREAKDOWN_TASKS', 10_000, 1),
   latencyTasks: envInt('BENCH_LATENCY_TASKS', 500, 1),
@@ -265,14 +268,22 @@ async function rawThroughput(dbs: BenchDatabases, agents: OllamaAgent[], round: 
   }
 }
 
-async function hiveThroughput(dbs: BenchDatabases, agents: OllamaAgent[], round: number): Promise<Throughput> {
-  const db = await dbs.create(`hive${round}`);
+/** How the benchmark submits: one task per request, or batches. */
+function submission(batch: number) {
+  return batch === 1
+    ? { batch, concurrency: settings.clientConcurrency, label: 'one task per POST /api/tasks' }
+    : { batch, concurrency: settings.batchConcurrency, label: `${batch} tasks per POST /api/tasks/batch` };
+}
+
+async function hiveThroughput(dbs: BenchDatabases, agents: OllamaAgent[], round: number, batch: number): Promise<Throughput> {
+  const db = await dbs.create(`hive${round}_${batch}`);
+  const { concurrency, label } = submission(batch);
   const hive = await BenchHive.start(db.url, { clientSockets: settings.clientConcurrency, ...profiling() });
   try {
     await hive.registerAgents(agentRows(agents));
     return await withClient(db.url, async (pgc) => {
       if (settings.warmup > 0) {
-        await hive.client.submitMany(settings.warmup, settings.clientConcurrency, task);
+        await hive.client.submitMany(settings.warmup, concurrency, task, batch);
         await waitUntilDrained(pgc, settings.warmup, () => requestsSeen(agents));
       }
       for (const agent of agents) agent.reset();
@@ -283,7 +294,7 @@ async function hiveThroughput(dbs: BenchDatabases, agents: OllamaAgent[], round:
       let submitMs = NaN;
       const polls = await sampled(hive, () =>
         profiled(hive, 'throughput', settings.tasks, async () => {
-          await hive.client.submitMany(settings.tasks, settings.clientConcurrency, (i) => task(settings.warmup + i));
+          await hive.client.submitMany(settings.tasks, concurrency, (i) => task(settings.warmup + i), batch);
           submitMs = performance.now() - started;
           return waitUntilDrained(pgc, settings.warmup + settings.tasks, () => requestsSeen(agents));
         }),
@@ -295,8 +306,8 @@ async function hiveThroughput(dbs: BenchDatabases, agents: OllamaAgent[], round:
       const elapsedMs = lastCompletedMs - startedAtMs;
       const rate = (settings.tasks * 1000) / elapsedMs;
       log(
-        `  hive: ${settings.tasks} tasks in ${fmt(elapsedMs)} ms = ${fmt(rate)} tasks/s ` +
-          `(all submitted after ${fmt(submitMs)} ms = ${fmt((settings.tasks * 1000) / submitMs)} POST/s; drain seen by polling at ${fmt(seenMs)} ms; ` +
+        `  hive, ${label} (${concurrency} in flight): ${settings.tasks} tasks in ${fmt(elapsedMs)} ms = ${fmt(rate)} tasks/s ` +
+          `(all submitted after ${fmt(submitMs)} ms = ${fmt((settings.tasks * 1000) / submitMs)} tasks/s; drain seen by polling at ${fmt(seenMs)} ms; ` +
           `tasks by state ${JSON.stringify(byStatus)}; agents saw ${requestsSeen(agents)} requests)`,
       );
       log(costs('hive', settings.tasks, before, after, polls + 2));
@@ -535,23 +546,30 @@ async function main(): Promise<void> {
     let raw: number | undefined;
     if (settings.phases.has('throughput')) {
       log(`\n== throughput: ${settings.tasks} tasks (after ${settings.warmup} warm-up), ${settings.agents} agents × ${settings.agentConcurrency}`);
-      const rounds: { raw: Throughput; hive: Throughput }[] = [];
+      const rounds: { raw: Throughput; hive: Throughput[] }[] = [];
       for (let round = 1; round <= settings.rounds; round++) {
         if (settings.rounds > 1) log(`  -- round ${round} of ${settings.rounds}`);
         const r = await rawThroughput(dbs, agents, round);
-        const h = await hiveThroughput(dbs, agents, round);
+        const h: Throughput[] = [];
+        for (const batch of settings.batchSizes) h.push(await hiveThroughput(dbs, agents, round, batch));
         rounds.push({ raw: r, hive: h });
-        log(`  round ${round}: hive ${fmt(h.rate)} tasks/s, raw ${fmt(r.rate)} tasks/s, ratio ${fmt(h.rate / r.rate, 2)}`);
+        const ratios = settings.batchSizes.map((batch, i) => `batch ${batch}: ${fmt((h[i]?.rate ?? NaN) / r.rate, 2)}`);
+        log(`  round ${round}: raw ${fmt(r.rate)} tasks/s; ratio hive ÷ raw, ${ratios.join(', ')}`);
       }
-      raw = median(rounds.map((x) => x.raw.rate));
-      const hive = median(rounds.map((x) => x.hive.rate));
-      const hiveCpu = median(rounds.map((x) => x.hive.cpuUs));
+      const rawRate = median(rounds.map((x) => x.raw.rate));
+      raw = rawRate;
       const rawCpu = median(rounds.map((x) => x.raw.cpuUs));
-      summary(
-        `throughput: hive ${fmt(hive)} tasks/s, raw ${fmt(raw)} tasks/s, ratio ${fmt(hive / raw, 2)}` +
-          (settings.rounds > 1 ? ` (medians of ${settings.rounds} rounds; per round ${rounds.map((x) => fmt(x.hive.rate / x.raw.rate, 2)).join(', ')})` : ''),
-      );
-      summary(`cpu per task: hive process ${fmt(hiveCpu)} µs, raw loop process ${fmt(rawCpu)} µs (× ${fmt(hiveCpu / rawCpu, 1)})`);
+      summary(`throughput: raw ${fmt(rawRate)} tasks/s, raw loop process ${fmt(rawCpu)} µs CPU per task`);
+      settings.batchSizes.forEach((batch, i) => {
+        const runs = rounds.map((x) => x.hive[i]);
+        const hive = median(runs.map((x) => x.rate));
+        const hiveCpu = median(runs.map((x) => x.cpuUs));
+        summary(
+          `throughput: hive, ${submission(batch).label}: ${fmt(hive)} tasks/s, ratio ${fmt(hive / rawRate, 2)}` +
+            (settings.rounds > 1 ? ` (medians of ${settings.rounds} rounds; per round ${rounds.map((x) => fmt((x.hive[i]?.rate ?? NaN) / x.raw.rate, 2)).join(', ')})` : '') +
+            `; hive process ${fmt(hiveCpu)} µs CPU per task (× ${fmt(hiveCpu / rawCpu, 1)} raw)`,
+        );
+      });
     }
     if (settings.phases.has('breakdown')) {
       log(`\n== breakdown: ${settings.breakdownTasks} tasks submitted with the agents disabled, then dispatched`);

@@ -101,6 +101,7 @@ describe('coordinator REST API (in-process Hive, real PostgreSQL, real agent ser
       ['priority', 0],
       ['priority', 6],
       ['priority', 2.5],
+      ['priority', null],
       ['type', 'Not A Type'],
       ['context', 'text'],
       ['context', [1, 2]],

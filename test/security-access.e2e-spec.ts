@@ -51,6 +51,11 @@ describe('access control: every route against every kind of caller', () => {
     { name: 'GET /api/tasks', needs: 'viewer', call: async (k) => (await as(k)(request(hive.url).get('/api/tasks'))).status },
     { name: 'GET /api/tasks/:id', needs: 'viewer', call: async (k) => (await as(k)(request(hive.url).get(`/api/tasks/${await newTask()}`))).status },
     { name: 'POST /api/tasks', needs: 'operator', call: async (k) => (await as(k)(request(hive.url).post('/api/tasks')).send({ type: 'work' })).status },
+    {
+      name: 'POST /api/tasks/batch',
+      needs: 'operator',
+      call: async (k) => (await as(k)(request(hive.url).post('/api/tasks/batch')).send({ tasks: [{ type: 'work' }, { type: 'work', priority: 5 }] })).status,
+    },
     { name: 'POST /api/tasks/:id/cancel', needs: 'operator', call: async (k) => (await as(k)(request(hive.url).post(`/api/tasks/${await newTask()}/cancel`))).status },
     { name: 'GET /api/keys', needs: 'admin', call: async (k) => (await as(k)(request(hive.url).get('/api/keys'))).status },
     { name: 'POST /api/keys', needs: 'admin', call: async (k) => (await as(k)(request(hive.url).post('/api/keys')).send({ name: 'n', role: 'viewer' })).status },

@@ -174,6 +174,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/tasks/batch": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Submit several tasks in one request
+         * @description Needs the operator role. 1–1000 tasks, stored in one transaction: all or none. Tasks of equal priority run in the order given. Counts as one request against the rate limit.
+         */
+        post: operations["submitTaskBatch"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/tasks/{id}": {
         parameters: {
             query?: never;
@@ -403,6 +423,10 @@ export interface components {
             /** @description admin: everything; operator: submit, cancel and read tasks, read agents and status; viewer: read only */
             role: components["schemas"]["ApiKeyRole"];
         };
+        CreateTaskBatchRequest: {
+            /** @description 1–1000 tasks, each as for POST /api/tasks; the whole body is also bounded by BODY_LIMIT */
+            tasks: components["schemas"]["CreateTaskRequest"][];
+        };
         CreateTaskRequest: {
             /**
              * @description A JSON object, at most 10 levels deep and 256 KB. The agent gets context.prompt as the prompt (else the context as key: value lines); context.system and context.options pass through
@@ -465,6 +489,9 @@ export interface components {
              */
             revoked_at: string | null;
             role: components["schemas"]["ApiKeyRole"];
+        };
+        CreatedTaskBatchResponse: {
+            tasks: components["schemas"]["CreatedTaskResponse"][];
         };
         CreatedTaskResponse: {
             /**
@@ -2046,6 +2073,136 @@ export interface operations {
                      *       "error": "Bad Request",
                      *       "message": [
                      *         "priority must not be greater than 5"
+                     *       ],
+                     *       "request_id": "3f6c1f9e-2b1d-4a8e-9d0c-5b7f1e2a4c6d",
+                     *       "statusCode": 400
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description No API key, or an unknown, revoked or expired one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Unauthorized",
+                     *       "message": "An API key is required (X-API-Key or Authorization: Bearer)",
+                     *       "request_id": "3f6c1f9e-2b1d-4a8e-9d0c-5b7f1e2a4c6d",
+                     *       "statusCode": 401
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The key's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Forbidden",
+                     *       "message": "This needs the admin role; the key has viewer",
+                     *       "request_id": "3f6c1f9e-2b1d-4a8e-9d0c-5b7f1e2a4c6d",
+                     *       "statusCode": 403
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The body is larger than BODY_LIMIT */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Payload Too Large",
+                     *       "message": "request entity too large",
+                     *       "request_id": "3f6c1f9e-2b1d-4a8e-9d0c-5b7f1e2a4c6d",
+                     *       "statusCode": 413
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description More than THROTTLE_LIMIT requests in THROTTLE_TTL_MS from this key (or address); retry after Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before the next request */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Too Many Requests",
+                     *       "message": "ThrottlerException: Too Many Requests",
+                     *       "request_id": "3f6c1f9e-2b1d-4a8e-9d0c-5b7f1e2a4c6d",
+                     *       "statusCode": 429
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The database is unreachable right now; retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Service Unavailable",
+                     *       "message": "The database is unavailable; try again shortly",
+                     *       "request_id": "3f6c1f9e-2b1d-4a8e-9d0c-5b7f1e2a4c6d",
+                     *       "statusCode": 503
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    submitTaskBatch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateTaskBatchRequest"];
+            };
+        };
+        responses: {
+            /** @description All queued (status pending), in the order given */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CreatedTaskBatchResponse"];
+                };
+            };
+            /** @description Invalid input (fields named by position, e.g. tasks.2.priority), or a type no registered agent serves */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Bad Request",
+                     *       "message": [
+                     *         "tasks.2.priority must not be greater than 5"
                      *       ],
                      *       "request_id": "3f6c1f9e-2b1d-4a8e-9d0c-5b7f1e2a4c6d",
                      *       "statusCode": 400

@@ -7,5 +7,5 @@ export {
   type NewAgent,
   type AgentChanges,
 } from './agents/agent-registry.service.js';
-export { TaskService, type NewTask, type TaskFilter } from './tasks/task.service.js';
+export { TaskService, type NewTask, type SubmittedTask, type TaskFilter } from './tasks/task.service.js';
 export type { TaskView, TaskCounts } from './tasks/task-views.js';

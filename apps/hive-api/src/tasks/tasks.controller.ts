@@ -1,15 +1,14 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { TaskService, type TaskView } from '@hive/coordinator';
+import { TaskService, type SubmittedTask, type TaskView } from '@hive/coordinator';
 import { CreateTaskDto } from './dto/create-task.dto.js';
+import { CreateTaskBatchDto, MAX_BATCH_TASKS } from './dto/create-task-batch.dto.js';
 import { ListTasksQuery } from './dto/list-tasks.query.js';
 import { TaskIdParams } from './dto/task-id.params.js';
-import { CreatedTaskResponse, TaskListResponse, TaskResponse } from './dto/task.response.js';
+import { CreatedTaskBatchResponse, CreatedTaskResponse, TaskListResponse, TaskResponse } from './dto/task.response.js';
 import { RequireRole } from '../auth/roles.js';
 import { ApiErrors, type RouteError } from '../openapi/api-errors.decorator.js';
 import { ApiKeyAuth } from '../openapi/api-key-auth.decorator.js';
-
-type CreatedTask = Pick<TaskView, 'id' | 'type' | 'priority' | 'status' | 'context' | 'created_at'>;
 
 const NOT_A_UUID: RouteError = { status: 400, description: 'The id is not a UUID', message: ['id must be a UUID'] };
 const NO_SUCH_TASK: RouteError = { status: 404, description: 'No task has this id', message: 'Task 6f1c2a4e-8b3d-4f5a-9e7c-1d2b3a4c5e6f does not exist' };
@@ -29,9 +28,31 @@ export class TasksController {
     403,
     413,
   )
-  async submit(@Body() dto: CreateTaskDto): Promise<CreatedTask> {
-    const { id, type, priority, status, context, created_at } = await this.tasks.submit(dto);
-    return { id, type, priority, status, context, created_at };
+  submit(@Body() dto: CreateTaskDto): Promise<SubmittedTask> {
+    return this.tasks.submit(dto);
+  }
+
+  @Post('batch')
+  @RequireRole('operator')
+  @ApiOperation({
+    operationId: 'submitTaskBatch',
+    summary: 'Submit several tasks in one request',
+    description:
+      `Needs the operator role. 1–${MAX_BATCH_TASKS} tasks, stored in one transaction: all or none. Tasks of equal ` +
+      'priority run in the order given. Counts as one request against the rate limit.',
+  })
+  @ApiCreatedResponse({ type: CreatedTaskBatchResponse, description: 'All queued (status pending), in the order given' })
+  @ApiErrors(
+    {
+      status: 400,
+      description: 'Invalid input (fields named by position, e.g. tasks.2.priority), or a type no registered agent serves',
+      message: ['tasks.2.priority must not be greater than 5'],
+    },
+    403,
+    413,
+  )
+  async submitBatch(@Body() dto: CreateTaskBatchDto): Promise<{ tasks: SubmittedTask[] }> {
+    return { tasks: await this.tasks.submitMany(dto.tasks) };
   }
 
   @Get()

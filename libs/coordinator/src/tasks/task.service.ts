@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { BadRequestException, ConflictException, Injectable, NotFoundException } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { HiveConfig } from '@hive/config';
@@ -5,7 +6,8 @@ import { TASK_STATUSES, type TaskStatus, queryRows } from '@hive/database';
 import { CoordinatorMetrics } from '../coordinator.metrics.js';
 import { AgentRegistry } from '../agents/agent-registry.service.js';
 import { Dispatcher } from '../dispatch/dispatcher.service.js';
-import { CANCEL_CHANNEL, WAKE_CHANNEL } from '../dispatch/queue-listener.js';
+import { QueueAnnouncer } from '../dispatch/queue-announcer.js';
+import { CANCEL_CHANNEL } from '../dispatch/queue-listener.js';
 import { AbortReason } from '../client/agent-call-error.js';
 import { taskColumns, type TaskCounts, type TaskView } from './task-views.js';
 
@@ -16,6 +18,10 @@ export interface NewTask {
   max_attempts?: number;
   timeout_ms?: number;
 }
+
+/** What a submission answers: the stored task before any agent has seen it. */
+export type SubmittedTask = Pick<TaskView, 'id' | 'type' | 'priority' | 'status' | 'context' | 'created_at'>;
+const SUBMITTED_COLUMNS = 'id, type, priority, status, context, created_at';
 
 export interface TaskFilter {
   status?: TaskStatus;
@@ -33,37 +39,50 @@ export class TaskService {
     private readonly config: HiveConfig,
     private readonly agents: AgentRegistry,
     private readonly dispatcher: Dispatcher,
+    private readonly announcer: QueueAnnouncer,
     private readonly metrics: CoordinatorMetrics,
   ) {}
 
-  /** Stores the task and wakes every replica's dispatcher in the same round trip. */
-  async submit(task: NewTask): Promise<TaskView> {
-    const rows: TaskView[] = await this.db.query(
-      `WITH served AS (SELECT 1 FROM agents WHERE specialty = $1 LIMIT 1),
-       inserted AS (
-         INSERT INTO tasks (type, priority, context, max_attempts, timeout_ms)
-         SELECT $1, $2, $3, $4, $5 FROM served
-         RETURNING ${taskColumns()}
+  /** Stores one task; see submitMany. */
+  async submit(task: NewTask): Promise<SubmittedTask> {
+    const [stored] = await this.submitMany([task]);
+    return stored;
+  }
+
+  /**
+   * Stores tasks in one statement, all or none: a type no registered agent serves refuses the whole lot. The
+   * answer follows the order given, and so does dispatch among equal priorities (created_at grows by 1 µs per
+   * position). Committed before the answer; then this replica's dispatcher and the others are woken.
+   */
+  async submitMany(tasks: NewTask[]): Promise<SubmittedTask[]> {
+    const ids = tasks.map(() => randomUUID());
+    const rows = await queryRows<SubmittedTask>(
+      this.db,
+      `WITH input AS (
+         SELECT * FROM unnest($1::uuid[], $2::text[], $3::int[], $4::jsonb[], $5::int[], $6::int[])
+                WITH ORDINALITY AS i(id, type, priority, context, max_attempts, timeout_ms, position)
        )
-       SELECT inserted.* FROM inserted CROSS JOIN LATERAL pg_notify($6, '') AS notify`,
+       INSERT INTO tasks (id, type, priority, context, max_attempts, timeout_ms, created_at)
+       SELECT id, type, priority, context, max_attempts, timeout_ms, now() + (position - 1) * interval '1 microsecond'
+         FROM input
+        WHERE NOT EXISTS (
+          SELECT 1 FROM input WHERE NOT EXISTS (SELECT 1 FROM agents a WHERE a.specialty = input.type)
+        )
+       RETURNING ${SUBMITTED_COLUMNS}`,
       [
-        task.type,
-        task.priority,
-        JSON.stringify(task.context),
-        task.max_attempts ?? this.config.coordinator.taskMaxAttempts,
-        task.timeout_ms ?? null,
-        WAKE_CHANNEL,
+        ids,
+        tasks.map((t) => t.type),
+        tasks.map((t) => t.priority),
+        tasks.map((t) => JSON.stringify(t.context)),
+        tasks.map((t) => t.max_attempts ?? this.config.coordinator.taskMaxAttempts),
+        tasks.map((t) => t.timeout_ms ?? null),
       ],
     );
-    const row = rows[0];
-    if (row === undefined) {
-      const served = await this.agents.specialties();
-      throw new BadRequestException(
-        `No registered agent serves task type "${task.type}"; served types: ${served.length > 0 ? served.join(', ') : 'none'}`,
-      );
-    }
-    this.dispatcher.wake();
-    return row;
+    if (rows.length === 0) throw await this.unservedTypes(tasks.map((t) => t.type));
+    this.dispatcher.wake('task');
+    this.announcer.tasksQueued();
+    const byId = new Map(rows.map((row) => [row.id, row]));
+    return ids.map((id) => byId.get(id) as SubmittedTask);
   }
 
   async get(id: string): Promise<TaskView> {
@@ -132,5 +151,18 @@ export class TaskService {
       counts.total += n;
     }
     return counts;
+  }
+
+  private async unservedTypes(types: string[]): Promise<BadRequestException> {
+    const served = await this.agents.specialties();
+    const given = [...new Set(types)];
+    const missing = given.filter((type) => !served.includes(type));
+    // An agent registered since the INSERT: name every type given rather than none.
+    const unserved = missing.length > 0 ? missing : given;
+    const list = unserved.map((type) => `"${type}"`).join(', ');
+    return new BadRequestException(
+      `No registered agent serves task type${unserved.length > 1 ? 's' : ''} ${list}; ` +
+        `served types: ${served.length > 0 ? served.join(', ') : 'none'}`,
+    );
   }
 }

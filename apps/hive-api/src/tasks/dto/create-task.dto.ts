@@ -15,7 +15,8 @@ export class CreateTaskDto {
 
   /** 1–5; 5 runs first. */
   @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 5, default: 3, description: '5 runs first; equal priorities run oldest first' })
-  @IsOptional()
+  // Absent means 3; an explicit null is refused (IsOptional would let it through to the NOT NULL column).
+  @ValidateIf((_dto: unknown, value: unknown) => value !== undefined)
   @IsInt()
   @Min(1)
   @Max(5)

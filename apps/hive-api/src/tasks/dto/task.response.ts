@@ -30,6 +30,12 @@ export class CreatedTaskResponse implements Answer<'submit'> {
   created_at!: string;
 }
 
+/** What POST /api/tasks/batch answers: the stored tasks, in the order given. */
+export class CreatedTaskBatchResponse implements Answer<'submitBatch'> {
+  @ApiProperty({ type: [CreatedTaskResponse] })
+  tasks!: CreatedTaskResponse[];
+}
+
 /** A task as TaskService reports it. */
 export class TaskResponse extends CreatedTaskResponse implements Serialized<TaskView> {
   @ApiProperty({ type: String, nullable: true, description: 'The agent running or last running it', example: 'coder-1' })
