@@ -6,6 +6,7 @@ import { AdminKeyBootstrap } from './admin-key-bootstrap.service.js';
 import { ApiKeyService } from './api-key.service.js';
 import { ApiThrottlerGuard } from './api-throttler.guard.js';
 import { AuthGuard } from './auth.guard.js';
+import { WindowThrottlerStorage } from './window-throttler-storage.js';
 import { KeysController } from '../keys/keys.controller.js';
 
 /** API keys with roles, the rate limit, and the guards that apply both to every route (limit first). */
@@ -15,7 +16,12 @@ export class AuthModule {
     const { throttleLimit, throttleTtlMs } = config.security;
     return {
       module: AuthModule,
-      imports: [ThrottlerModule.forRoot({ throttlers: [{ name: 'default', limit: throttleLimit, ttl: throttleTtlMs }] })],
+      imports: [
+        ThrottlerModule.forRoot({
+          throttlers: [{ name: 'default', limit: throttleLimit, ttl: throttleTtlMs }],
+          storage: new WindowThrottlerStorage(),
+        }),
+      ],
       controllers: [KeysController],
       providers: [
         ApiKeyService,

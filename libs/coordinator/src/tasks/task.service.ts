@@ -43,9 +43,18 @@ export class TaskService {
     private readonly metrics: CoordinatorMetrics,
   ) {}
 
-  /** Stores one task; see submitMany. */
+  /** Stores one task (committed before the answer), then wakes this replica's dispatcher and the others. */
   async submit(task: NewTask): Promise<SubmittedTask> {
-    const [stored] = await this.submitMany([task]);
+    // A statement of its own rather than a batch of one: PostgreSQL plans it in a third of the time.
+    const rows = await queryRows<SubmittedTask>(
+      this.db,
+      `WITH served AS (SELECT 1 FROM agents WHERE specialty = $1 LIMIT 1)
+       INSERT INTO tasks (type, priority, context, max_attempts, timeout_ms)
+       SELECT $1, $2, $3, $4, $5 FROM served
+       RETURNING ${SUBMITTED_COLUMNS}`,
+      [task.type, task.priority, JSON.stringify(task.context), this.maxAttempts(task), task.timeout_ms ?? null],
+    );
+    const [stored] = await this.queued(rows, [task]);
     return stored;
   }
 
@@ -74,14 +83,11 @@ export class TaskService {
         tasks.map((t) => t.type),
         tasks.map((t) => t.priority),
         tasks.map((t) => JSON.stringify(t.context)),
-        tasks.map((t) => t.max_attempts ?? this.config.coordinator.taskMaxAttempts),
+        tasks.map((t) => this.maxAttempts(t)),
         tasks.map((t) => t.timeout_ms ?? null),
       ],
     );
-    if (rows.length === 0) throw await this.unservedTypes(tasks.map((t) => t.type));
-    this.dispatcher.wake('task');
-    this.announcer.tasksQueued();
-    const byId = new Map(rows.map((row) => [row.id, row]));
+    const byId = new Map((await this.queued(rows, tasks)).map((row) => [row.id, row]));
     return ids.map((id) => byId.get(id) as SubmittedTask);
   }
 
@@ -151,6 +157,18 @@ export class TaskService {
       counts.total += n;
     }
     return counts;
+  }
+
+  private maxAttempts(task: NewTask): number {
+    return task.max_attempts ?? this.config.coordinator.taskMaxAttempts;
+  }
+
+  /** After an insert: no row means a type nobody serves (400); else the dispatchers are told. */
+  private async queued(rows: SubmittedTask[], tasks: NewTask[]): Promise<SubmittedTask[]> {
+    if (rows.length === 0) throw await this.unservedTypes(tasks.map((t) => t.type));
+    this.dispatcher.wake('task');
+    this.announcer.tasksQueued();
+    return rows;
   }
 
   private async unservedTypes(types: string[]): Promise<BadRequestException> {
