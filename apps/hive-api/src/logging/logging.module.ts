@@ -14,6 +14,28 @@ export function requestId(req: IncomingMessage, res: ServerResponse): string {
   return id;
 }
 
+/** The request headers a log line may carry: none that can hold a credential. */
+const LOGGED_HEADERS = ['host', 'user-agent', 'content-type', 'content-length', 'x-forwarded-for', 'referer'];
+
+interface SerializedRequest {
+  id: unknown;
+  method: string;
+  url: string;
+  remoteAddress?: string;
+  headers: Record<string, unknown>;
+}
+
+/**
+ * What a request contributes to its log lines. pino-http builds this for every request, logged or not (it becomes
+ * the bindings of the request's child logger); keeping it small and free of credentials makes that, and the
+ * redaction run over it, cheap.
+ */
+export function requestForLog(req: SerializedRequest): SerializedRequest {
+  const headers: Record<string, unknown> = {};
+  for (const name of LOGGED_HEADERS) if (req.headers[name] !== undefined) headers[name] = req.headers[name];
+  return { id: req.id, method: req.method, url: req.url, remoteAddress: req.remoteAddress, headers };
+}
+
 /** nestjs-pino over the process' root logger: one JSON line per request, each with its request id. */
 @Module({})
 export class LoggingModule {
@@ -26,6 +48,7 @@ export class LoggingModule {
             logger: rootLogger,
             genReqId: requestId,
             customAttributeKeys: { reqId: 'request_id' },
+            serializers: { req: requestForLog },
             // Probes and scrapes every few seconds would drown the log; their outcome is in the metrics.
             autoLogging: { ignore: (req) => /^\/(health|api\/metrics)(\/|\?|$)/.test(req.url ?? '') },
             customLogLevel: (_req, res, error) =>
