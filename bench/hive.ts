@@ -99,8 +99,7 @@ export class BenchHive {
         HIVE_REPLICA_ID: 'bench',
         HIVE_ADMIN_API_KEY: ADMIN_API_KEY,
         // One client sends every request with one key: the per-key rate limit (600/min by default) must not
-        // refuse it. The window is short because @nestjs/throttler's in-memory storage filters the array of every
-        // hit still in the window on each request (no measurable difference at these rates; see bench/README.md).
+        // refuse it.
         THROTTLE_LIMIT: '1000000',
         THROTTLE_TTL_MS: '1000',
         ...extraEnv(),
