@@ -22,6 +22,7 @@ const CLAIM_BATCH = 64;
 const CLAIM_ERROR_PAUSE_MS = 1_000;
 
 interface RunningTask {
+  readonly taskId: string;
   readonly controller: AbortController;
   readonly done: Promise<void>;
 }
@@ -34,7 +35,11 @@ interface RunningTask {
 @Injectable()
 export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy, BeforeApplicationShutdown {
   private readonly logger = new Logger('Dispatcher');
-  private readonly running = new Map<string, RunningTask>();
+  /**
+   * The agent calls in flight. Not keyed by task id: a task requeued by a force-deleted agent can be claimed again
+   * here while its first call is still being aborted.
+   */
+  private readonly running = new Set<RunningTask>();
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly outcomes: TaskOutcomes;
   private listener: QueueListener | undefined;
@@ -87,7 +92,7 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy, Befo
 
   /** Aborts a task this replica runs (cancel from any replica arrives here through NOTIFY). */
   abort(taskId: string, reason: AbortReason): void {
-    this.running.get(taskId)?.controller.abort(reason);
+    for (const task of this.running) if (task.taskId === taskId) task.controller.abort(reason);
   }
 
   /**
@@ -112,13 +117,13 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy, Befo
     const budget = Math.max(0, this.drainDeadline - Date.now());
     const inFlight = this.running.size;
     if (inFlight > 0) this.logger.log(`Draining ${inFlight} running task(s) for up to ${budget} ms`);
-    const allDone = () => Promise.all([...this.running.values()].map((t) => t.done));
+    const allDone = () => Promise.all([...this.running].map((t) => t.done));
     let graceTimer: NodeJS.Timeout | undefined;
     const grace = new Promise<void>((resolve) => (graceTimer = setTimeout(resolve, budget)));
     await Promise.race([allDone(), grace]);
     clearTimeout(graceTimer);
     const left = this.running.size;
-    for (const task of this.running.values()) {
+    for (const task of this.running) {
       task.controller.abort(new AbortReason('shutdown', 'replica shutting down'));
     }
     await allDone();
@@ -164,25 +169,29 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy, Befo
   private start(task: ClaimedTask): void {
     const controller = new AbortController();
     this.metrics.taskClaimed(task.type, task.available_at > task.created_at ? task.available_at : task.created_at);
-    const done = this.runner
-      .run(task, controller, this.outcomes, (delayMs) => setTimeout(() => this.wake('task'), delayMs).unref())
-      .catch((error: unknown) => this.logger.error(`Task ${task.id} could not be recorded: ${describeError(error)}`))
-      .finally(() => {
-        this.running.delete(task.id);
-        this.state.runningTasks = this.running.size;
-        this.wake();
-      });
-    this.running.set(task.id, { controller, done });
+    const entry: RunningTask = {
+      taskId: task.id,
+      controller,
+      done: this.runner
+        .run(task, controller, this.outcomes, (delayMs) => setTimeout(() => this.wake('task'), delayMs).unref())
+        .catch((error: unknown) => this.logger.error(`Task ${task.id} could not be recorded: ${describeError(error)}`))
+        .finally(() => {
+          this.running.delete(entry);
+          this.state.runningTasks = this.running.size;
+          this.wake();
+        }),
+    };
+    this.running.add(entry);
     this.state.runningTasks = this.running.size;
   }
 
   /** Keeps this replica's leases alive; a task whose lease is gone (cancelled or reaped) is aborted here. */
   private async renewLeases(): Promise<void> {
     // Only tasks claimed before the renewal began: a claim committed after its snapshot would look lost.
-    const before = [...this.running.keys()];
+    const before = [...new Set([...this.running].map((t) => t.taskId))];
     if (before.length === 0) return;
     try {
-      const held = await this.outcomes.renewLeases(this.config.coordinator.taskLeaseMs);
+      const held = await this.outcomes.renewLeases(before, this.config.coordinator.taskLeaseMs);
       for (const id of before) {
         if (!held.has(id)) this.abort(id, new AbortReason('lost', 'the task is no longer held by this replica'));
       }

@@ -54,17 +54,22 @@ export class TaskOutcomes {
     return rows.length;
   }
 
-  /** Extends this replica's leases; returns the ids it still holds (a missing one was cancelled or reaped). */
-  async renewLeases(leaseMs: number): Promise<Set<string>> {
+  /**
+   * Extends the leases of the tasks this replica is running; returns those it still holds (a missing one was
+   * cancelled or reaped). Only tasks with a call in flight: a row left in_progress without one (its call was
+   * aborted) expires and is requeued by the reaper instead of being kept alive forever.
+   */
+  async renewLeases(taskIds: string[], leaseMs: number): Promise<Set<string>> {
     const rows = await queryRows<{ id: string }>(
       this.db,
       // Locked in id order, as completions lock them: the two never deadlock.
       `WITH mine AS MATERIALIZED (
-         SELECT id FROM tasks WHERE status = 'in_progress' AND lease_owner = $1 ORDER BY id FOR UPDATE
+         SELECT id FROM tasks WHERE id = ANY($1) AND status = 'in_progress' AND lease_owner = $2
+          ORDER BY id FOR UPDATE
        )
-       UPDATE tasks t SET lease_expires_at = now() + $2 * interval '1 millisecond'
+       UPDATE tasks t SET lease_expires_at = now() + $3 * interval '1 millisecond'
          FROM mine WHERE t.id = mine.id RETURNING t.id`,
-      [this.replicaId, leaseMs],
+      [taskIds, this.replicaId, leaseMs],
     );
     return new Set(rows.map((r) => r.id));
   }
