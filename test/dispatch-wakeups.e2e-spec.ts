@@ -1,0 +1,68 @@
+import { HiveApi } from './support/api.js';
+import { AgentFleet, closeAll, FAST_COORDINATOR_ENV } from './support/hive-fixture.js';
+import { startHive, type RunningHive } from './support/hive-app.js';
+import { createTestDatabase, type TestDatabase } from './support/test-database.js';
+
+/**
+ * A dispatcher whose agents are all busy ignores wake-ups that only announce new tasks; these tests make sure no
+ * task is left waiting for the poll because of it. The poll is set to ten minutes, so a task that needed it would
+ * never finish within the test's waits.
+ */
+describe('dispatch wake-ups while every agent slot is taken (two in-process Hives, real PostgreSQL, real agents)', () => {
+  const NO_POLL = { ...FAST_COORDINATOR_ENV, QUEUE_POLL_MS: '600000' };
+  let db: TestDatabase;
+  let hives: RunningHive[] = [];
+  let one: HiveApi;
+  let two: HiveApi;
+  const agents = new AgentFleet();
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    hives = [await startHive({ DATABASE_URL: db.url, ...NO_POLL }), await startHive({ DATABASE_URL: db.url, ...NO_POLL })];
+    [one, two] = hives.map((hive) => new HiveApi(hive.url)) as [HiveApi, HiveApi];
+  });
+  afterAll(async () => {
+    await closeAll([...hives.map((hive) => () => hive.close()), () => agents.closeAll(), () => db?.drop()]);
+  });
+
+  it('runs tasks queued behind a busy agent as each slot frees, in order, never two at once', async () => {
+    const agent = await agents.start({ behavior: { kind: 'ok', delayMs: 150 } });
+    await one.registerAgent({ id: 'single-slot', endpoint: agent.url, specialty: 'queued', max_concurrent: 1 });
+    const ids: string[] = [];
+    for (let i = 0; i < 4; i++) ids.push((await one.submitTask({ type: 'queued', context: { prompt: `q${i}` } })).id);
+
+    for (const id of ids) await one.waitForTask(id, 'completed');
+    expect(agent.requests.map((r) => r.prompt)).toEqual(['q0', 'q1', 'q2', 'q3']);
+    expect(agent.maxInFlight).toBe(1);
+  });
+
+  it('gives waiting tasks to an agent registered while the others are busy', async () => {
+    const stuck = await agents.start({ behavior: { kind: 'hang' } });
+    await one.registerAgent({ id: 'stuck', endpoint: stuck.url, specialty: 'rescue', max_concurrent: 1 });
+    const first = await one.submitTask({ type: 'rescue', context: { prompt: 'hangs' } });
+    await stuck.waitForRequests(1);
+    const waiting = [
+      await one.submitTask({ type: 'rescue', context: { prompt: 'w1' } }),
+      await two.submitTask({ type: 'rescue', context: { prompt: 'w2' } }),
+    ];
+    await expect(one.getTask(waiting[0]?.id ?? '')).resolves.toMatchObject({ status: 'pending' });
+
+    const helper = await agents.start();
+    await two.registerAgent({ id: 'helper', endpoint: helper.url, specialty: 'rescue', max_concurrent: 2 });
+    for (const task of waiting) await one.waitForTask(task.id, 'completed');
+    expect(helper.requests.map((r) => r.prompt).sort()).toEqual(['w1', 'w2']);
+    expect(stuck.requests).toHaveLength(1);
+    expect((await one.cancelTask(first.id)).status).toBe(200);
+  });
+
+  it('completes tasks submitted alternately through both replicas to one busy agent', async () => {
+    const agent = await agents.start({ behavior: { kind: 'ok', delayMs: 60 } });
+    await two.registerAgent({ id: 'shared', endpoint: agent.url, specialty: 'shared', max_concurrent: 1 });
+    const ids: string[] = [];
+    for (let i = 0; i < 8; i++) ids.push((await (i % 2 === 0 ? one : two).submitTask({ type: 'shared', context: { prompt: `s${i}` } })).id);
+
+    for (const id of ids) await two.waitForTask(id, 'completed');
+    expect(agent.requests).toHaveLength(8);
+    expect(agent.maxInFlight).toBe(1);
+  });
+});
