@@ -1,6 +1,7 @@
 import { HiveApi } from './support/api.js';
 import { AgentFleet, closeAll, FAST_COORDINATOR_ENV } from './support/hive-fixture.js';
 import { startHive, type RunningHive } from './support/hive-app.js';
+import { spawnHive, type HiveProcess } from './support/hive-process.js';
 import { createTestDatabase, type TestDatabase } from './support/test-database.js';
 
 /**
@@ -64,5 +65,71 @@ describe('dispatch wake-ups while every agent slot is taken (two in-process Hive
     for (const id of ids) await two.waitForTask(id, 'completed');
     expect(agent.requests).toHaveLength(8);
     expect(agent.maxInFlight).toBe(1);
+  });
+});
+
+describe('a replica shutting down hands the slots it frees to the others (two in-process Hives, real PostgreSQL)', () => {
+  let db: TestDatabase;
+  const agents = new AgentFleet();
+  const hives: RunningHive[] = [];
+  const processes: HiveProcess[] = [];
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+  });
+  afterAll(async () => {
+    for (const hive of processes) hive.kill('SIGKILL');
+    await closeAll([
+      ...processes.map((hive) => () => hive.exited),
+      ...hives.map((hive) => () => hive.close()),
+      () => agents.closeAll(),
+      () => db?.drop(),
+    ]);
+  });
+
+  it('runs a task queued on a busy agent as soon as the draining replica finishes its call there', async () => {
+    const env = { DATABASE_URL: db.url, ...FAST_COORDINATOR_ENV, QUEUE_POLL_MS: '600000', SHUTDOWN_GRACE_MS: '5000' };
+    const agent = await agents.start({ behavior: { kind: 'ok', delayMs: 400 } });
+    const leaving = await startHive(env);
+    const leavingApi = new HiveApi(leaving.url);
+    await leavingApi.registerAgent({ id: 'only-one', endpoint: agent.url, specialty: 'handover', max_concurrent: 1 });
+    const first = await leavingApi.submitTask({ type: 'handover', context: { prompt: 'first' } });
+    await agent.waitForRequests(1);
+
+    // Started now, the staying replica's first pass finds the only slot taken.
+    const staying = await startHive(env);
+    hives.push(staying);
+    const stayingApi = new HiveApi(staying.url);
+    const closing = leaving.close();
+    const second = await stayingApi.submitTask({ type: 'handover', context: { prompt: 'second' } });
+    await closing;
+
+    await expect(stayingApi.getTask(first.id)).resolves.toMatchObject({ status: 'completed' });
+    await stayingApi.waitForTask(second.id, 'completed');
+    expect(agent.requests.map((r) => r.prompt)).toEqual(['first', 'second']);
+  });
+
+  it('refills the slot of a task cancelled while the replica running it is dead', async () => {
+    const env = { DATABASE_URL: db.url, ...FAST_COORDINATOR_ENV, QUEUE_POLL_MS: '600000', TASK_LEASE_MS: '600000' };
+    const agent = await agents.start({ behavior: { kind: 'hang' } });
+    const doomed = await spawnHive(env);
+    processes.push(doomed);
+    await doomed.waitUntilServing('/health');
+    const doomedApi = new HiveApi(doomed.url);
+    await doomedApi.registerAgent({ id: 'orphaned', endpoint: agent.url, specialty: 'orphan', max_concurrent: 1 });
+    const stuck = await doomedApi.submitTask({ type: 'orphan', context: { prompt: 'stuck' } });
+    await agent.waitForRequests(1);
+    doomed.kill('SIGKILL');
+    await doomed.exited;
+
+    const survivor = await startHive(env);
+    hives.push(survivor);
+    const api = new HiveApi(survivor.url);
+    const next = await api.submitTask({ type: 'orphan', context: { prompt: 'next' } });
+    await expect(api.getTask(next.id)).resolves.toMatchObject({ status: 'pending' });
+    agent.setBehavior({ kind: 'ok' });
+    expect((await api.cancelTask(stuck.id)).status).toBe(200);
+    await api.waitForTask(next.id, 'completed');
+    expect(agent.requests.map((r) => r.prompt)).toEqual(['stuck', 'next']);
   });
 });

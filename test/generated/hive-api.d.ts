@@ -786,7 +786,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description The database is unreachable right now; retry shortly */
+            /** @description The database is unreachable right now, or a concurrent change got in the way; retry shortly */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -933,7 +933,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description The database is unreachable right now; retry shortly */
+            /** @description The database is unreachable right now, or a concurrent change got in the way; retry shortly */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1045,7 +1045,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description The database is unreachable right now; retry shortly */
+            /** @description The database is unreachable right now, or a concurrent change got in the way; retry shortly */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1194,7 +1194,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description The database is unreachable right now; retry shortly */
+            /** @description The database is unreachable right now, or a concurrent change got in the way; retry shortly */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1344,7 +1344,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description The database is unreachable right now; retry shortly */
+            /** @description The database is unreachable right now, or a concurrent change got in the way; retry shortly */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1561,7 +1561,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description The database is unreachable right now; retry shortly */
+            /** @description The database is unreachable right now, or a concurrent change got in the way; retry shortly */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1691,7 +1691,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description The database is unreachable right now; retry shortly */
+            /** @description The database is unreachable right now, or a concurrent change got in the way; retry shortly */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1819,7 +1819,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description The database is unreachable right now; retry shortly */
+            /** @description The database is unreachable right now, or a concurrent change got in the way; retry shortly */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1921,7 +1921,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description The database is unreachable right now; retry shortly */
+            /** @description The database is unreachable right now, or a concurrent change got in the way; retry shortly */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -2021,7 +2021,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description The database is unreachable right now; retry shortly */
+            /** @description The database is unreachable right now, or a concurrent change got in the way; retry shortly */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -2151,7 +2151,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description The database is unreachable right now; retry shortly */
+            /** @description The database is unreachable right now, or a concurrent change got in the way; retry shortly */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -2281,7 +2281,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description The database is unreachable right now; retry shortly */
+            /** @description The database is unreachable right now, or a concurrent change got in the way; retry shortly */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -2392,7 +2392,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description The database is unreachable right now; retry shortly */
+            /** @description The database is unreachable right now, or a concurrent change got in the way; retry shortly */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -2537,7 +2537,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description The database is unreachable right now; retry shortly */
+            /** @description The database is unreachable right now, or a concurrent change got in the way; retry shortly */
             503: {
                 headers: {
                     [name: string]: unknown;

@@ -46,6 +46,12 @@ describe('WindowThrottlerStorage', () => {
     await expect(allowed(5)).resolves.toEqual([true, true, true, true, false]);
   });
 
+  it('gives the whole budget back once Retry-After has passed, even right after a burst', async () => {
+    await expect(allowed(5)).resolves.toEqual([true, true, true, true, false]);
+    jest.advanceTimersByTime(TTL);
+    await expect(allowed(5)).resolves.toEqual([true, true, true, true, false]);
+  });
+
   it('refuses for the whole block duration, even once the window has passed', async () => {
     const longBlock = () => hit('key:a', 4, 3 * TTL);
     for (let i = 0; i < 4; i++) await longBlock();

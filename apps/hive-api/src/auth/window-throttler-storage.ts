@@ -1,4 +1,4 @@
-import { Injectable, type OnModuleDestroy } from '@nestjs/common';
+import type { OnModuleDestroy } from '@nestjs/common';
 import type { ThrottlerStorage } from '@nestjs/throttler';
 
 interface Budget {
@@ -17,10 +17,10 @@ const SWEEP_MS = 60_000;
  * The rate limit's counters, O(1) per request: a sliding window estimated from two fixed windows (the previous
  * window's hits weighted by how much of it the sliding window still covers, plus the current window's). The
  * storage that comes with @nestjs/throttler keeps a timestamp per hit and filters them all on every request: a
- * busy key at a limit of thousands paid for thousands of comparisons per request. A refused request does not count,
- * and a caller over the limit stays refused for the block duration (the window, by default).
+ * busy key at a limit of thousands paid for thousands of comparisons per request. A refused request does not count;
+ * a caller over the limit stays refused for the block duration (the window, by default), and once that has passed,
+ * as Retry-After said, it starts again with its whole budget.
  */
-@Injectable()
 export class WindowThrottlerStorage implements ThrottlerStorage, OnModuleDestroy {
   private readonly budgets = new Map<string, Budget>();
   private readonly sweeper = setInterval(() => this.sweep(), SWEEP_MS).unref();
@@ -31,7 +31,7 @@ export class WindowThrottlerStorage implements ThrottlerStorage, OnModuleDestroy
     this.longestTtl = Math.max(this.longestTtl, ttl, blockDuration);
     const id = `${throttlerName}\u0000${key}`;
     let budget = this.budgets.get(id);
-    if (budget === undefined) {
+    if (budget === undefined || (budget.blockedUntil !== 0 && budget.blockedUntil <= now)) {
       budget = { windowStart: now, current: 0, previous: 0, blockedUntil: 0 };
       this.budgets.set(id, budget);
     }

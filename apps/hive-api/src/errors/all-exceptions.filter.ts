@@ -11,6 +11,9 @@ export interface ErrorBody {
   request_id: string | undefined;
 }
 
+/** A transaction PostgreSQL rolled back to resolve a conflict (deadlock, serialization): retrying succeeds. */
+const CONFLICT_ROLLBACK = /\((40P01|40001)\)$/;
+
 /** Errors meaning "the database cannot be reached right now": the client may retry, so 503 rather than 500. */
 const UNAVAILABLE = /ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|timeout exceeded when trying to connect|Connection terminated|57P0[1-3]|53300/;
 
@@ -55,6 +58,9 @@ export class AllExceptionsFilter implements ExceptionFilter {
           ? (response as { message: string | string[] }).message
           : exception.message;
       return { statusCode: status, error: statusText(status), message, request_id: requestId };
+    }
+    if (CONFLICT_ROLLBACK.test(describeError(exception))) {
+      return { statusCode: 503, error: 'Service Unavailable', message: 'A concurrent change got in the way; try again', request_id: requestId };
     }
     if (UNAVAILABLE.test(describeError(exception))) {
       return { statusCode: 503, error: 'Service Unavailable', message: 'The database is unavailable; try again shortly', request_id: requestId };

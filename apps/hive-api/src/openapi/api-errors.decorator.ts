@@ -36,7 +36,7 @@ const ERRORS: Record<ErrorStatus, ErrorDoc> = {
     message: 'ThrottlerException: Too Many Requests',
   },
   503: {
-    description: 'The database is unreachable right now; retry shortly',
+    description: 'The database is unreachable right now, or a concurrent change got in the way; retry shortly',
     error: 'Service Unavailable',
     message: 'The database is unavailable; try again shortly',
   },

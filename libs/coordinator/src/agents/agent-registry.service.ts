@@ -1,7 +1,7 @@
 import { ConflictException, Injectable, NotFoundException } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { OllamaClient } from '../client/ollama-client.service.js';
-import { WAKE_CHANNEL } from '../dispatch/queue-listener.js';
+import { CANCEL_AGENT_SEPARATOR, CANCEL_CHANNEL, WAKE_CHANNEL } from '../dispatch/queue-listener.js';
 import { agentStatus, type AgentStatus } from './agent-status.js';
 import { queryRows } from '@hive/database';
 
@@ -102,7 +102,7 @@ export class AgentRegistry {
       const agent: unknown[] = await m.query(`SELECT id FROM agents WHERE id = $1 FOR UPDATE`, [id]);
       if (agent.length === 0) throw new NotFoundException(`Agent ${id} is not registered`);
       const running: { id: string }[] = await m.query(
-        `SELECT id FROM tasks WHERE assigned_agent = $1 AND status = 'in_progress' FOR UPDATE`,
+        `SELECT id FROM tasks WHERE assigned_agent = $1 AND status = 'in_progress' ORDER BY id FOR UPDATE`,
         [id],
       );
       if (running.length > 0 && !force) {
@@ -115,7 +115,13 @@ export class AgentRegistry {
             WHERE id = ANY($1)`,
           [running.map((t) => t.id)],
         );
-        await m.query(`SELECT pg_notify('hive_cancel', id::text) FROM unnest($1::uuid[]) AS id`, [running.map((t) => t.id)]);
+        // Only the calls on this agent: a replica may already run a requeued task again elsewhere.
+        await m.query(`SELECT pg_notify($2, id::text || $3 || $4) FROM unnest($1::uuid[]) AS id`, [
+          running.map((t) => t.id),
+          CANCEL_CHANNEL,
+          CANCEL_AGENT_SEPARATOR,
+          id,
+        ]);
         await m.query(`SELECT pg_notify($1, '')`, [WAKE_CHANNEL]);
       }
       await m.query(`DELETE FROM agents WHERE id = $1`, [id]);

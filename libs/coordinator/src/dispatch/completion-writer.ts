@@ -9,13 +9,23 @@ interface Completion {
   fail: (error: unknown) => void;
 }
 
-/** Completions per statement: one short UPDATE, far below what a replica has in flight at once. */
+/** Completions per statement at most, so that one UPDATE stays short whatever the agents' capacity. */
 const MAX_BATCH = 256;
+
+/**
+ * Errors worth writing a batch's rows one by one: the data itself (class 22, e.g. a result PostgreSQL refuses; 23,
+ * constraints), one row's fault; or a rollback to resolve a conflict (40, e.g. a deadlock with an agent removal).
+ * Anything else (the database unreachable, say) fails the whole batch at once.
+ */
+function worthRowByRow(error: unknown): boolean {
+  const { code } = error as { code?: unknown };
+  return typeof code === 'string' && /^(22|23|40)/.test(code);
+}
 
 /**
  * Stores results. One write is in flight at a time; results that arrive meanwhile go together in the next, so under
  * load one commit records many tasks instead of one each. A task counts as completed only once its write committed.
- * Rows are locked in id order (as lease renewal does), so concurrent writers never deadlock.
+ * Task rows are locked in id order, as lease renewal locks them, and before the agents' rows.
  */
 export class CompletionWriter {
   private readonly queue: Completion[] = [];
@@ -41,9 +51,11 @@ export class CompletionWriter {
       try {
         await this.store(batch);
       } catch (error) {
-        // One bad row (say, a result PostgreSQL refuses) must not take the others down: write them one by one.
-        if (batch.length === 1) batch[0]?.fail(error);
-        else for (const one of batch) await this.store([one]).catch((e: unknown) => one.fail(e));
+        if (batch.length > 1 && worthRowByRow(error)) {
+          for (const one of batch) await this.store([one]).catch((e: unknown) => one.fail(e));
+        } else {
+          for (const one of batch) one.fail(error);
+        }
       }
     }
     this.writing = false;
@@ -55,12 +67,13 @@ export class CompletionWriter {
       `WITH input AS (
          SELECT * FROM unnest($1::uuid[], $2::jsonb[], $3::text[]) AS i(id, result, agent)
        ), mine AS MATERIALIZED (
-         SELECT id FROM tasks WHERE id = ANY($1) AND status = 'in_progress' AND lease_owner = $4
-          ORDER BY id FOR UPDATE
+         SELECT t.id, input.result FROM tasks t JOIN input ON t.id = input.id AND t.assigned_agent = input.agent
+          WHERE t.status = 'in_progress' AND t.lease_owner = $4
+          ORDER BY t.id FOR UPDATE OF t
        ), done AS (
-         UPDATE tasks t SET status = 'completed', result = input.result, error = NULL, completed_at = now(),
+         UPDATE tasks t SET status = 'completed', result = mine.result, error = NULL, completed_at = now(),
                 lease_owner = NULL, lease_expires_at = NULL, updated_at = now()
-           FROM mine JOIN input USING (id)
+           FROM mine
           WHERE t.id = mine.id
          RETURNING t.id
        ), seen AS MATERIALIZED (

@@ -12,6 +12,7 @@ import { CoordinatorState } from '../coordinator-state.js';
 import { CoordinatorMetrics } from '../coordinator.metrics.js';
 import { AbortReason } from '../client/agent-call-error.js';
 import { claimTasks, type Claim, type ClaimedTask } from './claim-tasks.js';
+import { QueueAnnouncer } from './queue-announcer.js';
 import { QueueListener, type WakeReason } from './queue-listener.js';
 import { TaskOutcomes } from './task-outcomes.js';
 import { reapExpiredLeases } from './lease-reaper.js';
@@ -23,6 +24,7 @@ const CLAIM_ERROR_PAUSE_MS = 1_000;
 
 interface RunningTask {
   readonly taskId: string;
+  readonly agentId: string;
   readonly controller: AbortController;
   readonly done: Promise<void>;
 }
@@ -37,7 +39,7 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy, Befo
   private readonly logger = new Logger('Dispatcher');
   /**
    * The agent calls in flight. Not keyed by task id: a task requeued by a force-deleted agent can be claimed again
-   * here while its first call is still being aborted.
+   * here (on another agent) while its first call is still being aborted.
    */
   private readonly running = new Set<RunningTask>();
   private readonly timers: NodeJS.Timeout[] = [];
@@ -46,9 +48,10 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy, Befo
   /** Wake-ups that arrived since the last pass began, by reason. */
   private readonly wakes = { task: false, capacity: false };
   /**
-   * The last pass left no agent slot free (over all replicas). New tasks alone cannot change that; a slot freed by
-   * this replica, an agent change, a requeue or the poll can, and they always wake it. A slot freed by another
-   * replica is refilled by that replica's own pass.
+   * The last pass left no agent slot free (over all replicas). New tasks alone cannot change that; whatever frees a
+   * slot or adds one wakes this replica for capacity: its own task ending or its retry coming due, an agent change,
+   * a cancel, a requeue, the poll. A slot freed by another replica is refilled by that replica's own pass, or
+   * announced to all when that replica is shutting down.
    */
   private agentsFull = false;
   private looping = false;
@@ -62,6 +65,7 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy, Befo
     private readonly state: CoordinatorState,
     private readonly runner: TaskRunner,
     private readonly metrics: CoordinatorMetrics,
+    private readonly announcer: QueueAnnouncer,
   ) {
     this.outcomes = new TaskOutcomes(db, state.replicaId);
   }
@@ -70,7 +74,10 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy, Befo
     const { url } = this.db.options as { url?: string };
     this.listener = new QueueListener(
       { connectionString: url, connectionTimeoutMillis: this.config.database.connectTimeoutMs },
-      { onWake: (reason) => this.wake(reason), onCancel: (id) => this.abort(id, new AbortReason('cancelled', 'cancelled by request')) },
+      {
+        onWake: (reason) => this.wake(reason),
+        onCancel: (taskId, agentId) => this.abort(taskId, new AbortReason('cancelled', 'cancelled by request'), agentId),
+      },
     );
     await this.listener.start();
     this.state.phase = 'running';
@@ -90,9 +97,14 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy, Befo
     if (!this.looping && this.state.phase === 'running' && this.passWanted()) void this.loop();
   }
 
-  /** Aborts a task this replica runs (cancel from any replica arrives here through NOTIFY). */
-  abort(taskId: string, reason: AbortReason): void {
-    for (const task of this.running) if (task.taskId === taskId) task.controller.abort(reason);
+  /**
+   * Aborts a task's calls on this replica (cancel from any replica arrives here through NOTIFY); only its call on
+   * `agentId` when given, so a requeued task already running again elsewhere is left alone.
+   */
+  abort(taskId: string, reason: AbortReason, agentId?: string): void {
+    for (const task of this.running) {
+      if (task.taskId === taskId && (agentId === undefined || task.agentId === agentId)) task.controller.abort(reason);
+    }
   }
 
   /**
@@ -127,6 +139,7 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy, Befo
       task.controller.abort(new AbortReason('shutdown', 'replica shutting down'));
     }
     await allDone();
+    await this.announcer.settled();
     if (left > 0) this.logger.log(`Released ${left} unfinished task(s) back to the queue`);
     for (const timer of this.timers) clearInterval(timer);
     await this.listener?.stop();
@@ -171,14 +184,17 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy, Befo
     this.metrics.taskClaimed(task.type, task.available_at > task.created_at ? task.available_at : task.created_at);
     const entry: RunningTask = {
       taskId: task.id,
+      agentId: task.agent.id,
       controller,
+      // A retry coming due wakes for capacity: the slot it needs may have been freed by another replica meanwhile.
       done: this.runner
-        .run(task, controller, this.outcomes, (delayMs) => setTimeout(() => this.wake('task'), delayMs).unref())
+        .run(task, controller, this.outcomes, (delayMs) => setTimeout(() => this.wake(), delayMs).unref())
         .catch((error: unknown) => this.logger.error(`Task ${task.id} could not be recorded: ${describeError(error)}`))
         .finally(() => {
           this.running.delete(entry);
           this.state.runningTasks = this.running.size;
-          this.wake();
+          if (this.state.phase === 'running') this.wake();
+          else this.announcer.announce('capacity'); // draining: the other replicas must refill the slot
         }),
     };
     this.running.add(entry);
@@ -187,13 +203,13 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy, Befo
 
   /** Keeps this replica's leases alive; a task whose lease is gone (cancelled or reaped) is aborted here. */
   private async renewLeases(): Promise<void> {
-    // Only tasks claimed before the renewal began: a claim committed after its snapshot would look lost.
-    const before = [...new Set([...this.running].map((t) => t.taskId))];
+    // Only calls started before the renewal began: a claim committed after its snapshot would look lost.
+    const before = [...this.running];
     if (before.length === 0) return;
     try {
-      const held = await this.outcomes.renewLeases(before, this.config.coordinator.taskLeaseMs);
-      for (const id of before) {
-        if (!held.has(id)) this.abort(id, new AbortReason('lost', 'the task is no longer held by this replica'));
+      const held = await this.outcomes.renewLeases(before.map((t) => t.taskId), this.config.coordinator.taskLeaseMs);
+      for (const task of before) {
+        if (!held.has(task.taskId)) task.controller.abort(new AbortReason('lost', 'the task is no longer held by this replica'));
       }
     } catch (error) {
       this.logger.warn(`Renewing task leases failed: ${describeError(error)}`);

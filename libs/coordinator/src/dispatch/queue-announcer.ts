@@ -1,40 +1,52 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { describeError } from '@hive/database';
-import { TASK_QUEUED, WAKE_CHANNEL } from './queue-listener.js';
+import { TASK_QUEUED, WAKE_CHANNEL, type WakeReason } from './queue-listener.js';
+
+/** The NOTIFY payload of each wake-up reason. */
+const PAYLOAD: Record<WakeReason, string> = { task: TASK_QUEUED, capacity: '' };
 
 /**
- * Tells every replica's dispatcher that tasks were queued. The NOTIFY is kept out of the INSERT's transaction:
- * PostgreSQL serialises the commits of notifying transactions on one lock held through the WAL flush, which would
- * take group commit away from submissions. At most one NOTIFY is in flight; submissions meanwhile share the next.
- * A NOTIFY lost to a crash is covered by the dispatchers' poll.
+ * Wakes every replica's dispatcher: tasks were queued, or this replica freed agent slots it will not refill itself
+ * (it is shutting down). The NOTIFY is kept out of the INSERT's transaction: PostgreSQL serialises the commits of
+ * notifying transactions on one lock held through the WAL flush, which would take group commit away from
+ * submissions. At most one NOTIFY is in flight; announcements meanwhile share the next. A NOTIFY lost to a crash is
+ * covered by the dispatchers' poll.
  */
 @Injectable()
 export class QueueAnnouncer {
   private readonly logger = new Logger('QueueAnnouncer');
-  private sending = false;
-  private again = false;
+  private readonly due = new Set<WakeReason>();
+  private busy = false;
+  private sending: Promise<void> = Promise.resolve();
 
   constructor(private readonly db: DataSource) {}
 
-  tasksQueued(): void {
-    if (this.sending) {
-      this.again = true;
-      return;
-    }
-    this.sending = true;
-    void this.send();
+  announce(reason: WakeReason): void {
+    this.due.add(reason);
+    if (this.busy) return;
+    this.busy = true;
+    this.sending = this.send();
+  }
+
+  /** Resolves once nothing is left to send (before the database closes at shutdown). */
+  async settled(): Promise<void> {
+    while (this.busy) await this.sending;
   }
 
   private async send(): Promise<void> {
-    do {
-      this.again = false;
-      try {
-        await this.db.query(`SELECT pg_notify($1, $2)`, [WAKE_CHANNEL, TASK_QUEUED]);
-      } catch (error) {
-        this.logger.warn(`Announcing queued tasks failed (the queue poll will find them): ${describeError(error)}`);
+    try {
+      while (this.due.size > 0 && this.db.isInitialized) {
+        const payloads = [...this.due].map((reason) => PAYLOAD[reason]);
+        this.due.clear();
+        try {
+          await this.db.query(`SELECT pg_notify($1, payload) FROM unnest($2::text[]) AS payload`, [WAKE_CHANNEL, payloads]);
+        } catch (error) {
+          this.logger.warn(`Waking the dispatchers failed (their poll will catch up): ${describeError(error)}`);
+        }
       }
-    } while (this.again && this.db.isInitialized);
-    this.sending = false;
+    } finally {
+      this.busy = false;
+    }
   }
 }

@@ -4,6 +4,8 @@ import { describeError } from '@hive/database';
 
 export const WAKE_CHANNEL = 'hive_wake';
 export const CANCEL_CHANNEL = 'hive_cancel';
+/** A hive_cancel payload is a task id, or `<task id> <agent id>` to abort only the call on that agent. */
+export const CANCEL_AGENT_SEPARATOR = ' ';
 /** Payload of a wake-up that only says tasks were queued (any other payload: capacity may have changed). */
 export const TASK_QUEUED = 'task';
 
@@ -13,7 +15,8 @@ export type WakeReason = 'task' | 'capacity';
 export interface QueueEvents {
   /** Tasks were queued, or capacity changed; also called after (re)connecting, as events may have been missed. */
   onWake(reason: WakeReason): void;
-  onCancel(taskId: string): void;
+  /** A running task was cancelled or requeued: abort its call (only the one on `agentId`, when given). */
+  onCancel(taskId: string, agentId?: string): void;
 }
 
 /**
@@ -35,8 +38,11 @@ export class QueueListener {
   async start(): Promise<void> {
     const client = new pg.Client({ ...this.connection, application_name: 'hive-listener', keepAlive: true });
     client.on('notification', (msg) => {
-      if (msg.channel === CANCEL_CHANNEL && msg.payload) this.events.onCancel(msg.payload);
-      else this.events.onWake(msg.payload === TASK_QUEUED ? 'task' : 'capacity');
+      if (msg.channel === CANCEL_CHANNEL && msg.payload) {
+        const [taskId = '', agentId] = msg.payload.split(CANCEL_AGENT_SEPARATOR);
+        this.events.onCancel(taskId, agentId);
+        this.events.onWake('capacity'); // the slot it held is free, whoever ran it
+      } else this.events.onWake(msg.payload === TASK_QUEUED ? 'task' : 'capacity');
     });
     client.on('error', (error) => this.lost(client, error));
     client.on('end', () => this.lost(client, new Error('connection ended')));

@@ -3,6 +3,12 @@ import { queryRows } from '@hive/database';
 import { CompletionWriter } from './completion-writer.js';
 
 /**
+ * The row is still this call's: running, under this replica's lease, on this agent ($1 task id, $2 agent id,
+ * $3 replica id). A task requeued by a force-deleted agent and claimed again on another never takes the old call's end.
+ */
+const HELD = `id = $1 AND assigned_agent = $2 AND lease_owner = $3 AND status = 'in_progress'`;
+
+/**
  * Writes of a running task's end. Each one only applies while this replica still holds the task's lease and the
  * task is still running: a task that was cancelled, or reaped after a lost lease, is never overwritten.
  */
@@ -21,37 +27,36 @@ export class TaskOutcomes {
     return this.completions.complete(taskId, agentId, result);
   }
 
-  async fail(taskId: string, error: string): Promise<boolean> {
+  async fail(taskId: string, agentId: string, error: string): Promise<boolean> {
     return this.finish(
-      `UPDATE tasks SET status = 'failed', error = $2, completed_at = now(), lease_owner = NULL,
+      `UPDATE tasks SET status = 'failed', error = $4, completed_at = now(), lease_owner = NULL,
               lease_expires_at = NULL, updated_at = now()
-        WHERE id = $1 AND status = 'in_progress' AND lease_owner = $3 RETURNING id`,
-      [taskId, error, this.replicaId],
+        WHERE ${HELD} RETURNING id`,
+      [taskId, agentId, this.replicaId, error],
     );
   }
 
   /** Back to the queue after a failed attempt, not before `delayMs`. */
-  async retry(taskId: string, error: string, delayMs: number): Promise<boolean> {
+  async retry(taskId: string, agentId: string, error: string, delayMs: number): Promise<boolean> {
     return this.finish(
-      `UPDATE tasks SET status = 'pending', error = $2, available_at = now() + $4 * interval '1 millisecond',
+      `UPDATE tasks SET status = 'pending', error = $4, available_at = now() + $5 * interval '1 millisecond',
               started_at = NULL, lease_owner = NULL, lease_expires_at = NULL, updated_at = now()
-        WHERE id = $1 AND status = 'in_progress' AND lease_owner = $3 RETURNING id`,
-      [taskId, error, this.replicaId, delayMs],
+        WHERE ${HELD} RETURNING id`,
+      [taskId, agentId, this.replicaId, error, delayMs],
     );
   }
 
-  /** Gives tasks back untouched (shutdown): the interrupted attempt does not count. */
-  async release(taskIds: string[]): Promise<number> {
-    if (taskIds.length === 0) return 0;
-    const rows = await queryRows(
-      this.db,
+  /**
+   * Gives a task back untouched (shutdown): the interrupted attempt does not count. The dispatcher then wakes the
+   * other replicas.
+   */
+  async release(taskId: string, agentId: string): Promise<boolean> {
+    return this.finish(
       `UPDATE tasks SET status = 'pending', attempts = greatest(attempts - 1, 0), started_at = NULL,
               lease_owner = NULL, lease_expires_at = NULL, updated_at = now()
-        WHERE id = ANY($1) AND status = 'in_progress' AND lease_owner = $2 RETURNING id`,
-      [taskIds, this.replicaId],
+        WHERE ${HELD} RETURNING id`,
+      [taskId, agentId, this.replicaId],
     );
-    if (rows.length > 0) await this.db.query(`SELECT pg_notify('hive_wake', '')`);
-    return rows.length;
   }
 
   /**

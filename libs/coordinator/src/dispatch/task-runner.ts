@@ -70,7 +70,7 @@ export class TaskRunner {
   ): Promise<void> {
     const reason: unknown = signal.reason;
     if (failure.kind === 'shutdown') {
-      await outcomes.release([task.id]);
+      await outcomes.release(task.id, task.agent.id);
       return;
     }
     if (failure.kind === 'cancelled') {
@@ -84,12 +84,12 @@ export class TaskRunner {
     if (failure.agentFault) await this.agentHealth.recordFailure(task.agent.id, failure.message);
     if (failure.retryable && task.attempts < task.max_attempts) {
       const delay = retryDelay(this.config.coordinator.taskRetryBaseMs, task.attempts);
-      if (await outcomes.retry(task.id, message, delay)) {
+      if (await outcomes.retry(task.id, task.agent.id, message, delay)) {
         this.metrics.taskRetried(task.type);
         scheduleWake(delay);
       }
       return;
     }
-    if (await outcomes.fail(task.id, message)) this.metrics.taskFinished(task.type, 'failed', seconds(started));
+    if (await outcomes.fail(task.id, task.agent.id, message)) this.metrics.taskFinished(task.type, 'failed', seconds(started));
   }
 }

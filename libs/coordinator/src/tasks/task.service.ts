@@ -167,7 +167,7 @@ export class TaskService {
   private async queued(rows: SubmittedTask[], tasks: NewTask[]): Promise<SubmittedTask[]> {
     if (rows.length === 0) throw await this.unservedTypes(tasks.map((t) => t.type));
     this.dispatcher.wake('task');
-    this.announcer.tasksQueued();
+    this.announcer.announce('task');
     return rows;
   }
 
