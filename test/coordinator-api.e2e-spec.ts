@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { ISO_8601, messages, type Agent, type HiveApi, type Task } from './support/api.js';
+import { ISO_8601, messages, type Agent, type HiveApi, type SubmittedTask } from './support/api.js';
 import { startHiveFixture, type HiveFixture } from './support/hive-fixture.js';
 
 /** The REST contract of /api/agents and /api/tasks: validation, status codes, shapes, filters and ordering. */
@@ -131,7 +131,7 @@ describe('coordinator REST API (in-process Hive, real PostgreSQL, real agent ser
   });
 
   describe('task listing', () => {
-    const submitted: Task[] = [];
+    const submitted: SubmittedTask[] = [];
     let baseline = 0;
 
     beforeAll(async () => {

@@ -1,22 +1,11 @@
 import { ISO_8601, messages, type Task } from './support/api.js';
-import { startHiveFixture, type HiveFixture } from './support/hive-fixture.js';
+import { suiteFixture } from './support/hive-fixture.js';
 import { waitUntil } from './support/poll.js';
 
 /** Cancelling, leases of long tasks, agents going offline and back, and removing an agent that runs a task. */
 describe('dispatch: cancel, leases, offline agents, removal (in-process Hive, real PostgreSQL, real agents)', () => {
-  let fx: HiveFixture | undefined;
-  const world = (): HiveFixture => {
-    if (fx === undefined) throw new Error('the fixture did not start');
-    return fx;
-  };
-
-  beforeAll(async () => {
-    // A 1 s lease: renewed every ~333 ms, reaped every 500 ms, so a slow task lives through many renewals.
-    fx = await startHiveFixture({ TASK_LEASE_MS: '1000' });
-  });
-  afterAll(async () => {
-    await fx?.close();
-  });
+  // A 1 s lease: renewed every ~333 ms, reaped every 500 ms, so a slow task lives through many renewals.
+  const world = suiteFixture({ TASK_LEASE_MS: '1000' });
 
   it('cancels a pending task (200, cancelled), which never reaches the agent', async () => {
     const { api, agents } = world();

@@ -1,20 +1,9 @@
 import type { AgentBehavior } from './support/ollama-agent.js';
-import { firstRequestFails, startHiveFixture, type HiveFixture } from './support/hive-fixture.js';
+import { firstRequestFails, suiteFixture } from './support/hive-fixture.js';
 
 /** Retries (and on which agent), immediate failures, and what a misbehaving agent does to a task and to Hive. */
 describe('dispatch: agent failures (in-process Hive, real PostgreSQL, real agent servers)', () => {
-  let fx: HiveFixture | undefined;
-  const world = (): HiveFixture => {
-    if (fx === undefined) throw new Error('the fixture did not start');
-    return fx;
-  };
-
-  beforeAll(async () => {
-    fx = await startHiveFixture();
-  });
-  afterAll(async () => {
-    await fx?.close();
-  });
+  const world = suiteFixture();
 
   /** Two agents of one specialty; the first to get a request misbehaves with `bad`, the other then answers. */
   async function retryScenario(type: string, bad: AgentBehavior, task: { timeout_ms?: number } = {}) {

@@ -1,20 +1,9 @@
 import { ISO_8601 } from './support/api.js';
-import { startHiveFixture, type HiveFixture } from './support/hive-fixture.js';
+import { dispatchOrder, orderPrompt, suiteFixture } from './support/hive-fixture.js';
 
 /** What Hive sends to an agent (model, prompt, system, options) and what it keeps of the answer; dispatch order. */
 describe('dispatch: requests, results and order (in-process Hive, real PostgreSQL, real agent servers)', () => {
-  let fx: HiveFixture | undefined;
-  const world = (): HiveFixture => {
-    if (fx === undefined) throw new Error('the fixture did not start');
-    return fx;
-  };
-
-  beforeAll(async () => {
-    fx = await startHiveFixture();
-  });
-  afterAll(async () => {
-    await fx?.close();
-  });
+  const world = suiteFixture();
 
   it('runs a task and stores the answer fields of the agent as its result', async () => {
     const { api, agents } = world();
@@ -96,7 +85,7 @@ describe('dispatch: requests, results and order (in-process Hive, real PostgreSQ
     await api.registerAgent({ id: 'order-1', endpoint: agent.url, specialty: 'order', max_concurrent: 1, enabled: false });
     const priorities = [1, 3, 5, 3, 2, 5, 1, 4, 3, 5, 2, 4];
     for (const [i, priority] of priorities.entries()) {
-      await api.submitTask({ type: 'order', priority, context: { prompt: `p${priority}-#${i}` } });
+      await api.submitTask({ type: 'order', priority, context: { prompt: orderPrompt(priority, i) } });
     }
     const queued = await api.listTasks({ type: 'order', status: 'pending' });
     expect(queued.filtered).toBe(priorities.length);
@@ -105,11 +94,7 @@ describe('dispatch: requests, results and order (in-process Hive, real PostgreSQ
     await api.updateAgent('order-1', { enabled: true });
     const tasks = await api.waitForTasks('order', 'completed', priorities.length);
 
-    const expected = priorities
-      .map((priority, i) => ({ priority, i }))
-      .sort((a, b) => b.priority - a.priority || a.i - b.i)
-      .map(({ priority, i }) => `p${priority}-#${i}`);
-    expect(agent.requests.map((r) => r.prompt)).toEqual(expected);
+    expect(agent.requests.map((r) => r.prompt)).toEqual(dispatchOrder(priorities));
     expect(agent.maxInFlight).toBe(1);
     expect(tasks.every((t) => t.attempts === 1)).toBe(true);
   });

@@ -1,4 +1,4 @@
-import { HiveApi, type Task } from './support/api.js';
+import { HiveApi, type SubmittedTask } from './support/api.js';
 import { AgentFleet, closeAll, FAST_COORDINATOR_ENV } from './support/hive-fixture.js';
 import { spawnHive, type HiveProcess } from './support/hive-process.js';
 import type { AgentBehavior, OllamaAgent } from './support/ollama-agent.js';
@@ -13,7 +13,7 @@ function promptCounts(fleet: readonly OllamaAgent[]): Map<string, number> {
   return counts;
 }
 
-const markerOf = (task: Pick<Task, 'context'>): string => String(task.context.prompt);
+const markerOf = (task: Pick<SubmittedTask, 'context'>): string => String(task.context.prompt);
 const inFlight = (fleet: readonly OllamaAgent[]): number => fleet.reduce((sum, a) => sum + a.inFlight, 0);
 
 /** Several real Hive processes (the production build) on one database, with crashes and clean stops. */
@@ -44,8 +44,8 @@ describe('replicas (real processes on one PostgreSQL database, real agent server
     return fleet;
   }
 
-  async function submitAll(apis: readonly HiveApi[], type: string, count: number): Promise<Task[]> {
-    const tasks: Task[] = [];
+  async function submitAll(apis: readonly HiveApi[], type: string, count: number): Promise<SubmittedTask[]> {
+    const tasks: SubmittedTask[] = [];
     for (let start = 0; start < count; start += 25) {
       const batch = Array.from({ length: Math.min(25, count - start) }, (_, j) => start + j);
       tasks.push(...(await Promise.all(batch.map((i) => apis[i % apis.length].submitTask({ type, context: { prompt: `${type}-${i}` } })))));

@@ -1,9 +1,6 @@
-import { ISO_8601, messages, HiveApi, type NewTask, type Task } from './support/api.js';
-import { startHiveFixture, type HiveFixture } from './support/hive-fixture.js';
+import { ISO_8601, messages, HiveApi, type NewTask, type SubmittedTask as Submitted } from './support/api.js';
+import { dispatchOrder, orderPrompt, suiteFixture } from './support/hive-fixture.js';
 import { createKey } from './support/test-keys.js';
-
-/** What POST /api/tasks/batch answers for each task: the stored task before any agent has seen it. */
-type Submitted = Pick<Task, 'id' | 'type' | 'priority' | 'status' | 'context' | 'created_at'>;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
@@ -12,29 +9,20 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
  * refused whole when a type is served by no agent, and dispatched in the order given among equal priorities.
  */
 describe('POST /api/tasks/batch (in-process Hive, real PostgreSQL, real agent servers)', () => {
-  let fx: HiveFixture | undefined;
+  const world = suiteFixture();
   let api: HiveApi;
   /** An endpoint that answers like Ollama (so probes keep the agents online). */
   let endpoint: string;
 
-  const world = (): HiveFixture => {
-    if (fx === undefined) throw new Error('the fixture did not start');
-    return fx;
-  };
-
   beforeAll(async () => {
-    fx = await startHiveFixture();
-    api = fx.api;
-    endpoint = (await fx.agents.start()).url;
+    api = world().api;
+    endpoint = (await world().agents.start()).url;
     await api.registerAgent({ id: 'coder-1', endpoint, specialty: 'code' });
     await api.registerAgent({ id: 'writer-1', endpoint, specialty: 'write' });
     // Disabled: their tasks stay pending, so what GET reads is exactly what was stored.
     await api.registerAgent({ id: 'held-1', endpoint, specialty: 'held', enabled: false });
     await api.registerAgent({ id: 'kept-1', endpoint, specialty: 'kept', enabled: false });
     await api.registerAgent({ id: 'bulk-1', endpoint, specialty: 'bulk', enabled: false });
-  });
-  afterAll(async () => {
-    await fx?.close();
   });
 
   const total = async (): Promise<number> => (await api.listTasks({ limit: 1 })).total;
@@ -304,7 +292,7 @@ describe('POST /api/tasks/batch (in-process Hive, real PostgreSQL, real agent se
       await api.registerAgent({ id: 'order-1', endpoint: agent.url, specialty: 'order', max_concurrent: 1, enabled: false });
       // Mostly one priority, so that any tie broken otherwise than by position shows; two higher ones in the middle.
       const priorities = Array.from({ length: 30 }, (_, i) => (i === 11 ? 5 : i === 23 ? 4 : i % 7 === 3 ? 1 : 3));
-      const res = await submitBatch(priorities.map((priority, i) => ({ type: 'order', priority, context: { prompt: `p${priority}-#${i}` } })));
+      const res = await submitBatch(priorities.map((priority, i) => ({ type: 'order', priority, context: { prompt: orderPrompt(priority, i) } })));
       expect(res.status).toBe(201);
       const queued = await api.listTasks({ type: 'order', status: 'pending' });
       expect(queued.filtered).toBe(priorities.length);
@@ -313,10 +301,7 @@ describe('POST /api/tasks/batch (in-process Hive, real PostgreSQL, real agent se
       await api.updateAgent('order-1', { enabled: true });
       const tasks = await api.waitForTasks('order', 'completed', priorities.length);
 
-      const expected = priorities
-        .map((priority, i) => ({ priority, i }))
-        .sort((a, b) => b.priority - a.priority || a.i - b.i)
-        .map(({ priority, i }) => `p${priority}-#${i}`);
+      const expected = dispatchOrder(priorities);
       expect(expected.slice(0, 2)).toEqual(['p5-#11', 'p4-#23']);
       expect(agent.requests.map((r) => r.prompt)).toEqual(expected);
       expect(agent.maxInFlight).toBe(1);

@@ -2,6 +2,7 @@
  * A small client for Hive's REST API as the e2e suites use it: plain fetch against a listening Hive (in-process or
  * a spawned process), typed answers, and polling helpers that fail with the last state they saw.
  */
+import type { components } from '../generated/hive-api.js';
 import { pollUntil, type PollOptions } from './poll.js';
 import { TEST_ADMIN_KEY } from './test-keys.js';
 
@@ -10,53 +11,17 @@ export interface ApiResponse<T = unknown> {
   body: T;
 }
 
-export interface ErrorBody {
-  statusCode: number;
-  error: string;
-  message: string | string[];
-}
+type Schemas = components['schemas'];
 
-export type TaskStatus = 'pending' | 'in_progress' | 'completed' | 'failed' | 'cancelled';
-
+/** The answers' types come from the OpenAPI document (test/generated), so the suites hold the code to it. */
+export type ErrorBody = Schemas['ErrorResponse'];
+export type TaskStatus = Schemas['TaskStatus'];
 /** A task as the API returns it (timestamps are ISO-8601 strings). */
-export interface Task {
-  id: string;
-  type: string;
-  priority: number;
-  status: TaskStatus;
-  context: Record<string, unknown>;
-  assigned_agent: string | null;
-  result: Record<string, unknown> | null;
-  error: string | null;
-  attempts: number;
-  max_attempts: number;
-  timeout_ms: number | null;
-  created_at: string;
-  started_at: string | null;
-  completed_at: string | null;
-}
-
-export interface TaskList {
-  tasks: Task[];
-  total: number;
-  filtered: number;
-}
-
-export interface Agent {
-  id: string;
-  endpoint: string;
-  model: string;
-  specialty: string;
-  kind: string;
-  max_concurrent: number;
-  enabled: boolean;
-  current_tasks: number;
-  status: 'available' | 'busy' | 'offline';
-  consecutive_failures: number;
-  last_seen: string | null;
-  last_error: string | null;
-  created_at: string;
-}
+export type Task = Schemas['TaskResponse'];
+export type TaskList = Schemas['TaskListResponse'];
+/** What a submission answers: the stored task before any agent has seen it. */
+export type SubmittedTask = Schemas['CreatedTaskResponse'];
+export type Agent = Schemas['AgentResponse'];
 
 export interface NewAgent {
   id: string;
@@ -68,13 +33,7 @@ export interface NewAgent {
   enabled?: boolean;
 }
 
-export interface NewTask {
-  type: string;
-  priority?: number;
-  context?: Record<string, unknown>;
-  max_attempts?: number;
-  timeout_ms?: number;
-}
+export type NewTask = Schemas['CreateTaskRequest'];
 
 export const ISO_8601 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
 
@@ -129,8 +88,8 @@ export class HiveApi {
     return this.expect<Agent>(200, 'GET', `/api/agents/${id}`);
   }
 
-  submitTask(task: NewTask): Promise<Task> {
-    return this.expect<Task>(201, 'POST', '/api/tasks', task);
+  submitTask(task: NewTask): Promise<SubmittedTask> {
+    return this.expect<SubmittedTask>(201, 'POST', '/api/tasks', task);
   }
 
   getTask(id: string): Promise<Task> {

@@ -79,6 +79,35 @@ export async function startHiveFixture(env: Record<string, string> = {}): Promis
 }
 
 /**
+ * The fixture of a whole describe block: started before its tests, closed after them. The getter throws when the
+ * start failed, so each test reports that instead of a TypeError.
+ */
+export function suiteFixture(env: Record<string, string> = {}): () => HiveFixture {
+  let fx: HiveFixture | undefined;
+  beforeAll(async () => {
+    fx = await startHiveFixture(env);
+  });
+  afterAll(async () => {
+    await fx?.close();
+  });
+  return () => {
+    if (fx === undefined) throw new Error('the fixture did not start');
+    return fx;
+  };
+}
+
+/** The prompt of a task in the order tests: its priority and its position among the submitted. */
+export const orderPrompt = (priority: number, position: number): string => `p${priority}-#${position}`;
+
+/** The prompts in the order an agent must receive them: priority 5 first, then the order of submission. */
+export function dispatchOrder(priorities: readonly number[]): string[] {
+  return priorities
+    .map((priority, position) => ({ priority, position }))
+    .sort((a, b) => b.priority - a.priority || a.position - b.position)
+    .map(({ priority, position }) => orderPrompt(priority, position));
+}
+
+/**
  * Makes the first of two agents that receives a request misbehave with `bad`, and the other one answer normally
  * from then on, whichever agent Hive picks first. `first()` tells which agent that was (once a request arrived).
  */
