@@ -1,28 +1,18 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { envSchema } from '@hive/config';
+import { ROOT } from './support/dockerfile.js';
+import { SCHEMA_NAMES } from './support/production-env.js';
+import { envAssignments } from './support/yaml-access.js';
 
 /**
  * The documentation of the configuration stays true: `.env.example` and README.md's configuration table list
  * exactly the variables the schema reads (no missing one, no stale one), and `.env.example` states the defaults.
  */
-const ROOT = resolve(import.meta.dirname, '..');
-// zod 4 keeps a refined object a ZodObject, so its shape is still there after superRefine.
-const SCHEMA_NAMES = Object.keys(envSchema.shape).sort();
-
 function read(file: string): string {
   const path = resolve(ROOT, file);
   if (!existsSync(path)) throw new Error(`${file} is missing: it must document every variable of the env schema`);
   return readFileSync(path, 'utf8');
-}
-
-/** `NAME=value` lines of an env file (comments and blank lines skipped). */
-function envAssignments(text: string): [string, string][] {
-  return text
-    .split('\n')
-    .map((line) => /^([A-Za-z_][A-Za-z0-9_]*)=(.*)$/.exec(line.trim()))
-    .filter((m): m is RegExpExecArray => m !== null)
-    .map((m) => [m[1] ?? '', m[2] ?? '']);
 }
 
 /** The section under the heading that starts with `title`, up to the next heading as high (code blocks skipped). */

@@ -1,21 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import { ISO_8601, messages, type Agent, type HiveApi, type SubmittedTask } from './support/api.js';
-import { startHiveFixture, type HiveFixture } from './support/hive-fixture.js';
+import { suiteFixture } from './support/hive-fixture.js';
 
 /** The REST contract of /api/agents and /api/tasks: validation, status codes, shapes, filters and ordering. */
 describe('coordinator REST API (in-process Hive, real PostgreSQL, real agent server)', () => {
-  let fx: HiveFixture | undefined;
+  const world = suiteFixture();
   let api: HiveApi;
   /** An endpoint that answers like Ollama (so probes keep the agents online). */
   let endpoint: string;
 
   beforeAll(async () => {
-    fx = await startHiveFixture();
-    api = fx.api;
-    endpoint = (await fx.agents.start()).url;
-  });
-  afterAll(async () => {
-    await fx?.close();
+    api = world().api;
+    endpoint = (await world().agents.start()).url;
   });
 
   /** A 400 whose messages name `field`; the answer is part of the expectation, so a failure shows it. */

@@ -110,6 +110,18 @@ describe('access control: every route against every kind of caller', () => {
     expect((forbidden.body as { message: string }).message).toContain('admin');
   });
 
+  it('asks for a key whatever the case of the path or a trailing slash (the router ignores both)', async () => {
+    await request(hive.url).get('/API/TASKS').expect(401);
+    await request(hive.url).get('/api/tasks/').expect(401);
+    await request(hive.url).post('/Api/Keys').send({ name: 'sneaky', role: 'admin' }).expect(401);
+    await request(hive.url).delete(`/API/agents/${await newAgent(false)}`).expect(401);
+    await request(hive.url).get('/API/tasks').set('x-api-key', keys.get('viewer')!).expect(200);
+    await request(hive.url).post('/API/KEYS').set('x-api-key', keys.get('viewer')!).send({ name: 'n', role: 'viewer' }).expect(403);
+    // The open routes stay open in any spelling the router accepts.
+    await request(hive.url).get('/api/metrics/').expect(200);
+    await request(hive.url).get('/HEALTH').expect(200);
+  });
+
   it('never returns a key from the listing, only its prefix', async () => {
     const res = await admin(request(hive.url).get('/api/keys')).expect(200);
     const text = JSON.stringify(res.body);

@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { HiveApi } from './support/api.js';
 import { createTestDatabase, type TestDatabase } from './support/test-database.js';
 import { startHive, type RunningHive } from './support/hive-app.js';
 import { createKey, TEST_ADMIN_KEY } from './support/test-keys.js';
@@ -65,11 +66,7 @@ describe('fuzz: thousands of malformed requests never cause a 5xx', () => {
     hive = await startHive({ DATABASE_URL: url.toString(), HIVE_ADMIN_API_KEY: TEST_ADMIN_KEY, THROTTLE_LIMIT: '100000' });
     keys.operator = (await createKey(hive.url, 'operator')).key;
     keys.viewer = (await createKey(hive.url, 'viewer')).key;
-    await fetch(`${hive.url}/api/agents`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', 'x-api-key': TEST_ADMIN_KEY },
-      body: JSON.stringify({ id: 'worker', endpoint: 'http://127.0.0.1:9', model: 'm', specialty: 'work' }),
-    });
+    await new HiveApi(hive.url).registerAgent({ id: 'worker', endpoint: 'http://127.0.0.1:9', model: 'm', specialty: 'work' });
   });
   afterAll(async () => {
     await hive?.close();

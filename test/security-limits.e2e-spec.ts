@@ -1,9 +1,9 @@
 import request from 'supertest';
+import { messages } from './support/api.js';
 import { createTestDatabase, type TestDatabase } from './support/test-database.js';
 import { startHive, type RunningHive } from './support/hive-app.js';
 import { TEST_ADMIN_KEY } from './support/test-keys.js';
 
-const messages = (body: unknown) => ([] as string[]).concat((body as { message: string | string[] }).message);
 
 describe('hostile input: rate limits, CORS, body size, field validation', () => {
   let db: TestDatabase;

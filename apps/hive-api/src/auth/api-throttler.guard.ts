@@ -1,17 +1,18 @@
 import { type ExecutionContext, Injectable } from '@nestjs/common';
 import { ThrottlerGuard } from '@nestjs/throttler';
 import { hashApiKey, presentedKey } from './api-key-format.js';
-import { isOpenPath, type AuthenticatedRequest } from './auth.guard.js';
+import { isOpenRoute, type AuthenticatedRequest } from './auth.guard.js';
 
 /**
- * Rate limit per presented key (per client address when there is none). Probes, metrics and docs are never
- * limited. Counters live in this replica's memory: with N replicas a client can make N times the limit.
+ * Rate limit per presented key (per client address when there is none). `/`, the probes and the metrics are never
+ * limited (the API docs are served outside the router). Counters live in this replica's memory: with N replicas a
+ * client can make N times the limit.
  */
 @Injectable()
 export class ApiThrottlerGuard extends ThrottlerGuard {
   protected override shouldSkip(context: ExecutionContext): Promise<boolean> {
     const req = context.switchToHttp().getRequest<AuthenticatedRequest>();
-    return Promise.resolve(isOpenPath(req.path ?? req.url ?? '/'));
+    return Promise.resolve(isOpenRoute(req));
   }
 
   /** One budget per caller across all routes (the default would count each route separately). */

@@ -1,22 +1,29 @@
 import { type CanActivate, type ExecutionContext, Injectable, ForbiddenException, UnauthorizedException } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import type { IncomingMessage } from 'node:http';
 import { HiveConfig } from '@hive/config';
 import type { ApiKeyRole } from '@hive/database';
+import { METRICS_PATH, routeLabel, type RoutedRequest } from '@hive/metrics';
 import { presentedKey, sameKey } from './api-key-format.js';
 import { ApiKeyService } from './api-key.service.js';
 import { REQUIRED_ROLE, roleAllows, type Principal } from './roles.js';
 
-export type AuthenticatedRequest = IncomingMessage & { path?: string; principal?: Principal };
+export type AuthenticatedRequest = RoutedRequest & { principal?: Principal };
 
-/** Paths under /api that need no key: the metrics (their own token) and the API documentation. */
-export function isOpenPath(path: string): boolean {
-  return !path.startsWith('/api/') || path === '/api/metrics' || /^\/api\/docs(-json|\/.*)?$/.test(path);
+/** Routes that need no key; the metrics have a token of their own. (The API docs are served outside the router.) */
+const OPEN_ROUTES = new Set(['/', '/health', '/health/ready', METRICS_PATH]);
+
+/**
+ * Whether a request needs no key, judged by the route template the router matched (`/api/tasks/:id`), not by the
+ * URL: the router ignores case and a trailing slash, so `/API/tasks/` reaches the same handler as `/api/tasks`.
+ * Anything not listed as open is closed.
+ */
+export function isOpenRoute(req: RoutedRequest): boolean {
+  return OPEN_ROUTES.has(routeLabel(req));
 }
 
 /**
- * Every /api route needs a key; `/`, the probes, the docs and the metrics (unless METRICS_TOKEN is set) are open.
- * 401 for a missing or bad key, 403 for a role that may not.
+ * Every route needs a key but `/`, the probes and the metrics (which need METRICS_TOKEN when it is set); the API
+ * docs never reach a guard. 401 for a missing or bad key, 403 for a role that may not.
  */
 @Injectable()
 export class AuthGuard implements CanActivate {
@@ -28,9 +35,8 @@ export class AuthGuard implements CanActivate {
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const req = context.switchToHttp().getRequest<AuthenticatedRequest>();
-    const path = req.path ?? req.url ?? '/';
-    if (path === '/api/metrics') return this.metricsAllowed(req);
-    if (isOpenPath(path)) return true;
+    if (routeLabel(req) === METRICS_PATH) return this.metricsAllowed(req);
+    if (isOpenRoute(req)) return true;
 
     const key = presentedKey(req.headers);
     if (key === undefined) throw new UnauthorizedException('An API key is required (X-API-Key or Authorization: Bearer)');
