@@ -1,6 +1,8 @@
 import { ISO_8601, messages, type Task } from './support/api.js';
 import { suiteFixture } from './support/hive-fixture.js';
 import { waitUntil } from './support/poll.js';
+import { parseSamples } from './support/prometheus-text.js';
+import { scrape } from './support/scrape.js';
 
 /** Cancelling, leases of long tasks, agents going offline and back, and removing an agent that runs a task. */
 describe('dispatch: cancel, leases, offline agents, removal (in-process Hive, real PostgreSQL, real agents)', () => {
@@ -118,5 +120,36 @@ describe('dispatch: cancel, leases, offline agents, removal (in-process Hive, re
     expect(stuck.requests).toHaveLength(1);
     expect(spare.requests).toHaveLength(1);
     await expect(api.request('GET', '/api/agents/del-a')).resolves.toMatchObject({ status: 404 });
+    // The requeued task finished once, as completed: the aborted call is not a cancellation. (Read once this
+    // replica has let go of the aborted call too.)
+    await waitUntil(
+      async () => {
+        const report = await api.request<{ components: { coordinator: { running_tasks: number } } }>('GET', '/api/health');
+        return report.body.components.coordinator.running_tasks === 0;
+      },
+      { describe: 'the replica to finish with the aborted call' },
+    );
+    const finished = parseSamples(await scrape(world().hive.url)).filter(
+      (s) => s.name === 'hive_tasks_finished_total' && s.labels.type === 'removal',
+    );
+    expect(finished.map((s) => [s.labels.outcome, s.value])).toEqual([['completed', 1]]);
+  });
+
+  it('resizes an agent (PATCH max_concurrent) without cutting the call it is running', async () => {
+    const { api, agents } = world();
+    const agent = await agents.start({ behavior: { kind: 'ok', delayMs: 800 } });
+    await api.registerAgent({ id: 'resized', endpoint: agent.url, specialty: 'resize', max_concurrent: 1 });
+    const running = await api.submitTask({ type: 'resize', context: { prompt: 'keep going' } });
+    await agent.waitForRequests(1);
+
+    await api.updateAgent('resized', { max_concurrent: 3 });
+    const more = [
+      await api.submitTask({ type: 'resize', context: { prompt: 'second' } }),
+      await api.submitTask({ type: 'resize', context: { prompt: 'third' } }),
+    ];
+    await expect(api.waitForTask(running.id, 'completed')).resolves.toMatchObject({ attempts: 1, error: null });
+    for (const task of more) await api.waitForTask(task.id, 'completed');
+    expect(agent.maxInFlight).toBe(3);
+    await expect(api.getAgent('resized')).resolves.toMatchObject({ consecutive_failures: 0, status: 'available' });
   });
 });

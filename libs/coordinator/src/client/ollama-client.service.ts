@@ -16,6 +16,12 @@ export interface AgentAddress {
 }
 
 const MAX_ANSWER_BYTES = 16 * 1024 * 1024;
+
+/** Stops a pool from keeping sockets: Node's agent then closes each busy socket when its response has ended. */
+function retire(pool: HttpAgent): void {
+  (pool as HttpAgent & { keepAlive: boolean }).keepAlive = false;
+  for (const sockets of Object.values(pool.freeSockets)) for (const socket of sockets ?? []) socket.destroy();
+}
 const BUSY = /server busy/i;
 
 /**
@@ -50,11 +56,14 @@ export class OllamaClient implements OnApplicationShutdown {
     if (res.status !== 200) throw this.statusError(res);
   }
 
-  /** Drops an agent's sockets (its endpoint changed or it was removed). */
+  /**
+   * Retires an agent's pools (its endpoint changed or it was removed): idle sockets close now, busy ones once their
+   * call has ended, so no call in flight is cut.
+   */
   forget(agentId: string): void {
     for (const [key, pool] of this.pools) {
       if (key.startsWith(`${agentId} `)) {
-        pool.destroy();
+        retire(pool);
         this.pools.delete(key);
       }
     }
@@ -80,21 +89,21 @@ export class OllamaClient implements OnApplicationShutdown {
     };
   }
 
-  /** One keep-alive pool per agent and endpoint, sized to the agent's concurrency plus one spare for probes. */
+  /**
+   * One keep-alive pool per agent and endpoint, sized to the agent's concurrency plus one spare for probes; a new
+   * max_concurrent resizes it in place.
+   */
   private pool(agent: AgentAddress): HttpAgent {
-    const key = `${agent.id} ${agent.endpoint} ${agent.max_concurrent}`;
+    const key = `${agent.id} ${agent.endpoint}`;
     let pool = this.pools.get(key);
     if (pool === undefined) {
       this.forget(agent.id);
-      const options = {
-        keepAlive: true,
-        maxSockets: agent.max_concurrent + 1,
-        maxFreeSockets: agent.max_concurrent + 1,
-      };
+      const options = { keepAlive: true };
       const raw = agent.endpoint.startsWith('https:') ? new HttpsAgent(options) : new HttpAgent(options);
       pool = withConnectTimeout(raw, this.config.httpTimeoutMs);
       this.pools.set(key, pool);
     }
+    pool.maxSockets = pool.maxFreeSockets = agent.max_concurrent + 1;
     return pool;
   }
 

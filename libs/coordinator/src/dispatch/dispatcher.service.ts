@@ -76,7 +76,11 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy, Befo
       { connectionString: url, connectionTimeoutMillis: this.config.database.connectTimeoutMs },
       {
         onWake: (reason) => this.wake(reason),
-        onCancel: (taskId, agentId) => this.abort(taskId, new AbortReason('cancelled', 'cancelled by request'), agentId),
+        // With an agent: the agent was force-removed and the task requeued, which is not a cancellation.
+        onCancel: (taskId, agentId) =>
+          agentId === undefined
+            ? this.abort(taskId, new AbortReason('cancelled', 'cancelled by request'))
+            : this.abort(taskId, new AbortReason('lost', `agent ${agentId} was removed; the task went back to the queue`), agentId),
       },
     );
     await this.listener.start();
