@@ -1,7 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { HiveConfig } from '@hive/config';
-import { WAKE_CHANNEL } from '../dispatch/queue-listener.js';
+import { QueueAnnouncer } from '../dispatch/queue-announcer.js';
 import { queryRows } from '@hive/database';
 
 /** Counts an agent's consecutive failures (calls and probes alike) and takes it offline at AGENT_MAX_FAILURES. */
@@ -12,6 +12,7 @@ export class AgentHealth {
   constructor(
     private readonly db: DataSource,
     private readonly config: HiveConfig,
+    private readonly announcer: QueueAnnouncer,
   ) {}
 
   async recordFailure(agentId: string, error: string): Promise<void> {
@@ -42,7 +43,7 @@ export class AgentHealth {
     );
     if (rows[0]?.was_offline === true) {
       this.logger.log(`Agent ${agentId} answers again and is back online`);
-      await this.db.query(`SELECT pg_notify($1, '')`, [WAKE_CHANNEL]);
+      this.announcer.announce('capacity');
     }
   }
 }

@@ -1,7 +1,9 @@
 import { ConflictException, Injectable, NotFoundException } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { OllamaClient } from '../client/ollama-client.service.js';
-import { CANCEL_AGENT_SEPARATOR, CANCEL_CHANNEL, WAKE_CHANNEL } from '../dispatch/queue-listener.js';
+import { QueueAnnouncer } from '../dispatch/queue-announcer.js';
+import { CANCEL_AGENT_SEPARATOR, CANCEL_CHANNEL } from '../dispatch/queue-listener.js';
+import { REQUEUE_UNCOUNTED } from '../dispatch/task-outcomes.js';
 import { agentStatus, type AgentStatus } from './agent-status.js';
 import { queryRows } from '@hive/database';
 
@@ -55,6 +57,7 @@ export class AgentRegistry {
   constructor(
     private readonly db: DataSource,
     private readonly client: OllamaClient,
+    private readonly announcer: QueueAnnouncer,
   ) {}
 
   async register(agent: NewAgent): Promise<void> {
@@ -64,7 +67,7 @@ export class AgentRegistry {
       [agent.id, agent.endpoint, agent.model, agent.specialty, agent.max_concurrent, agent.kind],
     );
     if (rows.length === 0) throw new ConflictException(`Agent ${agent.id} is already registered`);
-    await this.db.query(`SELECT pg_notify($1, '')`, [WAKE_CHANNEL]);
+    this.announcer.announce('capacity');
   }
 
   async list(): Promise<AgentView[]> {
@@ -89,7 +92,7 @@ export class AgentRegistry {
     );
     if (rows.length === 0) throw new NotFoundException(`Agent ${id} is not registered`);
     if (changes.endpoint !== undefined) this.client.forget(id);
-    await this.db.query(`SELECT pg_notify($1, '')`, [WAKE_CHANNEL]);
+    this.announcer.announce('capacity');
     return this.get(id);
   }
 
@@ -109,20 +112,15 @@ export class AgentRegistry {
         throw new ConflictException(`Agent ${id} is running ${running.length} task(s); use ?force=true to requeue them`);
       }
       if (running.length > 0) {
-        await m.query(
-          `UPDATE tasks SET status = 'pending', attempts = greatest(attempts - 1, 0), started_at = NULL,
-                  lease_owner = NULL, lease_expires_at = NULL, updated_at = now()
-            WHERE id = ANY($1)`,
-          [running.map((t) => t.id)],
-        );
-        // Only the calls on this agent: a replica may already run a requeued task again elsewhere.
+        await m.query(`UPDATE tasks SET ${REQUEUE_UNCOUNTED} WHERE id = ANY($1)`, [running.map((t) => t.id)]);
+        // Only the calls on this agent: a replica may already run a requeued task again elsewhere. Every replica
+        // that hears a cancel also looks for work, so no separate wake-up is needed.
         await m.query(`SELECT pg_notify($2, id::text || $3 || $4) FROM unnest($1::uuid[]) AS id`, [
           running.map((t) => t.id),
           CANCEL_CHANNEL,
           CANCEL_AGENT_SEPARATOR,
           id,
         ]);
-        await m.query(`SELECT pg_notify($1, '')`, [WAKE_CHANNEL]);
       }
       await m.query(`DELETE FROM agents WHERE id = $1`, [id]);
       this.client.forget(id);

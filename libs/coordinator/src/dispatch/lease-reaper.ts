@@ -24,7 +24,7 @@ export async function reapExpiredLeases(db: DataSource, batch = 500): Promise<Re
         SET status = CASE WHEN t.attempts >= t.max_attempts THEN 'failed' ELSE 'pending' END,
             completed_at = CASE WHEN t.attempts >= t.max_attempts THEN now() END,
             error = 'lease expired: replica ' || coalesce(t.lease_owner, '?') || ' stopped renewing it',
-            started_at = NULL, lease_owner = NULL, lease_expires_at = NULL, updated_at = now()
+            available_at = now(), started_at = NULL, lease_owner = NULL, lease_expires_at = NULL, updated_at = now()
        FROM expired
       WHERE t.id = expired.id
      RETURNING t.id, t.type, t.status`,

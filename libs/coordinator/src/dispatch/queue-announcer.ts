@@ -7,8 +7,8 @@ import { TASK_QUEUED, WAKE_CHANNEL, type WakeReason } from './queue-listener.js'
 const PAYLOAD: Record<WakeReason, string> = { task: TASK_QUEUED, capacity: '' };
 
 /**
- * Wakes every replica's dispatcher: tasks were queued, or this replica freed agent slots it will not refill itself
- * (it is shutting down). The NOTIFY is kept out of the INSERT's transaction: PostgreSQL serialises the commits of
+ * Wakes every replica's dispatcher: tasks were queued, or capacity changed (an agent registered, changed or back
+ * online; slots freed by a replica that is shutting down and will not refill them). The NOTIFY is kept out of the INSERT's transaction: PostgreSQL serialises the commits of
  * notifying transactions on one lock held through the WAL flush, which would take group commit away from
  * submissions. At most one NOTIFY is in flight; announcements meanwhile share the next. A NOTIFY lost to a crash is
  * covered by the dispatchers' poll.

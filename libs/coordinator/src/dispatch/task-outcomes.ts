@@ -9,6 +9,13 @@ import { CompletionWriter } from './completion-writer.js';
 const HELD = `id = $1 AND assigned_agent = $2 AND lease_owner = $3 AND status = 'in_progress'`;
 
 /**
+ * A running task back to the queue with its interrupted attempt not counted (shutdown, a force-removed agent). Its
+ * queue wait counts from now, not from its first submission.
+ */
+export const REQUEUE_UNCOUNTED = `status = 'pending', attempts = greatest(attempts - 1, 0), available_at = now(),
+  started_at = NULL, lease_owner = NULL, lease_expires_at = NULL, updated_at = now()`;
+
+/**
  * Writes of a running task's end. Each one only applies while this replica still holds the task's lease and the
  * task is still running: a task that was cancelled, or reaped after a lost lease, is never overwritten.
  */
@@ -52,9 +59,7 @@ export class TaskOutcomes {
    */
   async release(taskId: string, agentId: string): Promise<boolean> {
     return this.finish(
-      `UPDATE tasks SET status = 'pending', attempts = greatest(attempts - 1, 0), started_at = NULL,
-              lease_owner = NULL, lease_expires_at = NULL, updated_at = now()
-        WHERE ${HELD} RETURNING id`,
+      `UPDATE tasks SET ${REQUEUE_UNCOUNTED} WHERE ${HELD} RETURNING id`,
       [taskId, agentId, this.replicaId],
     );
   }
