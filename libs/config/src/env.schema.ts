@@ -7,6 +7,12 @@ const blankAsUnset = (v: unknown) => (typeof v === 'string' && v.trim() === '' ?
 const int = (fallback: number, min: number, max = Number.MAX_SAFE_INTEGER) =>
   z.preprocess(blankAsUnset, z.coerce.number().int().min(min).max(max).default(fallback));
 
+/** Node runs a timer longer than this after 1 ms: a mistyped huge duration would make every timeout fire at once. */
+const MAX_TIMER_MS = 2_147_483_647;
+
+/** Durations in milliseconds that end up in timers. */
+const ms = (fallback: number, min: number, max = MAX_TIMER_MS) => int(fallback, min, max);
+
 const bool = (fallback: boolean) =>
   z.preprocess(
     blankAsUnset,
@@ -83,28 +89,28 @@ export const envSchema = z
     DB_POOL_SIZE: int(10, 1, 1000),
     DB_POOL_MAX_OVERFLOW: int(20, 0, 1000),
     DB_POOL_RECYCLE_SECONDS: int(3600, 0),
-    DB_POOL_IDLE_TIMEOUT_MS: int(10_000, 0),
-    DB_CONNECT_TIMEOUT_MS: int(5_000, 100),
-    DB_STATEMENT_TIMEOUT_MS: int(30_000, 0),
+    DB_POOL_IDLE_TIMEOUT_MS: ms(10_000, 0),
+    DB_CONNECT_TIMEOUT_MS: ms(5_000, 100),
+    DB_STATEMENT_TIMEOUT_MS: ms(30_000, 0),
     DB_CONNECT_RETRIES: int(5, 0, 100),
-    DB_CONNECT_RETRY_DELAY_MS: int(1_000, 0),
+    DB_CONNECT_RETRY_DELAY_MS: ms(1_000, 0),
     DB_RUN_MIGRATIONS: bool(true),
-    HTTP_TIMEOUT_MS: int(5_000, 100),
-    SHUTDOWN_GRACE_MS: int(25_000, 0),
+    HTTP_TIMEOUT_MS: ms(5_000, 100),
+    SHUTDOWN_GRACE_MS: ms(25_000, 0),
     CORS_ORIGINS: origins,
-    AGENT_TASK_TIMEOUT_MS: int(300_000, 100),
-    AGENT_PROBE_INTERVAL_MS: int(15_000, 100),
+    AGENT_TASK_TIMEOUT_MS: ms(300_000, 100, 3_600_000), // as a task's own timeout_ms
+    AGENT_PROBE_INTERVAL_MS: ms(15_000, 100),
     AGENT_MAX_FAILURES: int(3, 1, 100),
     TASK_MAX_ATTEMPTS: int(3, 1, 20),
-    TASK_RETRY_BASE_MS: int(1_000, 0),
-    TASK_LEASE_MS: int(30_000, 1_000),
-    QUEUE_POLL_MS: int(5_000, 50),
+    TASK_RETRY_BASE_MS: ms(1_000, 0),
+    TASK_LEASE_MS: ms(30_000, 1_000),
+    QUEUE_POLL_MS: ms(5_000, 50),
     TASK_RETENTION_DAYS: int(30, 1),
-    HEALTH_CHECK_TIMEOUT_MS: int(3_000, 100),
+    HEALTH_CHECK_TIMEOUT_MS: ms(3_000, 100),
     HIVE_ADMIN_API_KEY: secret(32),
     METRICS_TOKEN: secret(16),
     THROTTLE_LIMIT: int(600, 1),
-    THROTTLE_TTL_MS: int(60_000, 1_000),
+    THROTTLE_TTL_MS: ms(60_000, 1_000),
     BODY_LIMIT: byteSize,
     AGENT_ENDPOINT_ALLOWLIST: allowlist,
   })

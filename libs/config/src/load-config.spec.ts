@@ -116,6 +116,9 @@ describe('loadConfig', () => {
     expect(namesIn(problemsOf({ NODE_ENV: 'staging' }))).toEqual(['NODE_ENV']);
     expect(namesIn(problemsOf({ DB_RUN_MIGRATIONS: 'maybe' }))).toEqual(['DB_RUN_MIGRATIONS']);
     expect(namesIn(problemsOf({ HOST: '  ' }))).toEqual(['HOST']);
+    // Durations past Node's timer limit would fire after 1 ms.
+    expect(namesIn(problemsOf({ QUEUE_POLL_MS: '2147483648' }))).toEqual(['QUEUE_POLL_MS']);
+    expect(namesIn(problemsOf({ AGENT_TASK_TIMEOUT_MS: '3600001' }))).toEqual(['AGENT_TASK_TIMEOUT_MS']);
   });
 
   it('lists every bad variable at once, each with why and the value it got', () => {

@@ -1,5 +1,5 @@
-import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
+import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import type { HttpAdapterHost } from '@nestjs/core';
 import { describeError } from '@hive/database';
 import { requestId } from '../logging/logging.module.js';
@@ -11,19 +11,22 @@ export interface ErrorBody {
   request_id: string | undefined;
 }
 
-/** A transaction PostgreSQL rolled back to resolve a conflict (deadlock, serialization): retrying succeeds. */
-const CONFLICT_ROLLBACK = /\((40P01|40001)\)$/;
+/** PostgreSQL rolled the transaction back to resolve a conflict (deadlock, serialization): retrying succeeds. */
+const CONFLICT_ROLLBACK_CODES = new Set(['40P01', '40001']);
 
-/** Errors meaning "the database cannot be reached right now": the client may retry, so 503 rather than 500. */
+/**
+ * Errors meaning "the database cannot be reached right now": the client may retry, so 503 rather than 500. Matched
+ * on the whole description, because pg-pool's own errors carry no code and a failed connect may be an
+ * AggregateError of several.
+ */
 const UNAVAILABLE = /ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|timeout exceeded when trying to connect|Connection terminated|57P0[1-3]|53300/;
 
-function statusText(status: number): string {
-  return (HttpStatus[status] ?? 'Error')
-    .toLowerCase()
-    .split('_')
-    .map((w) => w.charAt(0).toUpperCase() + w.slice(1))
-    .join(' ');
-}
+const reply = (statusCode: number, message: string | string[], requestId: string | undefined): ErrorBody => ({
+  statusCode,
+  error: STATUS_CODES[statusCode] ?? 'Error',
+  message,
+  request_id: requestId,
+});
 
 /**
  * One error shape for every route: `{statusCode, error, message, request_id}`. Unexpected errors are logged once
@@ -43,7 +46,11 @@ export class AllExceptionsFilter implements ExceptionFilter {
     // Errors raised before the request logger ran (a body over BODY_LIMIT, say) have no id yet.
     const body = this.toBody(exception, typeof req.id === 'string' ? req.id : requestId(req, res));
     if (body.statusCode >= 500) {
-      this.logger.error(`${req.method} ${req.originalUrl ?? req.url} failed (request ${body.request_id}): ${describeError(exception)}`);
+      // The stack goes to the log (never to the client): a 500 is a bug to find.
+      this.logger.error(
+        `${req.method} ${req.originalUrl ?? req.url} failed (request ${body.request_id}): ${describeError(exception)}`,
+        exception instanceof Error ? exception.stack : undefined,
+      );
     }
     const adapter = this.adapterHost.httpAdapter;
     if (!adapter.isHeadersSent(res)) adapter.reply(res, body, body.statusCode);
@@ -51,20 +58,18 @@ export class AllExceptionsFilter implements ExceptionFilter {
 
   private toBody(exception: unknown, requestId: string | undefined): ErrorBody {
     if (exception instanceof HttpException) {
-      const status = exception.getStatus();
       const response = exception.getResponse();
       const message =
         typeof response === 'object' && response !== null && 'message' in response
           ? (response as { message: string | string[] }).message
           : exception.message;
-      return { statusCode: status, error: statusText(status), message, request_id: requestId };
+      return reply(exception.getStatus(), message, requestId);
     }
-    if (CONFLICT_ROLLBACK.test(describeError(exception))) {
-      return { statusCode: 503, error: 'Service Unavailable', message: 'A concurrent change got in the way; try again', request_id: requestId };
+    const { code } = (exception ?? {}) as { code?: unknown };
+    if (typeof code === 'string' && CONFLICT_ROLLBACK_CODES.has(code)) {
+      return reply(503, 'A concurrent change got in the way; try again', requestId);
     }
-    if (UNAVAILABLE.test(describeError(exception))) {
-      return { statusCode: 503, error: 'Service Unavailable', message: 'The database is unavailable; try again shortly', request_id: requestId };
-    }
-    return { statusCode: 500, error: 'Internal Server Error', message: 'Internal server error', request_id: requestId };
+    if (UNAVAILABLE.test(describeError(exception))) return reply(503, 'The database is unavailable; try again shortly', requestId);
+    return reply(500, 'Internal server error', requestId);
   }
 }
