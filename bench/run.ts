@@ -538,7 +538,11 @@ async function main(): Promise<void> {
   const onSignal = (): void => {
     if (interrupted) process.exit(130);
     interrupted = true;
-    log('interrupted: cleaning up (again to force)');
+    log('interrupted: stopping after the current measurement, then cleaning up (again to force)');
+  };
+  /** Between measurements: an interrupt ends the run here, and the finally blocks drop what it created. */
+  const checkpoint = (): void => {
+    if (interrupted) throw new Error('interrupted');
   };
   process.on('SIGINT', onSignal);
   try {
@@ -548,10 +552,14 @@ async function main(): Promise<void> {
       log(`\n== throughput: ${settings.tasks} tasks (after ${settings.warmup} warm-up), ${settings.agents} agents × ${settings.agentConcurrency}`);
       const rounds: { raw: Throughput; hive: Throughput[] }[] = [];
       for (let round = 1; round <= settings.rounds; round++) {
+        checkpoint();
         if (settings.rounds > 1) log(`  -- round ${round} of ${settings.rounds}`);
         const r = await rawThroughput(dbs, agents, round);
         const h: Throughput[] = [];
-        for (const batch of settings.batchSizes) h.push(await hiveThroughput(dbs, agents, round, batch));
+        for (const batch of settings.batchSizes) {
+          checkpoint();
+          h.push(await hiveThroughput(dbs, agents, round, batch));
+        }
         rounds.push({ raw: r, hive: h });
         const ratios = settings.batchSizes.map((batch, i) => `batch ${batch}: ${fmt((h[i]?.rate ?? NaN) / r.rate, 2)}`);
         log(`  round ${round}: raw ${fmt(r.rate)} tasks/s; ratio hive ÷ raw, ${ratios.join(', ')}`);
@@ -572,14 +580,17 @@ async function main(): Promise<void> {
       });
     }
     if (settings.phases.has('breakdown')) {
+      checkpoint();
       log(`\n== breakdown: ${settings.breakdownTasks} tasks submitted with the agents disabled, then dispatched`);
       await breakdown(dbs, agents, raw);
     }
     if (settings.phases.has('latency')) {
+      checkpoint();
       log(`\n== idle latency: ${settings.latencyTasks} tasks one at a time (after 100 warm-up)`);
       await latency(dbs, agents);
     }
     if (settings.phases.has('memory')) {
+      checkpoint();
       log(`\n== memory: one Hive process through ${settings.memoryTasks.join(', ')} tasks`);
       await memory(dbs, agents);
     }

@@ -62,12 +62,6 @@ export const mib = (bytes: number): string => (Number.isFinite(bytes) ? `${(byte
 
 const CLOCK_TICKS_PER_SECOND = 100; // USER_HZ on Linux
 
-/** user + system CPU time of a process, in ms; NaN once it is gone. */
-export function processCpuMs(pid: number): number {
-  const { user, system } = processCpuSplitMs(pid);
-  return user + system;
-}
-
 /** User and system (kernel: syscalls, loopback TCP) CPU time of a process, in ms. */
 export function processCpuSplitMs(pid: number): { user: number; system: number } {
   try {

@@ -4,7 +4,7 @@ import { TaskEntity } from '@hive/database';
 import { createTestDatabase, withAdminClient, type TestDatabase } from './support/test-database.js';
 import { startHive, type RunningHive } from './support/hive-app.js';
 import { LEVEL, level, message } from './support/process-control.js';
-import { waitFor } from './support/wait-for.js';
+import { waitUntil } from './support/poll.js';
 
 const POOL_SIZE = 4;
 const ADMIN_KEY = 'resilience-suite-admin-key-0123456789abcdef';
@@ -61,11 +61,11 @@ describe('connections killed under a running app (in process)', () => {
     expect(terminated.length).toBeGreaterThanOrEqual(POOL_SIZE);
     expect(terminated.every((r) => r.done)).toBe(true);
     // The kill is complete once the terminated backends are gone on the server side.
-    await waitFor(async () => (await backends(name)).every((pid) => !before.includes(pid)), 'the backends to exit');
+    await waitUntil(async () => (await backends(name)).every((pid) => !before.includes(pid)), { describe: 'the backends to exit' });
 
     const dropped = (): Record<string, unknown>[] =>
       hive?.logs.lines.filter((l) => message(l).startsWith('Idle PostgreSQL connection dropped')) ?? [];
-    await waitFor(() => dropped().length > 0, 'a warn line about a dropped idle connection');
+    await waitUntil(() => dropped().length > 0, { describe: 'a warn line about a dropped idle connection' });
     for (const line of dropped()) {
       expect(level(line)).toBe(LEVEL.warn);
       expect(message(line)).toContain('terminating connection due to administrator command');

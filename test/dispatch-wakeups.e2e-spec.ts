@@ -68,7 +68,7 @@ describe('dispatch wake-ups while every agent slot is taken (two in-process Hive
   });
 });
 
-describe('a replica shutting down hands the slots it frees to the others (two in-process Hives, real PostgreSQL)', () => {
+describe('slots freed by a replica that is leaving or dead are refilled (in-process and spawned Hives, real PostgreSQL)', () => {
   let db: TestDatabase;
   const agents = new AgentFleet();
   const hives: RunningHive[] = [];

@@ -3,7 +3,7 @@ import { TEST_ADMIN_KEY } from './support/test-keys.js';
 import { createTestDatabase, type TestDatabase } from './support/test-database.js';
 import { startHive, type RunningHive } from './support/hive-app.js';
 import { startTcpProxy, type TcpProxy } from './support/tcp-proxy.js';
-import { waitFor } from './support/wait-for.js';
+import { waitUntil } from './support/poll.js';
 import { scrape } from './support/scrape.js';
 import { parseSamples, sampleValue } from './support/prometheus-text.js';
 
@@ -33,7 +33,7 @@ describe('probes while PostgreSQL is unreachable (in process, behind a TCP proxy
       DB_CONNECT_TIMEOUT_MS: '1000',
       DB_POOL_SIZE: '2',
     });
-    await waitFor(readyIs(200), 'readiness 200 at start');
+    await waitUntil(readyIs(200), { describe: 'readiness 200 at start' });
   });
   afterAll(async () => {
     proxy.setMode('forward');
@@ -44,7 +44,7 @@ describe('probes while PostgreSQL is unreachable (in process, behind a TCP proxy
 
   it('keeps liveness 200 and reports the database on readiness, /api/health and /api/metrics when it refuses connections', async () => {
     proxy.setMode('refuse');
-    await waitFor(readyIs(503), 'readiness 503');
+    await waitUntil(readyIs(503), { describe: 'readiness 503' });
 
     await probe('/health').expect(200, { status: 'ok' });
     const ready = await probe('/health/ready').expect(503);
@@ -70,7 +70,7 @@ describe('probes while PostgreSQL is unreachable (in process, behind a TCP proxy
   it('turns readiness back to 200 once PostgreSQL is reachable again, without a restart', async () => {
     proxy.setMode('forward');
     const back = performance.now();
-    await waitFor(readyIs(200), 'readiness 200 after the outage', 30_000);
+    await waitUntil(readyIs(200), { describe: 'readiness 200 after the outage', timeoutMs: 30_000 });
     console.log(`readiness back to 200 ${Math.round(performance.now() - back)} ms after PostgreSQL became reachable again`);
     const report = await probe('/api/health').expect(200);
     expect(report.body).toMatchObject({ status: 'healthy', components: { database: { status: 'healthy' } } });
@@ -92,6 +92,6 @@ describe('probes while PostgreSQL is unreachable (in process, behind a TCP proxy
     await probe('/api/metrics').expect(200);
 
     proxy.setMode('forward');
-    await waitFor(readyIs(200), 'readiness 200 after the hang', 30_000);
+    await waitUntil(readyIs(200), { describe: 'readiness 200 after the hang', timeoutMs: 30_000 });
   });
 });

@@ -5,7 +5,7 @@ import { DataSource } from 'typeorm';
 import { createTestDatabase, type TestDatabase } from './support/test-database.js';
 import { startHive, type RunningHive } from './support/hive-app.js';
 import { startOllamaAgent, type OllamaAgent } from './support/ollama-agent.js';
-import { waitFor } from './support/wait-for.js';
+import { waitUntil } from './support/poll.js';
 import { scrape } from './support/scrape.js';
 import { byLabel, parseSamples, sampleValue, type Sample } from './support/prometheus-text.js';
 import { promtool } from './support/prometheus-tools.js';
@@ -69,11 +69,10 @@ describe('GET /api/metrics (in process)', () => {
   it('drops the series of a deleted agent', async () => {
     await db.query(`DELETE FROM agents WHERE id = 'writer'`);
     // The database-derived series are cached for 5 s: wait for the next read.
-    await waitFor(
-      async () => !('writer' in byLabel(await samplesNow(), 'hive_agent_up', 'agent')),
-      'the writer series to disappear',
-      15_000,
-    );
+    await waitUntil(async () => !('writer' in byLabel(await samplesNow(), 'hive_agent_up', 'agent')), {
+      describe: 'the writer series to disappear',
+      timeoutMs: 15_000,
+    });
     const samples = await samplesNow();
     for (const name of ['hive_agent_up', 'hive_agent_inflight', 'hive_agent_capacity']) {
       expect(Object.keys(byLabel(samples, name, 'agent'))).toEqual(['coder']);

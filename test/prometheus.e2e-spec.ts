@@ -6,7 +6,7 @@ import { join, resolve } from 'node:path';
 import { createTestDatabase, type TestDatabase } from './support/test-database.js';
 import { startHive, type RunningHive } from './support/hive-app.js';
 import { freePort } from '@hive/database';
-import { waitFor } from './support/wait-for.js';
+import { waitUntil } from './support/poll.js';
 import { requireBinary } from './support/prometheus-tools.js';
 import { dashboardExpressions } from './support/promql-names.js';
 
@@ -75,9 +75,9 @@ describe('a real Prometheus server scraping Hive', () => {
 
   it('scrapes /api/metrics: up is 1 and hive_tasks has data', async () => {
     const ready = async () => (await fetch(`${api}/-/ready`).then((r) => r.ok, () => false));
-    await waitFor(ready, `Prometheus to start:\n${output.join('')}`, 30_000);
-    await waitFor(async () => (await values('up{job="hive"}')).includes('1'), 'up{job="hive"} == 1', 30_000);
-    await waitFor(async () => (await values('hive_tasks{job="hive"}')).length === 5, 'hive_tasks series', 30_000);
+    await waitUntil(ready, { describe: 'Prometheus to start', timeoutMs: 30_000, state: () => output.join('') });
+    await waitUntil(async () => (await values('up{job="hive"}')).includes('1'), { describe: 'up{job="hive"} == 1', timeoutMs: 30_000 });
+    await waitUntil(async () => (await values('hive_tasks{job="hive"}')).length === 5, { describe: 'hive_tasks series', timeoutMs: 30_000 });
     expect(await values('hive_tasks{job="hive", state="pending"}')).toEqual(['0']);
     expect(await values('hive_ready{job="hive"}')).toEqual(['1']);
     const [series] = await values('count({job="hive"})');
