@@ -22,8 +22,26 @@ export function sameKey(presented: string, known: string): boolean {
   return timingSafeEqual(hashApiKey(presented), hashApiKey(known));
 }
 
+/** Keys longer than this are refused unhashed: no issued key comes near it. */
+export const MAX_KEY_LENGTH = 512;
+
+type Headers = Record<string, string | string[] | undefined>;
+const presentedHashes = new WeakMap<object, Buffer | undefined>();
+
+/**
+ * The SHA-256 of the key a request presents, worked out once per request (the rate limit and the auth guard both
+ * need it); undefined without a key or with one longer than MAX_KEY_LENGTH.
+ */
+export function presentedKeyHash(req: { headers: Headers }): Buffer | undefined {
+  if (presentedHashes.has(req)) return presentedHashes.get(req);
+  const key = presentedKey(req.headers);
+  const hash = key !== undefined && key.length <= MAX_KEY_LENGTH ? hashApiKey(key) : undefined;
+  presentedHashes.set(req, hash);
+  return hash;
+}
+
 /** The key a request presents, from `X-API-Key` or `Authorization: Bearer`. */
-export function presentedKey(headers: Record<string, string | string[] | undefined>): string | undefined {
+export function presentedKey(headers: Headers): string | undefined {
   const header = headers['x-api-key'];
   if (typeof header === 'string' && header !== '') return header.trim();
   const authorization = headers.authorization;

@@ -1,8 +1,9 @@
+import { timingSafeEqual } from 'node:crypto';
 import { Injectable, NotFoundException } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { HiveConfig } from '@hive/config';
 import { queryRows, type ApiKeyRole } from '@hive/database';
-import { displayPrefix, generateApiKey, hashApiKey, sameKey } from './api-key-format.js';
+import { displayPrefix, generateApiKey, hashApiKey } from './api-key-format.js';
 import type { Principal } from './roles.js';
 
 /** Revocation and expiry reach other replicas within this time; this one forgets a revoked key at once. */
@@ -36,11 +37,16 @@ const VIEW_COLUMNS = 'id, name, role, key_prefix, created_at, last_used_at, expi
 export class ApiKeyService {
   private readonly cache = new Map<string, { row: KeyRow; until: number }>();
   private readonly touched = new Map<string, number>();
+  /** HIVE_ADMIN_API_KEY's hash, worked out once rather than on every request. */
+  private readonly adminHash: Buffer | undefined;
 
   constructor(
     private readonly db: DataSource,
-    private readonly config: HiveConfig,
-  ) {}
+    config: HiveConfig,
+  ) {
+    const admin = config.security.adminApiKey;
+    this.adminHash = admin === undefined ? undefined : hashApiKey(admin);
+  }
 
   /** Creates a key; the returned `key` is the only time it is ever seen. */
   async create(name: string, role: ApiKeyRole, expiresAt?: Date): Promise<ApiKeyView & { key: string }> {
@@ -78,11 +84,9 @@ export class ApiKeyService {
     this.cache.delete(row.key_hash.toString('hex'));
   }
 
-  /** The principal behind a presented key, or undefined when it is unknown, revoked or expired. */
-  async authenticate(key: string): Promise<Principal | undefined> {
-    const admin = this.config.security.adminApiKey;
-    if (admin !== undefined && sameKey(key, admin)) return ENV_ADMIN;
-    const hash = hashApiKey(key);
+  /** The principal behind a presented key (by its hash), or undefined when it is unknown, revoked or expired. */
+  async authenticate(hash: Buffer): Promise<Principal | undefined> {
+    if (this.adminHash !== undefined && timingSafeEqual(hash, this.adminHash)) return ENV_ADMIN;
     const cacheKey = hash.toString('hex');
     const now = Date.now();
     const cached = this.cache.get(cacheKey);

@@ -1,6 +1,6 @@
 import { type ExecutionContext, Injectable } from '@nestjs/common';
 import { ThrottlerGuard } from '@nestjs/throttler';
-import { hashApiKey, presentedKey } from './api-key-format.js';
+import { presentedKeyHash } from './api-key-format.js';
 import { isOpenRoute, type AuthenticatedRequest } from './auth.guard.js';
 
 /**
@@ -16,14 +16,14 @@ export class ApiThrottlerGuard extends ThrottlerGuard {
   }
 
   /** One budget per caller across all routes (the default would count each route separately). */
-  protected override generateKey(_context: ExecutionContext, tracker: string, throttlerName: string): string {
-    return `${throttlerName}:${tracker}`;
+  protected override generateKey(_context: ExecutionContext, tracker: string): string {
+    return tracker; // the storage keeps each throttler's budgets apart itself
   }
 
   protected override getTracker(req: Record<string, unknown>): Promise<string> {
-    const { headers, ip } = req as { headers: AuthenticatedRequest['headers']; ip?: string };
-    const key = presentedKey(headers);
-    // A hash, so the key itself never sits in the throttler's storage.
-    return Promise.resolve(key !== undefined ? `key:${hashApiKey(key).toString('hex', 0, 16)}` : `ip:${ip ?? 'unknown'}`);
+    const request = req as unknown as AuthenticatedRequest & { ip?: string };
+    // A hash, so the key itself never sits in the throttler's storage (the same one the auth guard looks up).
+    const hash = presentedKeyHash(request);
+    return Promise.resolve(hash !== undefined ? `key:${hash.toString('hex', 0, 16)}` : `ip:${request.ip ?? 'unknown'}`);
   }
 }

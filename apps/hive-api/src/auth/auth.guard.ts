@@ -3,7 +3,7 @@ import { Reflector } from '@nestjs/core';
 import { HiveConfig } from '@hive/config';
 import type { ApiKeyRole } from '@hive/database';
 import { METRICS_PATH, routeLabel, type RoutedRequest } from '@hive/metrics';
-import { presentedKey, sameKey } from './api-key-format.js';
+import { presentedKey, presentedKeyHash, sameKey } from './api-key-format.js';
 import { ApiKeyService } from './api-key.service.js';
 import { REQUIRED_ROLE, roleAllows, type Principal } from './roles.js';
 
@@ -38,9 +38,11 @@ export class AuthGuard implements CanActivate {
     if (routeLabel(req) === METRICS_PATH) return this.metricsAllowed(req);
     if (isOpenRoute(req)) return true;
 
-    const key = presentedKey(req.headers);
-    if (key === undefined) throw new UnauthorizedException('An API key is required (X-API-Key or Authorization: Bearer)');
-    const principal = key.length <= 512 ? await this.keys.authenticate(key) : undefined;
+    if (presentedKey(req.headers) === undefined) {
+      throw new UnauthorizedException('An API key is required (X-API-Key or Authorization: Bearer)');
+    }
+    const hash = presentedKeyHash(req);
+    const principal = hash === undefined ? undefined : await this.keys.authenticate(hash);
     if (principal === undefined) throw new UnauthorizedException('The API key is unknown, revoked or expired');
     req.principal = principal;
 
