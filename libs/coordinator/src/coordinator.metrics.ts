@@ -1,10 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import { InjectMetric, makeCounterProvider, makeHistogramProvider } from '@willsoto/nestjs-prometheus';
 import type { Counter, Histogram } from 'prom-client';
+import type { TaskStatus } from '@hive/database';
+import type { AgentFailureKind } from './client/agent-call-error.js';
 
-/** Outcomes of one agent call: success, or an AgentFailureKind. */
-export type AgentCallOutcome = 'success' | 'timeout' | 'connection' | 'busy' | 'server_error' | 'client_error' | 'malformed' | 'cancelled' | 'shutdown';
-export type TaskOutcome = 'completed' | 'failed' | 'cancelled';
+/** Outcomes of one agent call: success, or why it failed. */
+export type AgentCallOutcome = 'success' | AgentFailureKind;
+export type TaskOutcome = Extract<TaskStatus, 'completed' | 'failed' | 'cancelled'>;
 
 const TASK_SECONDS = [0.005, 0.01, 0.05, 0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600];
 
@@ -43,7 +45,7 @@ export const coordinatorMetricProviders = [
   }),
   makeHistogramProvider({
     name: 'hive_agent_request_duration_seconds',
-    help: 'Duration of agent generate calls, by agent.',
+    help: 'Duration of agent generate calls that ended in an answer or an HTTP error other than busy (not timeouts), by agent.',
     labelNames: ['agent'],
     buckets: TASK_SECONDS,
   }),

@@ -1,6 +1,6 @@
 export { CoordinatorModule } from './coordinator.module.js';
 export { CoordinatorState, type CoordinatorPhase } from './coordinator-state.js';
-export { agentStatus, type AgentStatus, type AgentLoad } from './agents/agent-status.js';
+export { agentStatus, countAgents, type AgentStatus, type AgentLoad } from './agents/agent-status.js';
 export {
   AgentRegistry,
   type AgentView,

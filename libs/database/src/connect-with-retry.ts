@@ -5,8 +5,8 @@ import type { DatabaseSettings } from '@hive/config';
 const MAX_DELAY_MS = 30_000;
 
 /** The delay before retry `attempt` (1-based): exponential, capped, so a long outage does not spin. */
-export function backoffDelay(baseMs: number, attempt: number): number {
-  return Math.min(baseMs * 2 ** (attempt - 1), MAX_DELAY_MS);
+export function backoffDelay(baseMs: number, attempt: number, maxMs = MAX_DELAY_MS): number {
+  return Math.min(baseMs * 2 ** (attempt - 1), maxMs);
 }
 
 export function describeError(error: unknown): string {

@@ -1,7 +1,7 @@
 import { Controller, Get } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { PACKAGE } from '@hive/config';
-import { AgentRegistry, CoordinatorState, TaskService, type AgentView, type TaskCounts } from '@hive/coordinator';
+import { AgentRegistry, CoordinatorState, countAgents, TaskService, type AgentView, type TaskCounts } from '@hive/coordinator';
 import { ApiKeyAuth } from '../openapi/api-key-auth.decorator.js';
 import { StatusResponse } from './dto/status.response.js';
 
@@ -27,10 +27,9 @@ export class StatusController {
   @ApiOkResponse({ type: StatusResponse, description: 'The same from every replica (uptime aside)' })
   async status(): Promise<StatusReport> {
     const [details, tasks] = await Promise.all([this.agents.list(), this.tasks.counts()]);
-    const count = (status: AgentView['status']) => details.filter((a) => a.status === status).length;
     return {
       system: { status: this.coordinator.phase, uptime: Math.round(process.uptime()), version: PACKAGE.version },
-      agents: { total: details.length, available: count('available'), busy: count('busy'), offline: count('offline'), details },
+      agents: { ...countAgents(details), details },
       tasks,
     };
   }

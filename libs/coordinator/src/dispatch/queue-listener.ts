@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import pg from 'pg';
-import { describeError } from '@hive/database';
+import { backoffDelay, describeError } from '@hive/database';
 
 export const WAKE_CHANNEL = 'hive_wake';
 export const CANCEL_CHANNEL = 'hive_cancel';
@@ -75,7 +75,7 @@ export class QueueListener {
     client.on('error', () => undefined);
     void client.end().catch(() => undefined);
     this.failures += 1;
-    const delay = Math.min(250 * 2 ** (this.failures - 1), 10_000);
+    const delay = backoffDelay(250, this.failures, 10_000);
     this.logger.warn(`Queue listener connection lost (${describeError(error)}); reconnecting in ${delay} ms`);
     clearTimeout(this.retryTimer);
     this.retryTimer = setTimeout(() => void this.start(), delay);

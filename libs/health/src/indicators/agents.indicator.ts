@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { HealthIndicatorService, type HealthIndicatorResult } from '@nestjs/terminus';
 import { DataSource } from 'typeorm';
 import { HiveConfig } from '@hive/config';
-import { AgentRegistry, type AgentStatus, type AgentView } from '@hive/coordinator';
+import { AgentRegistry, countAgents, type AgentView } from '@hive/coordinator';
 
 interface Backlog {
   type: string;
@@ -46,12 +46,8 @@ export class AgentsIndicator {
     if (read[key].status !== 'up' || fleet === undefined) return read;
 
     const { agents, backlog } = fleet;
-    const count = (status: AgentStatus) => agents.filter((a) => a.status === status).length;
     const data = {
-      total: agents.length,
-      available: count('available'),
-      busy: count('busy'),
-      offline: count('offline'),
+      ...countAgents(agents),
       details: Object.fromEntries(agents.map((a) => [a.id, a.status])),
     };
     const unserved = backlog.filter(
