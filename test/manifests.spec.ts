@@ -1,6 +1,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { envSchema } from '@hive/config';
+import { backoffDelay } from '@hive/database';
 import { healthcheckOf, last, readDockerfile, ROOT } from './support/dockerfile.js';
 import { K8S_DIR, loadManifests, schemaError, strictTypeErrors, type Manifest } from './support/k8s-schemas.js';
 import {
@@ -119,6 +120,12 @@ describe('docker/k8s manifests: agreement with the app and the image', () => {
     const startPeriod = healthcheckOf(runtime).options['start-period'];
     const startup = num(container, 'startupProbe', 'periodSeconds') * num(container, 'startupProbe', 'failureThreshold');
     expect(`${startup}s`).toBe(startPeriod);
+    // ...longer than connecting can take when the database does not answer: every attempt's connect timeout and
+    // every backoff between them (Hive listens, and /health answers, only once connected and migrated).
+    const retries = Number(configMap.DB_CONNECT_RETRIES);
+    const backoffs = Array.from({ length: retries }, (_, i) => backoffDelay(Number(configMap.DB_CONNECT_RETRY_DELAY_MS), i + 1));
+    const worstConnectMs = (retries + 1) * Number(configMap.DB_CONNECT_TIMEOUT_MS) + backoffs.reduce((a, b) => a + b, 0);
+    expect(startup * 1000).toBeGreaterThan(worstConnectMs);
     expect(rec(container, 'livenessProbe')).toMatchObject({ periodSeconds: 30, timeoutSeconds: 10, failureThreshold: 3 });
     expect(num(container, 'readinessProbe', 'periodSeconds')).toBeLessThanOrEqual(30);
     // The readiness check's own database timeout fits inside the probe's.

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 
-/** An empty value means "unset" (as for every other variable), never 0. */
+/** An empty number, flag or optional value means "unset" (so its default applies), never 0 or false. */
 const blankAsUnset = (v: unknown) => (typeof v === 'string' && v.trim() === '' ? undefined : v);
 
 /** Whole numbers from the environment, with bounds that keep a typo from becoming an outage. */
@@ -92,7 +92,7 @@ export const envSchema = z
     DB_POOL_IDLE_TIMEOUT_MS: ms(10_000, 0),
     DB_CONNECT_TIMEOUT_MS: ms(5_000, 100),
     DB_STATEMENT_TIMEOUT_MS: ms(30_000, 0),
-    DB_CONNECT_RETRIES: int(5, 0, 100),
+    DB_CONNECT_RETRIES: int(4, 0, 100), // 5 attempts: at most ~40 s, inside the 60 s start-up grace
     DB_CONNECT_RETRY_DELAY_MS: ms(1_000, 0),
     DB_RUN_MIGRATIONS: bool(true),
     HTTP_TIMEOUT_MS: ms(5_000, 100),

@@ -31,7 +31,7 @@ describe('loadConfig', () => {
         pool: { size: 10, maxOverflow: 20, recycleSeconds: 3600, idleTimeoutMs: 10_000 },
         connectTimeoutMs: 5_000,
         statementTimeoutMs: 30_000,
-        connectRetries: 5,
+        connectRetries: 4,
         connectRetryDelayMs: 1_000,
         runMigrations: true,
       },
@@ -94,7 +94,7 @@ describe('loadConfig', () => {
     const config = loadConfig({ PORT: '', DB_POOL_MAX_OVERFLOW: '', DB_CONNECT_RETRIES: '' });
     expect(config.port).toBe(8000);
     expect(config.database.pool.maxOverflow).toBe(20);
-    expect(config.database.connectRetries).toBe(5);
+    expect(config.database.connectRetries).toBe(4);
   });
 
   it('parses CORS_ORIGINS as a comma-separated list of origins', () => {
