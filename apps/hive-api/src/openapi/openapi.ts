@@ -4,7 +4,10 @@ import helmet from 'helmet';
 import { PACKAGE } from '@hive/config';
 import { API_KEY_BEARER_SCHEME, API_KEY_HEADER_SCHEME } from './api-key-auth.decorator.js';
 
-/** Swagger UI; the JSON document is served beside it at /api/docs-json. Both are open: they are served outside the router, so no guard sees them. */
+/**
+ * Swagger UI; the JSON document is served beside it at /api/docs-json. Both are open: they are served outside the
+ * router, so no guard sees them.
+ */
 export const DOCS_PATH = '/api/docs';
 export const DOCS_JSON_PATH = `${DOCS_PATH}-json`;
 
