@@ -11,6 +11,7 @@ import type pg from 'pg';
 import { startOllamaAgent, type OllamaAgent } from '../test/support/ollama-agent.js';
 import { summarizeProfile } from './cpu-profile.js';
 import { BenchHive, HIVE_MAIN, type MemoryReading } from './hive.js';
+import { httpPhase } from './http-phase.js';
 import { RawLoop, type RawLoopReply, type RawLoopRequest, type RawRunResult } from './raw-loop.js';
 import {
   BenchDatabases,
@@ -49,7 +50,9 @@ const settings = {
   latencyGapMs: envInt('BENCH_LATENCY_GAP_MS', 5, 0),
   memoryTasks: envList('BENCH_MEMORY_TASKS', ['5000', '50000']).map(Number),
   memoryGc: envInt('BENCH_MEMORY_GC', 1) === 1,
-  phases: new Set(envList('BENCH_PHASES', ['throughput', 'breakdown', 'latency', 'memory'])),
+  httpSeconds: envInt('BENCH_HTTP_SECONDS', 8, 1),
+  httpConnections: envInt('BENCH_HTTP_CONNECTIONS', 32, 1),
+  phases: new Set(envList('BENCH_PHASES', ['http', 'throughput', 'breakdown', 'latency', 'memory'])),
   /** 1: profile Hive during the measured throughput run (CPU profile + statements per task); slows it down. */
   profile: envInt('BENCH_PROFILE', 0) === 1,
   profileDir: process.env.BENCH_PROFILE_DIR ?? tmpdir(),
@@ -548,6 +551,17 @@ async function main(): Promise<void> {
   try {
     await dbs.prepareTemplate();
     let raw: number | undefined;
+    if (settings.phases.has('http')) {
+      log(`\n== http: GET /health by wrk, ${settings.httpConnections} keep-alive connections, ${settings.httpSeconds} s per run`);
+      const db = await dbs.create('http');
+      try {
+        summary(
+          await httpPhase(db.url, { seconds: settings.httpSeconds, connections: settings.httpConnections, rounds: settings.rounds }, log),
+        );
+      } finally {
+        await dbs.drop(db.name);
+      }
+    }
     if (settings.phases.has('throughput')) {
       log(`\n== throughput: ${settings.tasks} tasks (after ${settings.warmup} warm-up), ${settings.agents} agents × ${settings.agentConcurrency}`);
       const rounds: { raw: Throughput; hive: Throughput[] }[] = [];
