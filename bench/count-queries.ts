@@ -15,11 +15,13 @@ const original = pg.Client.prototype.query;
 
 pg.Client.prototype.query = function query(this: unknown, ...args: unknown[]): unknown {
   const config = args[0];
-  const inner: unknown = typeof config === 'object' && config !== null ? (config as { text?: unknown }).text : undefined;
+  const inner: unknown =
+    typeof config === 'object' && config !== null ? (config as { text?: unknown }).text : undefined;
   const text = typeof config === 'string' ? config : typeof inner === 'string' ? inner : '';
   const shape = text.replace(/\s+/g, ' ').trim().slice(0, 70);
   counts.set(shape, (counts.get(shape) ?? 0) + 1);
   return original.apply(this, args);
 };
 
-(globalThis as { __hiveBenchQueries?: () => string }).__hiveBenchQueries = () => JSON.stringify(Object.fromEntries(counts));
+(globalThis as { __hiveBenchQueries?: () => string }).__hiveBenchQueries = () =>
+  JSON.stringify(Object.fromEntries(counts));

@@ -63,7 +63,10 @@ export function summarizeProfile(profile: CpuProfile, top = 15): string[] {
     [...map]
       .sort((a, b) => b[1] - a[1])
       .slice(0, top)
-      .map(([name, us]) => `    ${((us / working) * 100).toFixed(1).padStart(5)}%  ${(us / 1000).toFixed(0).padStart(6)} ms  ${name}`);
+      .map(
+        ([name, us]) =>
+          `    ${((us / working) * 100).toFixed(1).padStart(5)}%  ${(us / 1000).toFixed(0).padStart(6)} ms  ${name}`,
+      );
   return [
     `  CPU profile: ${(total / 1000).toFixed(0)} ms sampled: idle ${(idle / 1000).toFixed(0)} ms, in socket writes ` +
       `${(writes / 1000).toFixed(0)} ms (mostly descheduled after waking a peer), working ${(working / 1000).toFixed(0)} ms`,
@@ -82,7 +85,9 @@ export function inclusiveTimes(profile: CpuProfile, patterns: string[]): string[
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const self = new Map<number, number>();
   profile.samples.forEach((id, i) => self.set(id, (self.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0)));
-  const idle = [...self].filter(([id]) => byId.get(id)?.callFrame.functionName === '(idle)').reduce((a, [, us]) => a + us, 0);
+  const idle = [...self]
+    .filter(([id]) => byId.get(id)?.callFrame.functionName === '(idle)')
+    .reduce((a, [, us]) => a + us, 0);
   const busy = [...self.values()].reduce((a, b) => a + b, 0) - idle;
   const subtree = new Map<number, number>();
   const total = (id: number): number => {

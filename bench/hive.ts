@@ -20,7 +20,9 @@ function freePort(): Promise<number> {
     server.once('error', fail);
     server.listen(0, '127.0.0.1', () => {
       const address = server.address();
-      server.close(() => (typeof address === 'object' && address !== null ? ok(address.port) : fail(new Error('no port'))));
+      server.close(() =>
+        typeof address === 'object' && address !== null ? ok(address.port) : fail(new Error('no port')),
+      );
     });
   });
 }
@@ -84,7 +86,9 @@ export class BenchHive {
     const port = await freePort();
     const args = [
       ...(options.inspect === true ? ['--inspect=127.0.0.1:0'] : []),
-      ...(options.countQueries === true ? ['--import', pathToFileURL(resolve(import.meta.dirname, 'count-queries.js')).href] : []),
+      ...(options.countQueries === true
+        ? ['--import', pathToFileURL(resolve(import.meta.dirname, 'count-queries.js')).href]
+        : []),
       HIVE_MAIN,
     ];
     const child = spawn(process.execPath, args, {
@@ -120,7 +124,9 @@ export class BenchHive {
     return this.lines.slice(-40).join('\n');
   }
 
-  async registerAgents(agents: { id: string; endpoint: string; model: string; specialty: string; max_concurrent: number }[]): Promise<void> {
+  async registerAgents(
+    agents: { id: string; endpoint: string; model: string; specialty: string; max_concurrent: number }[],
+  ): Promise<void> {
     for (const agent of agents) {
       const res = await this.client.request('POST', '/api/agents', agent);
       if (res.status !== 201) throw new Error(`POST /api/agents answered ${res.status}: ${JSON.stringify(res.body)}`);
@@ -145,9 +151,11 @@ export class BenchHive {
     if (metrics !== undefined) {
       const rss = metrics.get('process_resident_memory_bytes') ?? NaN;
       const heap = metrics.get('nodejs_heap_size_used_bytes') ?? NaN;
-      if (Number.isFinite(rss) || Number.isFinite(heap)) return { rssBytes: rss, heapUsedBytes: heap, source: 'GET /api/metrics' };
+      if (Number.isFinite(rss) || Number.isFinite(heap))
+        return { rssBytes: rss, heapUsedBytes: heap, source: 'GET /api/metrics' };
     }
-    const heap = this.inspectorUrl === undefined ? undefined : await this.inspector<{ usedSize: number }>('Runtime.getHeapUsage');
+    const heap =
+      this.inspectorUrl === undefined ? undefined : await this.inspector<{ usedSize: number }>('Runtime.getHeapUsage');
     return {
       rssBytes: processRssBytes(this.pid),
       heapUsedBytes: heap?.usedSize ?? NaN,
@@ -224,7 +232,11 @@ export class BenchHive {
       socket.addEventListener('open', () => ok(socket));
       socket.addEventListener('error', () => fail(new Error(`inspector connection to ${url} failed`)));
       socket.addEventListener('message', (event: MessageEvent) => {
-        const message = JSON.parse(String(event.data)) as { id?: number; result?: unknown; error?: { message: string } };
+        const message = JSON.parse(String(event.data)) as {
+          id?: number;
+          result?: unknown;
+          error?: { message: string };
+        };
         const waiter = message.id === undefined ? undefined : this.calls.get(message.id);
         if (waiter === undefined || message.id === undefined) return;
         this.calls.delete(message.id);

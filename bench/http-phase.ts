@@ -38,7 +38,8 @@ async function wrk(url: string, seconds: number, connections: number, pid: numbe
   const total = Number(/(\d+) requests in/.exec(stdout)?.[1] ?? NaN);
   const p99 = /99%\s+([\d.]+)(us|ms|s)/.exec(stdout);
   const scale = p99?.[2] === 'us' ? 0.001 : p99?.[2] === 's' ? 1000 : 1;
-  if (/Non-2xx/.test(stdout) || !Number.isFinite(rate)) throw new Error(`wrk against ${url} did not get clean 200s:\n${stdout}`);
+  if (/Non-2xx/.test(stdout) || !Number.isFinite(rate))
+    throw new Error(`wrk against ${url} did not get clean 200s:\n${stdout}`);
   return { rate, cpuUs: ((after - before) * 1000) / total, p99Ms: Number(p99?.[1] ?? NaN) * scale };
 }
 
@@ -87,7 +88,9 @@ export async function httpPhase(
       `http: GET /health, hive ${fmt(median(hiveLoads.map((l) => l.rate)))} req/s ` +
       `(${fmt(median(hiveLoads.map((l) => l.cpuUs)), 1)} µs CPU each) vs bare node:http ${fmt(median(bareLoads.map((l) => l.rate)))} req/s ` +
       `(${fmt(median(bareLoads.map((l) => l.cpuUs)), 1)} µs CPU each): ratio ${fmt(median(ratios), 2)}` +
-      (settings.rounds > 1 ? ` (median of ${settings.rounds} rounds; per round ${ratios.map((r) => fmt(r, 2)).join(', ')})` : '')
+      (settings.rounds > 1
+        ? ` (median of ${settings.rounds} rounds; per round ${ratios.map((r) => fmt(r, 2)).join(', ')})`
+        : '')
     );
   } finally {
     const problem = await hive.stop();

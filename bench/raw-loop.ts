@@ -60,9 +60,14 @@ export interface RawRunResult {
 }
 
 export type RawLoopRequest = { type: 'run'; expected: number } | { type: 'stop' };
-export type RawLoopReply = { type: 'ready' } | { type: 'result'; result: RawRunResult } | { type: 'error'; message: string };
+export type RawLoopReply =
+  { type: 'ready' } | { type: 'result'; result: RawRunResult } | { type: 'error'; message: string };
 
-function pickAgent(candidates: ClaimableAgent[], load: Map<string, number>, avoid: string | null): ClaimableAgent | undefined {
+function pickAgent(
+  candidates: ClaimableAgent[],
+  load: Map<string, number>,
+  avoid: string | null,
+): ClaimableAgent | undefined {
   let best: ClaimableAgent | undefined;
   let bestScore = Infinity;
   for (const agent of candidates) {
@@ -83,7 +88,11 @@ function post(agent: HttpAgent, url: URL, body: string): Promise<{ status: numbe
         path: '/api/generate',
         method: 'POST',
         agent,
-        headers: { 'content-type': 'application/json', accept: 'application/json', 'content-length': Buffer.byteLength(body) },
+        headers: {
+          'content-type': 'application/json',
+          accept: 'application/json',
+          'content-length': Buffer.byteLength(body),
+        },
       },
       (res) => {
         const chunks: Buffer[] = [];
@@ -116,7 +125,11 @@ export class RawLoop {
 
   constructor(settings: RawLoopSettings) {
     this.settings = settings;
-    this.pool = new pg.Pool({ connectionString: settings.databaseUrl, max: settings.poolMax, application_name: 'hive-bench-raw' });
+    this.pool = new pg.Pool({
+      connectionString: settings.databaseUrl,
+      max: settings.poolMax,
+      application_name: 'hive-bench-raw',
+    });
   }
 
   /** Processes tasks until `expected` have finished (they must already be in the table). */
@@ -205,7 +218,9 @@ export class RawLoop {
           const slots = Math.max(0, agent.max_concurrent - (load.get(agent.id) ?? 0));
           free.set(agent.specialty, (free.get(agent.specialty) ?? 0) + slots);
         }
-        const wanted = [...free].filter(([, slots]) => slots > 0).map(([type, slots]) => [type, Math.min(slots, limit)] as const);
+        const wanted = [...free]
+          .filter(([, slots]) => slots > 0)
+          .map(([type, slots]) => [type, Math.min(slots, limit)] as const);
         if (wanted.length > 0) {
           const pending = await query<PendingRow>(
             `SELECT t.id, t.type, t.priority, t.context, t.attempts, t.max_attempts, t.timeout_ms, t.created_at,
@@ -235,7 +250,12 @@ export class RawLoop {
                       lease_owner = $3, lease_expires_at = now() + $4 * interval '1 millisecond', updated_at = now()
                  FROM unnest($1::uuid[], $2::text[]) AS c(id, agent)
                 WHERE t.id = c.id`,
-              [claimed.map((t) => t.id), claimed.map((t) => t.agent.id), this.settings.replicaId, this.settings.leaseMs],
+              [
+                claimed.map((t) => t.id),
+                claimed.map((t) => t.agent.id),
+                this.settings.replicaId,
+                this.settings.leaseMs,
+              ],
             );
           }
         }
@@ -253,7 +273,11 @@ export class RawLoop {
   private socketPool(agent: ClaimableAgent): HttpAgent {
     let pool = this.sockets.get(agent.id);
     if (pool === undefined) {
-      pool = new HttpAgent({ keepAlive: true, maxSockets: agent.max_concurrent + 1, maxFreeSockets: agent.max_concurrent });
+      pool = new HttpAgent({
+        keepAlive: true,
+        maxSockets: agent.max_concurrent + 1,
+        maxFreeSockets: agent.max_concurrent,
+      });
       this.sockets.set(agent.id, pool);
     }
     return pool;
@@ -265,7 +289,8 @@ export class RawLoop {
       const body = JSON.stringify({ model: task.agent.model, prompt, stream: false });
       const res = await post(this.socketPool(task.agent), new URL(task.agent.endpoint), body);
       const answer: unknown = JSON.parse(res.text);
-      if (res.status !== 200 || answer === null || typeof answer !== 'object') throw new Error(`HTTP ${res.status}: ${res.text}`);
+      if (res.status !== 200 || answer === null || typeof answer !== 'object')
+        throw new Error(`HTTP ${res.status}: ${res.text}`);
       const a = answer as Record<string, unknown>;
       if (typeof a.response !== 'string' || a.done !== true) throw new Error('malformed answer');
       const result = {
@@ -324,7 +349,8 @@ function main(): void {
     if (message.type === 'run') {
       loop.run(message.expected).then(
         (result) => send({ type: 'result', result }),
-        (error: unknown) => send({ type: 'error', message: error instanceof Error ? error.stack ?? error.message : String(error) }),
+        (error: unknown) =>
+          send({ type: 'error', message: error instanceof Error ? (error.stack ?? error.message) : String(error) }),
       );
     } else {
       void loop.close().finally(() => process.disconnect());

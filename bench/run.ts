@@ -204,7 +204,10 @@ async function rawThroughput(dbs: BenchDatabases, agents: OllamaAgent[], round: 
   const exited = once(child, 'exit');
   const next = async (): Promise<RawLoopReply> => {
     while (replies.length === 0) {
-      await Promise.race([new Promise<void>((ok) => (wake = ok)), exited.then(() => Promise.reject(new Error('raw loop exited')))]);
+      await Promise.race([
+        new Promise<void>((ok) => (wake = ok)),
+        exited.then(() => Promise.reject(new Error('raw loop exited'))),
+      ]);
     }
     return replies.shift() as RawLoopReply;
   };
@@ -218,13 +221,10 @@ async function rawThroughput(dbs: BenchDatabases, agents: OllamaAgent[], round: 
   try {
     return await withClient(db.url, async (pgc) => {
       for (const a of agentRows(agents)) {
-        await pgc.query(`INSERT INTO agents (id, endpoint, model, specialty, max_concurrent) VALUES ($1, $2, $3, $4, $5)`, [
-          a.id,
-          a.endpoint,
-          a.model,
-          a.specialty,
-          a.max_concurrent,
-        ]);
+        await pgc.query(
+          `INSERT INTO agents (id, endpoint, model, specialty, max_concurrent) VALUES ($1, $2, $3, $4, $5)`,
+          [a.id, a.endpoint, a.model, a.specialty, a.max_concurrent],
+        );
       }
       const insert = (n: number) =>
         pgc.query(
@@ -259,7 +259,8 @@ async function rawThroughput(dbs: BenchDatabases, agents: OllamaAgent[], round: 
           `${fmt(result.statements / settings.tasks, 2)} statements per task`,
       );
       log(costs('raw', settings.tasks, before, after, 2));
-      if (result.failed > 0 || result.completed !== settings.tasks) throw new Error('raw loop: not every task completed');
+      if (result.failed > 0 || result.completed !== settings.tasks)
+        throw new Error('raw loop: not every task completed');
       return { rate, cpuUs: ((after.cpu.target - before.cpu.target) * 1000) / settings.tasks };
     });
   } finally {
@@ -278,7 +279,12 @@ function submission(batch: number) {
     : { batch, concurrency: settings.batchConcurrency, label: `${batch} tasks per POST /api/tasks/batch` };
 }
 
-async function hiveThroughput(dbs: BenchDatabases, agents: OllamaAgent[], round: number, batch: number): Promise<Throughput> {
+async function hiveThroughput(
+  dbs: BenchDatabases,
+  agents: OllamaAgent[],
+  round: number,
+  batch: number,
+): Promise<Throughput> {
   const db = await dbs.create(`hive${round}_${batch}`);
   const { concurrency, label } = submission(batch);
   const hive = await BenchHive.start(db.url, { clientSockets: settings.clientConcurrency, ...profiling() });
@@ -314,7 +320,8 @@ async function hiveThroughput(dbs: BenchDatabases, agents: OllamaAgent[], round:
           `tasks by state ${JSON.stringify(byStatus)}; agents saw ${requestsSeen(agents)} requests)`,
       );
       log(costs('hive', settings.tasks, before, after, polls + 2));
-      if ((byStatus.completed ?? 0) !== settings.warmup + settings.tasks) throw new Error('hive: not every task completed');
+      if ((byStatus.completed ?? 0) !== settings.warmup + settings.tasks)
+        throw new Error('hive: not every task completed');
       return { rate, cpuUs: ((after.cpu.target - before.cpu.target) * 1000) / settings.tasks };
     });
   } finally {
@@ -344,7 +351,9 @@ async function breakdown(dbs: BenchDatabases, agents: OllamaAgent[], raw: number
       let before = await readings(pgc, hive.pid);
       const started = performance.now();
       await sampled(hive, () =>
-        profiled(hive, 'ingest only', n, () => hive.client.submitMany(n, settings.clientConcurrency, (i) => task(settings.warmup + i))),
+        profiled(hive, 'ingest only', n, () =>
+          hive.client.submitMany(n, settings.clientConcurrency, (i) => task(settings.warmup + i)),
+        ),
       );
       const ingestMs = performance.now() - started;
       await sleep(STATS_FLUSH_MS);
@@ -369,7 +378,9 @@ async function breakdown(dbs: BenchDatabases, agents: OllamaAgent[], raw: number
       after = await readings(pgc, hive.pid);
       const dispatchMs = lastCompletedMs - startedAtMs;
       const dispatch = (n * 1000) / dispatchMs;
-      log(`  dispatch only: ${n} queued tasks in ${fmt(dispatchMs)} ms = ${fmt(dispatch)} tasks/s (tasks by state ${JSON.stringify(byStatus)})`);
+      log(
+        `  dispatch only: ${n} queued tasks in ${fmt(dispatchMs)} ms = ${fmt(dispatch)} tasks/s (tasks by state ${JSON.stringify(byStatus)})`,
+      );
       log(costs('hive', n, before, after, polls + 4));
       const dispatchCpu = ((after.cpu.target - before.cpu.target) * 1000) / n;
       summary(
@@ -431,10 +442,23 @@ async function latency(dbs: BenchDatabases, agents: OllamaAgent[]): Promise<void
         samples.push(await one(warm + i));
         await sleep(settings.latencyGapMs);
       }
-      const main = show(`latency (POST returned → agent received, ${samples.length} tasks one at a time)`, samples.map((s) => s.fromResponse));
+      const main = show(
+        `latency (POST returned → agent received, ${samples.length} tasks one at a time)`,
+        samples.map((s) => s.fromResponse),
+      );
       log(`  ${main}`);
-      log(`  ${show('  from POST sent → agent received', samples.map((s) => s.fromSend))}`);
-      log(`  ${show('  POST round trip', samples.map((s) => s.post))}`);
+      log(
+        `  ${show(
+          '  from POST sent → agent received',
+          samples.map((s) => s.fromSend),
+        )}`,
+      );
+      log(
+        `  ${show(
+          '  POST round trip',
+          samples.map((s) => s.post),
+        )}`,
+      );
       summary(main);
     } finally {
       const problem = await hive.stop();
@@ -444,12 +468,21 @@ async function latency(dbs: BenchDatabases, agents: OllamaAgent[]): Promise<void
     // The floor for the same SQL: the raw loop, in this process, claims each task as soon as its INSERT committed.
     await withClient(db.url, async (pgc) => {
       await pgc.query(`UPDATE tasks SET status = 'cancelled' WHERE status IN ('pending', 'in_progress')`);
-      const loop = new RawLoop({ databaseUrl: db.url, poolMax: 4, claimBatch: 64, leaseMs: 30_000, replicaId: 'bench-raw' });
+      const loop = new RawLoop({
+        databaseUrl: db.url,
+        poolMax: 4,
+        claimBatch: 64,
+        leaseMs: 30_000,
+        replicaId: 'bench-raw',
+      });
       try {
         const floor: number[] = [];
         for (let i = 0; i < warm + settings.latencyTasks; i++) {
           const received = nextRequest();
-          await pgc.query(`INSERT INTO tasks (type, priority, context) VALUES ($1, 3, $2)`, [TASK_TYPE, JSON.stringify(task(i).context)]);
+          await pgc.query(`INSERT INTO tasks (type, priority, context) VALUES ($1, 3, $2)`, [
+            TASK_TYPE,
+            JSON.stringify(task(i).context),
+          ]);
           const inserted = performance.now();
           const [at] = await Promise.all([received, loop.run(1)]);
           if (i >= warm) floor.push(at - inserted);
@@ -489,7 +522,9 @@ async function memory(dbs: BenchDatabases, agents: OllamaAgent[]): Promise<void>
       heapUsedBytes: median(samples.map((s) => s.heapUsedBytes)),
       source: samples[0]?.source ?? '',
     };
-    log(`  memory after ${label}: RSS ${mib(reading.rssBytes)}, heap used ${mib(reading.heapUsedBytes)} (${reading.source})`);
+    log(
+      `  memory after ${label}: RSS ${mib(reading.rssBytes)}, heap used ${mib(reading.heapUsedBytes)} (${reading.source})`,
+    );
     return reading;
   };
   try {
@@ -535,7 +570,9 @@ async function main(): Promise<void> {
   log(`settings: ${JSON.stringify({ ...settings, phases: [...settings.phases] })}`);
   const dbs = new BenchDatabases(server);
   const agents = await Promise.all(
-    Array.from({ length: settings.agents }, () => startOllamaAgent({ models: [MODEL], behavior: { kind: 'ok', delayMs: 0 } })),
+    Array.from({ length: settings.agents }, () =>
+      startOllamaAgent({ models: [MODEL], behavior: { kind: 'ok', delayMs: 0 } }),
+    ),
   );
   let interrupted = false;
   const onSignal = (): void => {
@@ -552,18 +589,26 @@ async function main(): Promise<void> {
     await dbs.prepareTemplate();
     let raw: number | undefined;
     if (settings.phases.has('http')) {
-      log(`\n== http: GET /health by wrk, ${settings.httpConnections} keep-alive connections, ${settings.httpSeconds} s per run`);
+      log(
+        `\n== http: GET /health by wrk, ${settings.httpConnections} keep-alive connections, ${settings.httpSeconds} s per run`,
+      );
       const db = await dbs.create('http');
       try {
         summary(
-          await httpPhase(db.url, { seconds: settings.httpSeconds, connections: settings.httpConnections, rounds: settings.rounds }, log),
+          await httpPhase(
+            db.url,
+            { seconds: settings.httpSeconds, connections: settings.httpConnections, rounds: settings.rounds },
+            log,
+          ),
         );
       } finally {
         await dbs.drop(db.name);
       }
     }
     if (settings.phases.has('throughput')) {
-      log(`\n== throughput: ${settings.tasks} tasks (after ${settings.warmup} warm-up), ${settings.agents} agents × ${settings.agentConcurrency}`);
+      log(
+        `\n== throughput: ${settings.tasks} tasks (after ${settings.warmup} warm-up), ${settings.agents} agents × ${settings.agentConcurrency}`,
+      );
       const rounds: { raw: Throughput; hive: Throughput[] }[] = [];
       for (let round = 1; round <= settings.rounds; round++) {
         checkpoint();
@@ -588,7 +633,9 @@ async function main(): Promise<void> {
         const hiveCpu = median(runs.map((x) => x.cpuUs));
         summary(
           `throughput: hive, ${submission(batch).label}: ${fmt(hive)} tasks/s, ratio ${fmt(hive / rawRate, 2)}` +
-            (settings.rounds > 1 ? ` (medians of ${settings.rounds} rounds; per round ${rounds.map((x) => fmt((x.hive[i]?.rate ?? NaN) / x.raw.rate, 2)).join(', ')})` : '') +
+            (settings.rounds > 1
+              ? ` (medians of ${settings.rounds} rounds; per round ${rounds.map((x) => fmt((x.hive[i]?.rate ?? NaN) / x.raw.rate, 2)).join(', ')})`
+              : '') +
             `; hive process ${fmt(hiveCpu)} µs CPU per task (× ${fmt(hiveCpu / rawCpu, 1)} raw)`,
         );
       });

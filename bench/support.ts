@@ -24,7 +24,8 @@ export function envInt(name: string, fallback: number, min = 0): number {
   const raw = process.env[name];
   if (raw === undefined || raw.trim() === '') return fallback;
   const value = Number(raw);
-  if (!Number.isInteger(value) || value < min) throw new Error(`${name} must be a whole number >= ${min}, got "${raw}"`);
+  if (!Number.isInteger(value) || value < min)
+    throw new Error(`${name} must be a whole number >= ${min}, got "${raw}"`);
   return value;
 }
 
@@ -52,10 +53,10 @@ export function median(values: number[]): number {
   return sorted.length % 2 === 1 ? (sorted[mid] ?? NaN) : ((sorted[mid - 1] ?? NaN) + (sorted[mid] ?? NaN)) / 2;
 }
 
-export const fmt = (value: number, digits = 0): string =>
-  Number.isFinite(value) ? value.toFixed(digits) : 'n/a';
+export const fmt = (value: number, digits = 0): string => (Number.isFinite(value) ? value.toFixed(digits) : 'n/a');
 
-export const mib = (bytes: number): string => (Number.isFinite(bytes) ? `${(bytes / 1024 / 1024).toFixed(1)} MiB` : 'n/a');
+export const mib = (bytes: number): string =>
+  Number.isFinite(bytes) ? `${(bytes / 1024 / 1024).toFixed(1)} MiB` : 'n/a';
 
 // ---------------------------------------------------------------------------------------------------------------
 // CPU: per process from /proc/<pid>/stat, machine-wide from /proc/stat (to see noise from other work on the box).
@@ -108,7 +109,8 @@ export function machineCpu(): MachineCpu {
 }
 
 /** Share of all cores busy between two readings (1 = every core busy the whole time). */
-export const machineBusy = (from: MachineCpu, to: MachineCpu): number => (to.busy - from.busy) / (to.total - from.total);
+export const machineBusy = (from: MachineCpu, to: MachineCpu): number =>
+  (to.busy - from.busy) / (to.total - from.total);
 
 /** VmRSS of a process in bytes (NaN if unreadable). */
 export function processRssBytes(pid: number): number {
@@ -125,7 +127,8 @@ export function processRssBytes(pid: number): number {
 
 /** BENCH_DATABASE_URL, else TEST_DATABASE_URL, else the local server: where the benchmark creates its databases. */
 export function serverUrl(): string {
-  const url = process.env.BENCH_DATABASE_URL || process.env.TEST_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/postgres';
+  const url =
+    process.env.BENCH_DATABASE_URL || process.env.TEST_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/postgres';
   return url;
 }
 
@@ -165,7 +168,12 @@ export class BenchDatabases {
     this.created.push(name);
     await promisify(execFile)(
       process.execPath,
-      [resolve(ROOT, 'node_modules/typeorm/cli.js'), 'migration:run', '-d', resolve(ROOT, 'dist/migrations/data-source.js')],
+      [
+        resolve(ROOT, 'node_modules/typeorm/cli.js'),
+        'migration:run',
+        '-d',
+        resolve(ROOT, 'dist/migrations/data-source.js'),
+      ],
       {
         env: {
           PATH: process.env.PATH ?? '',
@@ -196,7 +204,9 @@ export class BenchDatabases {
 
   async dropAll(): Promise<void> {
     for (const name of [...this.created].reverse()) {
-      await this.drop(name).catch((error: unknown) => console.error(`could not drop database ${name}: ${String(error)}`));
+      await this.drop(name).catch((error: unknown) =>
+        console.error(`could not drop database ${name}: ${String(error)}`),
+      );
     }
   }
 
@@ -214,7 +224,9 @@ export async function committedTransactions(client: pg.Client): Promise<number> 
 }
 
 /** Counts of the tasks table by state, plus the time span of completion (epoch ms). */
-export async function taskSummary(client: pg.Client): Promise<{ byStatus: Record<string, number>; lastCompletedMs: number }> {
+export async function taskSummary(
+  client: pg.Client,
+): Promise<{ byStatus: Record<string, number>; lastCompletedMs: number }> {
   const { rows } = await client.query<{ status: string; n: number; last: string | null }>(
     `SELECT status, count(*)::int AS n, (extract(epoch FROM max(completed_at)) * 1000)::text AS last
        FROM tasks GROUP BY status`,
@@ -244,7 +256,7 @@ export async function waitUntilDrained(
   let queries = 1;
   let last = progress();
   let lastMovedAt = performance.now();
-  for (;; queries++) {
+  for (; ; queries++) {
     const { rows } = await client.query<{ open: boolean }>(
       `SELECT EXISTS (SELECT 1 FROM tasks WHERE status = 'pending')
               OR EXISTS (SELECT 1 FROM tasks WHERE status = 'in_progress') AS open`,

@@ -48,9 +48,7 @@ export class InitialSchema1764403200000 implements MigrationInterface {
         updated_at       timestamptz NOT NULL DEFAULT now()
       )`);
     // The claim query: pending tasks of a type, highest priority first, oldest first.
-    await db.query(
-      `CREATE INDEX tasks_queue_idx ON tasks (type, priority DESC, created_at) WHERE status = 'pending'`,
-    );
+    await db.query(`CREATE INDEX tasks_queue_idx ON tasks (type, priority DESC, created_at) WHERE status = 'pending'`);
     // Load per agent, counted inside the claim transaction.
     await db.query(`CREATE INDEX tasks_running_agent_idx ON tasks (assigned_agent) WHERE status = 'in_progress'`);
     // The lease reaper.

@@ -59,9 +59,19 @@ describe('coordinator REST API (in-process Hive, real PostgreSQL, real agent ser
       expect(list.agents.map((a) => a.id)).toEqual(['coder-1', 'writer-1']);
       const coder = await api.getAgent('coder-1');
       expect(coder).toEqual({
-        id: 'coder-1', endpoint, model: 'llama3:8b', specialty: 'code', kind: 'ollama', max_concurrent: 2,
-        enabled: true, current_tasks: 0, status: 'available', consecutive_failures: 0,
-        last_seen: coder.last_seen, last_error: null, created_at: expect.stringMatching(ISO_8601) as unknown,
+        id: 'coder-1',
+        endpoint,
+        model: 'llama3:8b',
+        specialty: 'code',
+        kind: 'ollama',
+        max_concurrent: 2,
+        enabled: true,
+        current_tasks: 0,
+        status: 'available',
+        consecutive_failures: 0,
+        last_seen: coder.last_seen,
+        last_error: null,
+        created_at: expect.stringMatching(ISO_8601) as unknown,
       });
       expect(list.agents[0]).toEqual({ ...coder, last_seen: list.agents[0]?.last_seen });
       await api.waitForAgent('coder-1', (a) => a.last_seen !== null, 'to be probed');
@@ -70,12 +80,24 @@ describe('coordinator REST API (in-process Hive, real PostgreSQL, real agent ser
 
     it('updates with PATCH, validates it, and answers 404 for an unknown agent', async () => {
       const updated = await api.updateAgent('writer-1', { model: 'llama3:70b', max_concurrent: 3, enabled: false });
-      expect(updated).toMatchObject({ id: 'writer-1', model: 'llama3:70b', max_concurrent: 3, enabled: false, status: 'offline' });
-      await expect(api.getAgent('writer-1')).resolves.toMatchObject({ model: 'llama3:70b', max_concurrent: 3, enabled: false });
+      expect(updated).toMatchObject({
+        id: 'writer-1',
+        model: 'llama3:70b',
+        max_concurrent: 3,
+        enabled: false,
+        status: 'offline',
+      });
+      await expect(api.getAgent('writer-1')).resolves.toMatchObject({
+        model: 'llama3:70b',
+        max_concurrent: 3,
+        enabled: false,
+      });
       await expect400('PATCH', '/api/agents/writer-1', { max_concurrent: 0 }, 'max_concurrent');
       await expect400('PATCH', '/api/agents/writer-1', { endpoint: 'ftp://x' }, 'endpoint');
       await expect400('PATCH', '/api/agents/writer-1', { specialty: 'other' }, 'specialty');
-      await expect(api.request('PATCH', '/api/agents/nobody', { enabled: true })).resolves.toMatchObject({ status: 404 });
+      await expect(api.request('PATCH', '/api/agents/nobody', { enabled: true })).resolves.toMatchObject({
+        status: 404,
+      });
       await expect(api.getAgent('writer-1')).resolves.toMatchObject({ specialty: 'write', max_concurrent: 3 });
     });
 
@@ -135,8 +157,13 @@ describe('coordinator REST API (in-process Hive, real PostgreSQL, real agent ser
       await api.registerAgent({ id: 'sum-ok', endpoint, specialty: 'summarize' });
       await api.registerAgent({ id: 'tr-bad', endpoint, specialty: 'translate', model: 'missing:1b' });
       await api.registerAgent({ id: 'cls-off', endpoint, specialty: 'classify', enabled: false });
-      for (const [type, n] of [['summarize', 3], ['translate', 2], ['classify', 2]] as const) {
-        for (let i = 0; i < n; i++) submitted.push(await api.submitTask({ type, priority: 1 + i, context: { prompt: `${type} ${i}` } }));
+      for (const [type, n] of [
+        ['summarize', 3],
+        ['translate', 2],
+        ['classify', 2],
+      ] as const) {
+        for (let i = 0; i < n; i++)
+          submitted.push(await api.submitTask({ type, priority: 1 + i, context: { prompt: `${type} ${i}` } }));
       }
       const cancelled = await api.cancelTask(submitted.at(-1)?.id ?? '');
       expect(cancelled.status).toBe(200);
@@ -145,8 +172,20 @@ describe('coordinator REST API (in-process Hive, real PostgreSQL, real agent ser
     });
 
     it('answers a submission with the stored task', () => {
-      expect(Object.keys(submitted[0] ?? {}).sort()).toEqual(['context', 'created_at', 'id', 'priority', 'status', 'type']);
-      expect(submitted[0]).toMatchObject({ type: 'summarize', priority: 1, status: 'pending', context: { prompt: 'summarize 0' } });
+      expect(Object.keys(submitted[0] ?? {}).sort()).toEqual([
+        'context',
+        'created_at',
+        'id',
+        'priority',
+        'status',
+        'type',
+      ]);
+      expect(submitted[0]).toMatchObject({
+        type: 'summarize',
+        priority: 1,
+        status: 'pending',
+        context: { prompt: 'summarize 0' },
+      });
       expect(submitted[0]?.created_at).toMatch(ISO_8601);
     });
 
@@ -170,14 +209,22 @@ describe('coordinator REST API (in-process Hive, real PostgreSQL, real agent ser
       const byAgent = await api.listTasks({ agent: 'tr-bad' });
       expect(byAgent.filtered).toBe(2);
       expect(byAgent.tasks.map((t) => t.assigned_agent)).toEqual(['tr-bad', 'tr-bad']);
-      await expect(api.listTasks({ agent: 'sum-ok', status: 'failed' })).resolves.toMatchObject({ filtered: 0, tasks: [] });
+      await expect(api.listTasks({ agent: 'sum-ok', status: 'failed' })).resolves.toMatchObject({
+        filtered: 0,
+        tasks: [],
+      });
     });
 
     it('pages with limit and offset; limit is 1..1000', async () => {
       const page1 = await api.listTasks({ type: 'summarize', limit: 2 });
       const page2 = await api.listTasks({ type: 'summarize', limit: 2, offset: 2 });
       expect(page1).toMatchObject({ filtered: 3 });
-      expect([...page1.tasks, ...page2.tasks].map((t) => t.id)).toEqual(submitted.slice(0, 3).map((t) => t.id).reverse());
+      expect([...page1.tasks, ...page2.tasks].map((t) => t.id)).toEqual(
+        submitted
+          .slice(0, 3)
+          .map((t) => t.id)
+          .reverse(),
+      );
       await expect(api.listTasks({ type: 'summarize', offset: 3 })).resolves.toMatchObject({ tasks: [], filtered: 3 });
       await expect(api.listTasks({ limit: 1000 })).resolves.toMatchObject({ total: baseline + 7 });
       await expect400('GET', '/api/tasks?limit=1001', undefined, 'limit');

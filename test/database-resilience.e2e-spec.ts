@@ -50,18 +50,22 @@ describe('connections killed under a running app (in process)', () => {
     const before = await backends(name);
     expect(before.length).toBeGreaterThanOrEqual(POOL_SIZE);
 
-    const terminated = await withAdminClient(adminUrl(), async (c) =>
-      (
-        await c.query<{ done: boolean }>(
-          'SELECT pg_terminate_backend(pid) AS done FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()',
-          [name],
-        )
-      ).rows,
+    const terminated = await withAdminClient(
+      adminUrl(),
+      async (c) =>
+        (
+          await c.query<{ done: boolean }>(
+            'SELECT pg_terminate_backend(pid) AS done FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()',
+            [name],
+          )
+        ).rows,
     );
     expect(terminated.length).toBeGreaterThanOrEqual(POOL_SIZE);
     expect(terminated.every((r) => r.done)).toBe(true);
     // The kill is complete once the terminated backends are gone on the server side.
-    await waitUntil(async () => (await backends(name)).every((pid) => !before.includes(pid)), { describe: 'the backends to exit' });
+    await waitUntil(async () => (await backends(name)).every((pid) => !before.includes(pid)), {
+      describe: 'the backends to exit',
+    });
 
     const dropped = (): Record<string, unknown>[] =>
       hive?.logs.lines.filter((l) => message(l).startsWith('Idle PostgreSQL connection dropped')) ?? [];

@@ -39,7 +39,10 @@ describe('dispatch: cancel, leases, offline agents, removal (in-process Hive, re
     const res = await api.cancelTask(submitted.id);
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ id: submitted.id, status: 'cancelled', assigned_agent: 'cxl-r' });
-    await waitUntil(() => agent.inFlight === 0, { describe: 'the agent to see its request aborted', state: () => agent.inFlight });
+    await waitUntil(() => agent.inFlight === 0, {
+      describe: 'the agent to see its request aborted',
+      state: () => agent.inFlight,
+    });
     await expect(api.getTask(submitted.id)).resolves.toMatchObject({ status: 'cancelled', attempts: 1, result: null });
     await expect(api.getAgent('cxl-r')).resolves.toMatchObject({ current_tasks: 0, consecutive_failures: 0 });
   });
@@ -74,14 +77,21 @@ describe('dispatch: cancel, leases, offline agents, removal (in-process Hive, re
     const { api, agents } = world();
     const agent = await agents.start({ behavior: { kind: 'down' }, tagsBehavior: 'down' });
     await api.registerAgent({ id: 'flaky-1', endpoint: agent.url, specialty: 'flaky' });
-    const offline = await api.waitForAgent('flaky-1', (a) => a.status === 'offline', 'to go offline after failed probes');
+    const offline = await api.waitForAgent(
+      'flaky-1',
+      (a) => a.status === 'offline',
+      'to go offline after failed probes',
+    );
     expect(offline.consecutive_failures).toBeGreaterThanOrEqual(2);
     expect(offline.last_error).toMatch(/probe failed/);
 
     const submitted = await api.submitTask({ type: 'flaky', context: { prompt: 'when you are back' } });
     const probes = agent.tagsCalls;
     // Three more probes take at least two queue polls: time enough for a wrong dispatch to happen.
-    await waitUntil(() => agent.tagsCalls >= probes + 3, { describe: 'three more probes', state: () => agent.tagsCalls });
+    await waitUntil(() => agent.tagsCalls >= probes + 3, {
+      describe: 'three more probes',
+      state: () => agent.tagsCalls,
+    });
     expect(agent.requests).toHaveLength(0);
     await expect(api.getTask(submitted.id)).resolves.toMatchObject({ status: 'pending', attempts: 0 });
     await expect(api.getAgent('flaky-1')).resolves.toMatchObject({ status: 'offline' });
@@ -113,10 +123,16 @@ describe('dispatch: cancel, leases, offline agents, removal (in-process Hive, re
 
     await api.updateAgent('del-b', { enabled: true });
     const forced = await api.request('DELETE', '/api/agents/del-a?force=true');
-    expect(forced).toEqual({ status: 200, body: { status: 'success', message: 'Agent del-a removed', requeued_tasks: 1 } });
+    expect(forced).toEqual({
+      status: 200,
+      body: { status: 'success', message: 'Agent del-a removed', requeued_tasks: 1 },
+    });
     const task = await api.waitForTask(submitted.id, 'completed');
     expect(task).toMatchObject({ assigned_agent: 'del-b', attempts: 1, result: { response: 'echo: long job' } });
-    await waitUntil(() => stuck.inFlight === 0, { describe: 'the removed agent to see its call aborted', state: () => stuck.inFlight });
+    await waitUntil(() => stuck.inFlight === 0, {
+      describe: 'the removed agent to see its call aborted',
+      state: () => stuck.inFlight,
+    });
     expect(stuck.requests).toHaveLength(1);
     expect(spare.requests).toHaveLength(1);
     await expect(api.request('GET', '/api/agents/del-a')).resolves.toMatchObject({ status: 404 });
@@ -124,7 +140,10 @@ describe('dispatch: cancel, leases, offline agents, removal (in-process Hive, re
     // replica has let go of the aborted call too.)
     await waitUntil(
       async () => {
-        const report = await api.request<{ components: { coordinator: { running_tasks: number } } }>('GET', '/api/health');
+        const report = await api.request<{ components: { coordinator: { running_tasks: number } } }>(
+          'GET',
+          '/api/health',
+        );
         return report.body.components.coordinator.running_tasks === 0;
       },
       { describe: 'the replica to finish with the aborted call' },

@@ -21,7 +21,11 @@ describe('dispatch: agent failures (in-process Hive, real PostgreSQL, real agent
   }
 
   it('retries a task on another agent after an HTTP 500', async () => {
-    const { done, first, second, secondId } = await retryScenario('err500', { kind: 'error', status: 500, message: 'CUDA error' });
+    const { done, first, second, secondId } = await retryScenario('err500', {
+      kind: 'error',
+      status: 500,
+      message: 'CUDA error',
+    });
     expect(done).toMatchObject({ status: 'completed', attempts: 2, assigned_agent: secondId, error: null });
     expect(done.result).toMatchObject({ response: 'echo: retry after error' });
     expect(first.requests).toHaveLength(1);
@@ -68,7 +72,9 @@ describe('dispatch: agent failures (in-process Hive, real PostgreSQL, real agent
     expect(agent.requests).toHaveLength(2);
     const health = await fetch(`${hive.url}/health`);
     expect(health.status).toBe(200);
-    await expect(api.getAgent('garbled-1')).resolves.toMatchObject({ last_error: expect.stringContaining('invalid JSON') as unknown });
+    await expect(api.getAgent('garbled-1')).resolves.toMatchObject({
+      last_error: expect.stringContaining('invalid JSON') as unknown,
+    });
   });
 
   it('retries an Ollama 503 "server busy" without counting it against the agent', async () => {

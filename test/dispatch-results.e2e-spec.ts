@@ -7,12 +7,24 @@ describe('dispatch: requests, results and order (in-process Hive, real PostgreSQ
 
   it('runs a task and stores the answer fields of the agent as its result', async () => {
     const { api, agents } = world();
-    const agent = await agents.start({ behavior: { kind: 'ok', delayMs: 20, response: 'def hello():\n  print("hi")' } });
+    const agent = await agents.start({
+      behavior: { kind: 'ok', delayMs: 20, response: 'def hello():\n  print("hi")' },
+    });
     await api.registerAgent({ id: 'happy-1', endpoint: agent.url, specialty: 'happy', model: 'llama3:8b' });
-    const submitted = await api.submitTask({ type: 'happy', priority: 4, context: { prompt: 'write hello world in python' } });
+    const submitted = await api.submitTask({
+      type: 'happy',
+      priority: 4,
+      context: { prompt: 'write hello world in python' },
+    });
 
     const task = await api.waitForTask(submitted.id, 'completed');
-    expect(task).toMatchObject({ id: submitted.id, status: 'completed', assigned_agent: 'happy-1', attempts: 1, error: null });
+    expect(task).toMatchObject({
+      id: submitted.id,
+      status: 'completed',
+      assigned_agent: 'happy-1',
+      attempts: 1,
+      error: null,
+    });
     expect(task.result).toEqual({
       response: 'def hello():\n  print("hi")',
       model: 'llama3:8b',
@@ -27,8 +39,16 @@ describe('dispatch: requests, results and order (in-process Hive, real PostgreSQ
     expect(task.started_at).toMatch(ISO_8601);
     expect(Date.parse(task.completed_at ?? '')).toBeGreaterThanOrEqual(Date.parse(task.started_at ?? ''));
     expect(agent.requests).toHaveLength(1);
-    expect(agent.requests[0]?.body).toEqual({ model: 'llama3:8b', prompt: 'write hello world in python', stream: false });
-    await expect(api.getAgent('happy-1')).resolves.toMatchObject({ status: 'available', current_tasks: 0, consecutive_failures: 0 });
+    expect(agent.requests[0]?.body).toEqual({
+      model: 'llama3:8b',
+      prompt: 'write hello world in python',
+      stream: false,
+    });
+    await expect(api.getAgent('happy-1')).resolves.toMatchObject({
+      status: 'available',
+      current_tasks: 0,
+      consecutive_failures: 0,
+    });
   });
 
   it('passes context.prompt, context.system and context.options through to the agent', async () => {
@@ -82,7 +102,13 @@ describe('dispatch: requests, results and order (in-process Hive, real PostgreSQ
   it('dispatches the highest priority first and FIFO within a priority', async () => {
     const { api, agents } = world();
     const agent = await agents.start({ behavior: { kind: 'ok', delayMs: 5 } });
-    await api.registerAgent({ id: 'order-1', endpoint: agent.url, specialty: 'order', max_concurrent: 1, enabled: false });
+    await api.registerAgent({
+      id: 'order-1',
+      endpoint: agent.url,
+      specialty: 'order',
+      max_concurrent: 1,
+      enabled: false,
+    });
     const priorities = [1, 3, 5, 3, 2, 5, 1, 4, 3, 5, 2, 4];
     for (const [i, priority] of priorities.entries()) {
       await api.submitTask({ type: 'order', priority, context: { prompt: orderPrompt(priority, i) } });

@@ -19,7 +19,10 @@ describe('dispatch wake-ups while every agent slot is taken (two in-process Hive
 
   beforeAll(async () => {
     db = await createTestDatabase();
-    hives = [await startHive({ DATABASE_URL: db.url, ...NO_POLL }), await startHive({ DATABASE_URL: db.url, ...NO_POLL })];
+    hives = [
+      await startHive({ DATABASE_URL: db.url, ...NO_POLL }),
+      await startHive({ DATABASE_URL: db.url, ...NO_POLL }),
+    ];
     [one, two] = hives.map((hive) => new HiveApi(hive.url)) as [HiveApi, HiveApi];
   });
   afterAll(async () => {
@@ -60,7 +63,8 @@ describe('dispatch wake-ups while every agent slot is taken (two in-process Hive
     const agent = await agents.start({ behavior: { kind: 'ok', delayMs: 60 } });
     await two.registerAgent({ id: 'shared', endpoint: agent.url, specialty: 'shared', max_concurrent: 1 });
     const ids: string[] = [];
-    for (let i = 0; i < 8; i++) ids.push((await (i % 2 === 0 ? one : two).submitTask({ type: 'shared', context: { prompt: `s${i}` } })).id);
+    for (let i = 0; i < 8; i++)
+      ids.push((await (i % 2 === 0 ? one : two).submitTask({ type: 'shared', context: { prompt: `s${i}` } })).id);
 
     for (const id of ids) await two.waitForTask(id, 'completed');
     expect(agent.requests).toHaveLength(8);

@@ -37,7 +37,10 @@ describe('embedded PostgreSQL by default (real process)', () => {
     const hive = await spawnHive({ NODE_ENV: 'test', HIVE_DATA_DIR: dataDir });
     started.push(hive);
     await hive.waitUntilServing('/health', START_TIMEOUT_MS);
-    const using = hive.logs().map(message).find((m) => EMBEDDED.test(m));
+    const using = hive
+      .logs()
+      .map(message)
+      .find((m) => EMBEDDED.test(m));
     expect(using).toBeDefined();
     const [, clusterDir, port] = EMBEDDED.exec(using ?? '') ?? [];
     expect(clusterDir).toBe(join(dataDir, 'pg'));
@@ -59,29 +62,41 @@ describe('embedded PostgreSQL by default (real process)', () => {
   const sql = (url: string, text: string): Promise<Record<string, unknown>[]> =>
     withAdminClient(url, async (c) => (await c.query<Record<string, unknown>>(text)).rows);
 
-  it('creates and initialises its folder, migrates it, serves, and stops the server on SIGTERM', async () => {
-    const { hive, databaseUrl } = await start(folder('data'));
-    const said = hive.logs().map(message);
-    expect(said.some((m) => m.startsWith('Applied migrations: '))).toBe(true);
-    await sql(databaseUrl, `CREATE TABLE persisted_marker (note text); INSERT INTO persisted_marker VALUES ('kept')`);
+  it(
+    'creates and initialises its folder, migrates it, serves, and stops the server on SIGTERM',
+    async () => {
+      const { hive, databaseUrl } = await start(folder('data'));
+      const said = hive.logs().map(message);
+      expect(said.some((m) => m.startsWith('Applied migrations: '))).toBe(true);
+      await sql(databaseUrl, `CREATE TABLE persisted_marker (note text); INSERT INTO persisted_marker VALUES ('kept')`);
 
-    await stop(hive);
-  }, START_TIMEOUT_MS);
+      await stop(hive);
+    },
+    START_TIMEOUT_MS,
+  );
 
-  it('starts again on the same folder, with its data still there', async () => {
-    const { hive, databaseUrl } = await start(folder('data'));
-    const said = hive.logs().map(message);
-    expect(said).toContain('Database schema is up to date');
-    expect(said.some((m) => m.startsWith('Applied migrations: '))).toBe(false);
-    await expect(sql(databaseUrl, 'SELECT note FROM persisted_marker')).resolves.toEqual([{ note: 'kept' }]);
+  it(
+    'starts again on the same folder, with its data still there',
+    async () => {
+      const { hive, databaseUrl } = await start(folder('data'));
+      const said = hive.logs().map(message);
+      expect(said).toContain('Database schema is up to date');
+      expect(said.some((m) => m.startsWith('Applied migrations: '))).toBe(false);
+      await expect(sql(databaseUrl, 'SELECT note FROM persisted_marker')).resolves.toEqual([{ note: 'kept' }]);
 
-    await stop(hive);
-  }, START_TIMEOUT_MS);
+      await stop(hive);
+    },
+    START_TIMEOUT_MS,
+  );
 
-  it('uses an existing empty folder that only its owner may enter', async () => {
-    const dataDir = folder('existing');
-    await mkdir(dataDir, { mode: 0o700 });
-    const { hive } = await start(dataDir);
-    await stop(hive);
-  }, START_TIMEOUT_MS);
+  it(
+    'uses an existing empty folder that only its owner may enter',
+    async () => {
+      const dataDir = folder('existing');
+      await mkdir(dataDir, { mode: 0o700 });
+      const { hive } = await start(dataDir);
+      await stop(hive);
+    },
+    START_TIMEOUT_MS,
+  );
 });

@@ -20,7 +20,10 @@ describe('probes while PostgreSQL is unreachable (in process, behind a TCP proxy
 
   /** A probe must answer in about HEALTH_CHECK_TIMEOUT_MS whatever the database does; 3x is the hard bound. */
   const probe = (path: string) =>
-    request(hive.url).get(path).set('x-api-key', TEST_ADMIN_KEY).timeout(3 * HEALTH_TIMEOUT_MS);
+    request(hive.url)
+      .get(path)
+      .set('x-api-key', TEST_ADMIN_KEY)
+      .timeout(3 * HEALTH_TIMEOUT_MS);
   const readyIs = (status: number) => async () => (await probe('/health/ready')).status === status;
 
   beforeAll(async () => {
@@ -71,7 +74,9 @@ describe('probes while PostgreSQL is unreachable (in process, behind a TCP proxy
     proxy.setMode('forward');
     const back = performance.now();
     await waitUntil(readyIs(200), { describe: 'readiness 200 after the outage', timeoutMs: 30_000 });
-    console.log(`readiness back to 200 ${Math.round(performance.now() - back)} ms after PostgreSQL became reachable again`);
+    console.log(
+      `readiness back to 200 ${Math.round(performance.now() - back)} ms after PostgreSQL became reachable again`,
+    );
     const report = await probe('/api/health').expect(200);
     expect(report.body).toMatchObject({ status: 'healthy', components: { database: { status: 'healthy' } } });
   });

@@ -60,7 +60,9 @@ describe('GET /api/health (in process)', () => {
   });
 
   it('is degraded (503) when a task type has pending tasks and no online agent, naming the type', async () => {
-    await db.query(`INSERT INTO tasks (type, priority, status) VALUES ('writing', 3, 'pending'), ('writing', 1, 'pending')`);
+    await db.query(
+      `INSERT INTO tasks (type, priority, status) VALUES ('writing', 3, 'pending'), ('writing', 1, 'pending')`,
+    );
     const res = await request(hive.url).get('/api/health').set('x-api-key', TEST_ADMIN_KEY).expect(503);
     expect(res.body).toMatchObject({
       status: 'degraded',

@@ -137,7 +137,9 @@ describe('docker/compose.yaml', () => {
 
   it("fits the replicas' connections in a stock PostgreSQL (max_connections 100, 3 reserved)", () => {
     const replicas = Number(at(services, 'hive', 'deploy', 'replicas'));
-    expect(replicas * connectionsPerReplica(example.env)).toBeLessThanOrEqual(STOCK_MAX_CONNECTIONS - RESERVED_CONNECTIONS);
+    expect(replicas * connectionsPerReplica(example.env)).toBeLessThanOrEqual(
+      STOCK_MAX_CONNECTIONS - RESERVED_CONNECTIONS,
+    );
   });
 });
 

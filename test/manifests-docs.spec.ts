@@ -29,7 +29,12 @@ const unique = (values: string[]) => [...new Set(values)].sort();
 function exists(path: string): boolean {
   if (!path.includes('*')) return existsSync(resolve(ROOT, path));
   const dir = path.slice(0, path.lastIndexOf('/'));
-  const name = new RegExp(`^${path.slice(dir.length + 1).replace(/[.]/g, '\\.').replace(/\*/g, '.*')}$`);
+  const name = new RegExp(
+    `^${path
+      .slice(dir.length + 1)
+      .replace(/[.]/g, '\\.')
+      .replace(/\*/g, '.*')}$`,
+  );
   return existsSync(resolve(ROOT, dir)) && readdirSync(resolve(ROOT, dir)).some((f) => name.test(f));
 }
 
@@ -50,9 +55,13 @@ describe('docs/operations.md and docs/architecture.md', () => {
 
   it('point kubectl and docker at the files this repository ships', () => {
     const targets = unique(
-      [...docs.matchAll(/(?:kubectl|docker)[^\n]*?\s-[fk]\s+([^\s`'")]+)/g)].map((m) => (m[1] ?? '').replace(/[.,;:]$/, '')),
+      [...docs.matchAll(/(?:kubectl|docker)[^\n]*?\s-[fk]\s+([^\s`'")]+)/g)].map((m) =>
+        (m[1] ?? '').replace(/[.,;:]$/, ''),
+      ),
     );
-    expect(targets).toEqual(expect.arrayContaining(['docker/Dockerfile', 'docker/compose.yaml', 'docker/k8s']) as unknown);
+    expect(targets).toEqual(
+      expect.arrayContaining(['docker/Dockerfile', 'docker/compose.yaml', 'docker/k8s']) as unknown,
+    );
     expect(targets.filter((t) => !exists(t))).toEqual([]);
   });
 
@@ -73,7 +82,9 @@ describe('docs/operations.md and docs/architecture.md', () => {
 
   it('name only metrics the code declares', () => {
     const code = [sources('libs'), sources('apps')].join('\n');
-    const named = unique([...docs.matchAll(/`(hive_[a-z_]+|http_request_duration_seconds)(?:\{[^`]*\})?`/g)].map((m) => m[1] ?? ''));
+    const named = unique(
+      [...docs.matchAll(/`(hive_[a-z_]+|http_request_duration_seconds)(?:\{[^`]*\})?`/g)].map((m) => m[1] ?? ''),
+    );
     expect(named.length).toBeGreaterThan(10);
     const declared = (name: string) => ["'", '"', '`'].some((q) => code.includes(`${q}${name}${q}`));
     expect(named.filter((n) => !declared(n))).toEqual([]);

@@ -2,12 +2,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import { join, resolve } from 'node:path';
 import { all, durationMs, envOf, execForm, healthcheckOf, last, readDockerfile, ROOT } from './support/dockerfile.js';
-import {
-  parseSetting,
-  readProductionExample,
-  schemaDefault,
-  SCHEMA_NAMES,
-} from './support/production-env.js';
+import { parseSetting, readProductionExample, schemaDefault, SCHEMA_NAMES } from './support/production-env.js';
 
 /** The Docker image: docker/Dockerfile, .dockerignore and what the build output needs at run time. */
 const dockerfile = readDockerfile();
@@ -115,7 +110,8 @@ function importedPackages(dir: string): Set<string> {
     const text = readFileSync(join(entry.parentPath, entry.name), 'utf8');
     for (const m of text.matchAll(pattern)) {
       const spec = m[1] ?? m[2] ?? m[3] ?? '';
-      if (spec.startsWith('.') || spec.startsWith('/') || spec.startsWith('node:') || builtinModules.includes(spec)) continue;
+      if (spec.startsWith('.') || spec.startsWith('/') || spec.startsWith('node:') || builtinModules.includes(spec))
+        continue;
       const parts = spec.split('/');
       found.add(spec.startsWith('@') ? parts.slice(0, 2).join('/') : (parts[0] ?? spec));
     }

@@ -23,7 +23,8 @@ const runtime = readDockerfile().runtime;
 
 function one(kind: string, file?: string): Manifest['doc'] {
   const found = manifests.filter((m) => m.doc.kind === kind && (file === undefined || m.file === file));
-  if (found.length !== 1) throw new Error(`expected one ${kind}${file === undefined ? '' : ` in ${file}`}, found ${found.length}`);
+  if (found.length !== 1)
+    throw new Error(`expected one ${kind}${file === undefined ? '' : ` in ${file}`}, found ${found.length}`);
   const [only] = found;
   if (only === undefined) throw new Error(`no ${kind}`);
   return only.doc;
@@ -47,7 +48,9 @@ function containerPort(port: unknown): number {
 
 describe('docker/k8s manifests: schemas', () => {
   it('every file is YAML of Kubernetes objects, each with a schema here', () => {
-    const files = readdirSync(K8S_DIR).filter((f) => /\.ya?ml$/.test(f)).sort();
+    const files = readdirSync(K8S_DIR)
+      .filter((f) => /\.ya?ml$/.test(f))
+      .sort();
     expect(new Set(manifests.map((m) => m.file))).toEqual(new Set(files));
     expect(objects.map((m) => `${m.doc.apiVersion} ${m.doc.kind}`).sort()).toEqual([
       'apps/v1 Deployment',
@@ -94,7 +97,10 @@ describe('docker/k8s manifests: schemas', () => {
 describe('docker/k8s manifests: agreement with the app and the image', () => {
   it('runs 2 replicas, rolling one extra pod at a time and never below the desired count', () => {
     expect(num(deployment, 'spec', 'replicas')).toBe(2);
-    expect(rec(deployment, 'spec', 'strategy')).toEqual({ type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } });
+    expect(rec(deployment, 'spec', 'strategy')).toEqual({
+      type: 'RollingUpdate',
+      rollingUpdate: { maxUnavailable: 0, maxSurge: 1 },
+    });
     expect(str(container, 'image')).toMatch(/:[\w.-]+$/);
     expect(str(container, 'image')).not.toMatch(/:latest$/);
   });
@@ -118,18 +124,28 @@ describe('docker/k8s manifests: agreement with the app and the image', () => {
     expect(str(container, 'readinessProbe', 'httpGet', 'path')).toBe('/health/ready');
     // Start-up grace: the image HEALTHCHECK's start period.
     const startPeriod = healthcheckOf(runtime).options['start-period'];
-    const startup = num(container, 'startupProbe', 'periodSeconds') * num(container, 'startupProbe', 'failureThreshold');
+    const startup =
+      num(container, 'startupProbe', 'periodSeconds') * num(container, 'startupProbe', 'failureThreshold');
     expect(`${startup}s`).toBe(startPeriod);
     // ...longer than connecting can take when the database does not answer: every attempt's connect timeout and
     // every backoff between them (Hive listens, and /health answers, only once connected and migrated).
     const retries = Number(configMap.DB_CONNECT_RETRIES);
-    const backoffs = Array.from({ length: retries }, (_, i) => backoffDelay(Number(configMap.DB_CONNECT_RETRY_DELAY_MS), i + 1));
-    const worstConnectMs = (retries + 1) * Number(configMap.DB_CONNECT_TIMEOUT_MS) + backoffs.reduce((a, b) => a + b, 0);
+    const backoffs = Array.from({ length: retries }, (_, i) =>
+      backoffDelay(Number(configMap.DB_CONNECT_RETRY_DELAY_MS), i + 1),
+    );
+    const worstConnectMs =
+      (retries + 1) * Number(configMap.DB_CONNECT_TIMEOUT_MS) + backoffs.reduce((a, b) => a + b, 0);
     expect(startup * 1000).toBeGreaterThan(worstConnectMs);
-    expect(rec(container, 'livenessProbe')).toMatchObject({ periodSeconds: 30, timeoutSeconds: 10, failureThreshold: 3 });
+    expect(rec(container, 'livenessProbe')).toMatchObject({
+      periodSeconds: 30,
+      timeoutSeconds: 10,
+      failureThreshold: 3,
+    });
     expect(num(container, 'readinessProbe', 'periodSeconds')).toBeLessThanOrEqual(30);
     // The readiness check's own database timeout fits inside the probe's.
-    expect(num(container, 'readinessProbe', 'timeoutSeconds') * 1000).toBeGreaterThan(Number(configMap.HEALTH_CHECK_TIMEOUT_MS));
+    expect(num(container, 'readinessProbe', 'timeoutSeconds') * 1000).toBeGreaterThan(
+      Number(configMap.HEALTH_CHECK_TIMEOUT_MS),
+    );
   });
 
   it('gives the shutdown more time than the preStop sleep, the readiness grace and SHUTDOWN_GRACE_MS together', () => {
@@ -146,7 +162,12 @@ describe('docker/k8s manifests: agreement with the app and the image', () => {
   it("runs locked down as the image's user, with a writable /tmp only", () => {
     const [uid, gid] = last(runtime, 'USER').split(':').map(Number);
     for (const context of [rec(pod, 'securityContext'), rec(container, 'securityContext')]) {
-      expect(context).toMatchObject({ runAsNonRoot: true, runAsUser: uid, runAsGroup: gid, seccompProfile: { type: 'RuntimeDefault' } });
+      expect(context).toMatchObject({
+        runAsNonRoot: true,
+        runAsUser: uid,
+        runAsGroup: gid,
+        seccompProfile: { type: 'RuntimeDefault' },
+      });
     }
     expect(rec(container, 'securityContext')).toMatchObject({
       readOnlyRootFilesystem: true,
@@ -176,7 +197,9 @@ describe('docker/k8s manifests: agreement with the app and the image', () => {
   });
 
   it('sets every schema variable exactly once across ConfigMap, Secret and the pod env', () => {
-    const env = list(container, 'env').map((e) => str(e, 'name')).filter((n) => n !== 'NODE_OPTIONS');
+    const env = list(container, 'env')
+      .map((e) => str(e, 'name'))
+      .filter((n) => n !== 'NODE_OPTIONS');
     const names = [...Object.keys(configMap), ...Object.keys(secretData), ...env];
     expect(names.filter((n, i) => names.indexOf(n) !== i)).toEqual([]);
     expect([...names].sort()).toEqual(SCHEMA_NAMES);
@@ -184,7 +207,8 @@ describe('docker/k8s manifests: agreement with the app and the image', () => {
 
   it('the ConfigMap holds the values of .env.production.example, valid for the schema', () => {
     expect(configMap.NODE_ENV).toBe('production');
-    for (const [name, value] of Object.entries(configMap)) expect({ name, value }).toEqual({ name, value: example.env[name] });
+    for (const [name, value] of Object.entries(configMap))
+      expect({ name, value }).toEqual({ name, value: example.env[name] });
     const parsed = envSchema.safeParse(withTestSecrets(configMap));
     expect(parsed.success ? [] : parsed.error.issues).toEqual([]);
   });
@@ -219,18 +243,25 @@ describe('docker/k8s manifests: agreement with the app and the image', () => {
   });
 
   it("fits the autoscaler's ceiling plus the rollout surge in a stock PostgreSQL (100 connections, 3 reserved)", () => {
-    const pods = num(one('HorizontalPodAutoscaler'), 'spec', 'maxReplicas') + num(deployment, 'spec', 'strategy', 'rollingUpdate', 'maxSurge');
+    const pods =
+      num(one('HorizontalPodAutoscaler'), 'spec', 'maxReplicas') +
+      num(deployment, 'spec', 'strategy', 'rollingUpdate', 'maxSurge');
     expect(pods * connectionsPerReplica(configMap)).toBeLessThanOrEqual(STOCK_MAX_CONNECTIONS - RESERVED_CONNECTIONS);
   });
 
-  it("scrapes /api/metrics through the Service's port, with the Secret's METRICS_TOKEN, as job \"hive\"", () => {
+  it('scrapes /api/metrics through the Service\'s port, with the Secret\'s METRICS_TOKEN, as job "hive"', () => {
     const endpoint = at(one('ServiceMonitor'), 'spec', 'endpoints', 0);
     expect(str(endpoint, 'port')).toBe(str(service, 'spec', 'ports', 0, 'name'));
     expect(str(endpoint, 'path')).toBe('/api/metrics');
-    expect(rec(endpoint, 'authorization', 'credentials')).toEqual({ name: str(secret, 'metadata', 'name'), key: 'METRICS_TOKEN' });
+    expect(rec(endpoint, 'authorization', 'credentials')).toEqual({
+      name: str(secret, 'metadata', 'name'),
+      key: 'METRICS_TOKEN',
+    });
     // Prometheus names the job after the Service; the alert rules select job="hive".
     expect(str(service, 'metadata', 'name')).toBe('hive');
-    const jobs = list(readYaml(resolve(ROOT, 'docker/prometheus/prometheus.yml')), 'scrape_configs').map((j) => str(j, 'job_name'));
+    const jobs = list(readYaml(resolve(ROOT, 'docker/prometheus/prometheus.yml')), 'scrape_configs').map((j) =>
+      str(j, 'job_name'),
+    );
     expect(jobs).toContain(str(service, 'metadata', 'name'));
   });
 });

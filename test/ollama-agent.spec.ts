@@ -81,7 +81,7 @@ describe('ollama test agent (real HTTP)', () => {
     await expect(noModel.json()).resolves.toEqual({ error: 'model is required' });
   });
 
-  it('answers 404 with Ollama\'s body for a model it does not have', async () => {
+  it("answers 404 with Ollama's body for a model it does not have", async () => {
     const res = await generate({ model: 'mistral:7b', prompt: 'hi' });
     expect(res.status).toBe(404);
     await expect(res.json()).resolves.toEqual({ error: "model 'mistral:7b' not found" });
@@ -92,7 +92,7 @@ describe('ollama test agent (real HTTP)', () => {
     await expect(forced.json()).resolves.toEqual({ error: "model 'llama3:8b' not found" });
   });
 
-  it('answers 503 busy with Ollama\'s exact message', async () => {
+  it("answers 503 busy with Ollama's exact message", async () => {
     agent.setBehavior({ kind: 'busy' });
     const res = await generate({ prompt: 'hi' });
     expect(res.status).toBe(503);

@@ -40,7 +40,9 @@ describe('the typed client generated from openapi.json drives Hive end to end', 
     db = await createTestDatabase();
     agent = await startOllamaAgent();
     hive = await startHive({ DATABASE_URL: db.url });
-    const committed = JSON.parse(readFileSync(resolve(import.meta.dirname, '../openapi.json'), 'utf8')) as OpenAPIV3.Document;
+    const committed = JSON.parse(
+      readFileSync(resolve(import.meta.dirname, '../openapi.json'), 'utf8'),
+    ) as OpenAPIV3.Document;
     contract = await ResponseContract.of(committed);
   });
   afterAll(async () => {
@@ -54,7 +56,12 @@ describe('the typed client generated from openapi.json drives Hive end to end', 
     const created = await admin.POST('/api/keys', { body: { name: 'client test operator', role: 'operator' } });
     expect(created.response.status).toBe(201);
     const operatorKey = created.data?.key ?? '';
-    expect(created.data).toMatchObject({ name: 'client test operator', role: 'operator', revoked_at: null, expires_at: null });
+    expect(created.data).toMatchObject({
+      name: 'client test operator',
+      role: 'operator',
+      revoked_at: null,
+      expires_at: null,
+    });
     expect(operatorKey).toMatch(/^hive_/);
     // The operator authenticates with the other scheme the document offers: the key as a bearer token.
     const operator = client({ Authorization: `Bearer ${operatorKey}` });
@@ -62,15 +69,27 @@ describe('the typed client generated from openapi.json drives Hive end to end', 
     const registered = await admin.POST('/api/agents', {
       body: { id: 'coder-1', endpoint: agent.url, model: 'llama3:8b', specialty: 'code', max_concurrent: 2 },
     });
-    expect([registered.response.status, registered.data]).toEqual([201, { status: 'success', message: 'Agent coder-1 registered', agent_id: 'coder-1' }]);
-    const refused = await operator.POST('/api/agents', { body: { id: 'coder-2', endpoint: agent.url, model: 'm', specialty: 'code' } });
+    expect([registered.response.status, registered.data]).toEqual([
+      201,
+      { status: 'success', message: 'Agent coder-1 registered', agent_id: 'coder-1' },
+    ]);
+    const refused = await operator.POST('/api/agents', {
+      body: { id: 'coder-2', endpoint: agent.url, model: 'm', specialty: 'code' },
+    });
     expect([refused.response.status, refused.error?.error]).toEqual([403, 'Forbidden']);
 
     const prompts = ['one', 'two', 'three'];
     const submitted: string[] = [];
     for (const [i, prompt] of prompts.entries()) {
-      const { data, response } = await operator.POST('/api/tasks', { body: { type: 'code', priority: i + 3, context: { prompt } } });
-      expect([response.status, data?.status, data?.priority, data?.context]).toEqual([201, 'pending', i + 3, { prompt }]);
+      const { data, response } = await operator.POST('/api/tasks', {
+        body: { type: 'code', priority: i + 3, context: { prompt } },
+      });
+      expect([response.status, data?.status, data?.priority, data?.context]).toEqual([
+        201,
+        'pending',
+        i + 3,
+        { prompt },
+      ]);
       submitted.push(data?.id ?? '');
     }
 
@@ -80,14 +99,18 @@ describe('the typed client generated from openapi.json drives Hive end to end', 
       const task = await pollUntil(read, (t) => t?.status === 'completed', { describe: `task ${id} to be completed` });
       if (task !== undefined) completed.push(task);
     }
-    expect(completed.map((t) => [t.id, t.assigned_agent, t.attempts, t.error])).toEqual(submitted.map((id) => [id, 'coder-1', 1, null]));
+    expect(completed.map((t) => [t.id, t.assigned_agent, t.attempts, t.error])).toEqual(
+      submitted.map((id) => [id, 'coder-1', 1, null]),
+    );
     for (const task of completed) {
       expect(typeof task.result?.response).toBe('string');
       expect(Date.parse(task.completed_at ?? '')).toBeGreaterThanOrEqual(Date.parse(task.created_at));
     }
     expect(agent.requests.map((r) => r.prompt).sort()).toEqual([...prompts].sort());
 
-    const listed = await operator.GET('/api/tasks', { params: { query: { type: 'code', status: 'completed', limit: 10 } } });
+    const listed = await operator.GET('/api/tasks', {
+      params: { query: { type: 'code', status: 'completed', limit: 10 } },
+    });
     expect([listed.data?.total, listed.data?.filtered]).toEqual([3, 3]);
     expect(listed.data?.tasks.map((t) => t.id).sort()).toEqual([...submitted].sort());
 
@@ -98,8 +121,15 @@ describe('the typed client generated from openapi.json drives Hive end to end', 
 
     // Every answer above went through the runtime check, failures included.
     expect([...contract.checked].sort()).toEqual(
-      expect.arrayContaining(['POST /api/keys 201', 'POST /api/agents 201', 'POST /api/agents 403', 'POST /api/tasks 201',
-        'GET /api/tasks/{id} 200', 'GET /api/tasks 200', 'GET /api/status 200']),
+      expect.arrayContaining([
+        'POST /api/keys 201',
+        'POST /api/agents 201',
+        'POST /api/agents 403',
+        'POST /api/tasks 201',
+        'GET /api/tasks/{id} 200',
+        'GET /api/tasks 200',
+        'GET /api/status 200',
+      ]),
     );
   });
 });

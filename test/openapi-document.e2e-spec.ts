@@ -82,7 +82,9 @@ describe('the OpenAPI document and Swagger UI', () => {
     expect(page.headers.get('content-type')).toMatch(/^text\/html/);
     const html = await page.text();
     const assets = [...html.matchAll(/(?:src|href)=["'](\.\/docs\/[^"']+)["']/g)].map((m) => m[1] ?? '');
-    expect(assets).toEqual(expect.arrayContaining(['./docs/swagger-ui-bundle.js', './docs/swagger-ui-init.js', './docs/swagger-ui.css']));
+    expect(assets).toEqual(
+      expect.arrayContaining(['./docs/swagger-ui-bundle.js', './docs/swagger-ui-init.js', './docs/swagger-ui.css']),
+    );
     for (const asset of assets) {
       const res = await fetch(new URL(asset, `${hive.url}/api/docs`));
       expect([asset, res.status]).toEqual([asset, 200]);

@@ -91,47 +91,140 @@ describe('every answer of every route matches the OpenAPI document the server se
       },
     },
     { op: 'GET /api/agents', status: 200, run: () => send('get', '/api/agents', { key: viewer }) },
-    { op: 'GET /api/agents', status: 401, run: () => send('get', '/api/agents', { headers: { authorization: 'Bearer hive_x' } }) },
-    { op: 'POST /api/agents', status: 201, run: () => send('post', '/api/agents', { key: admin, body: agentBody('new-1') }) },
-    { op: 'POST /api/agents', status: 400, run: () => send('post', '/api/agents', { key: admin, body: { ...agentBody('Bad Id'), model: '' } }) },
-    { op: 'POST /api/agents', status: 403, run: () => send('post', '/api/agents', { key: operator, body: agentBody('new-2') }) },
-    { op: 'POST /api/agents', status: 409, run: () => send('post', '/api/agents', { key: admin, body: agentBody('coder-1', 'code') }) },
+    {
+      op: 'GET /api/agents',
+      status: 401,
+      run: () => send('get', '/api/agents', { headers: { authorization: 'Bearer hive_x' } }),
+    },
+    {
+      op: 'POST /api/agents',
+      status: 201,
+      run: () => send('post', '/api/agents', { key: admin, body: agentBody('new-1') }),
+    },
+    {
+      op: 'POST /api/agents',
+      status: 400,
+      run: () => send('post', '/api/agents', { key: admin, body: { ...agentBody('Bad Id'), model: '' } }),
+    },
+    {
+      op: 'POST /api/agents',
+      status: 403,
+      run: () => send('post', '/api/agents', { key: operator, body: agentBody('new-2') }),
+    },
+    {
+      op: 'POST /api/agents',
+      status: 409,
+      run: () => send('post', '/api/agents', { key: admin, body: agentBody('coder-1', 'code') }),
+    },
     { op: 'POST /api/agents', status: 413, run: () => send('post', '/api/agents', { key: admin, body: BIG }) },
     { op: 'GET /api/agents/{id}', status: 200, run: () => send('get', '/api/agents/coder-1', { key: viewer }) },
     { op: 'GET /api/agents/{id}', status: 400, run: () => send('get', '/api/agents/Not%20A%20Slug', { key: viewer }) },
     { op: 'GET /api/agents/{id}', status: 404, run: () => send('get', '/api/agents/ghost', { key: viewer }) },
-    { op: 'PATCH /api/agents/{id}', status: 200, run: () => send('patch', '/api/agents/coder-1', { key: admin, body: { max_concurrent: 3 } }) },
-    { op: 'PATCH /api/agents/{id}', status: 400, run: () => send('patch', '/api/agents/coder-1', { key: admin, body: { max_concurrent: 0 } }) },
-    { op: 'PATCH /api/agents/{id}', status: 403, run: () => send('patch', '/api/agents/coder-1', { key: operator, body: { model: 'x' } }) },
-    { op: 'PATCH /api/agents/{id}', status: 404, run: () => send('patch', '/api/agents/ghost', { key: admin, body: { model: 'x' } }) },
-    { op: 'PATCH /api/agents/{id}', status: 413, run: () => send('patch', '/api/agents/coder-1', { key: admin, body: BIG }) },
-    { op: 'DELETE /api/agents/{id}', status: 200, run: async () => send('delete', `/api/agents/${await newAgent()}?force=true`, { key: admin }) },
-    { op: 'DELETE /api/agents/{id}', status: 400, run: () => send('delete', '/api/agents/coder-1?force=maybe', { key: admin }) },
+    {
+      op: 'PATCH /api/agents/{id}',
+      status: 200,
+      run: () => send('patch', '/api/agents/coder-1', { key: admin, body: { max_concurrent: 3 } }),
+    },
+    {
+      op: 'PATCH /api/agents/{id}',
+      status: 400,
+      run: () => send('patch', '/api/agents/coder-1', { key: admin, body: { max_concurrent: 0 } }),
+    },
+    {
+      op: 'PATCH /api/agents/{id}',
+      status: 403,
+      run: () => send('patch', '/api/agents/coder-1', { key: operator, body: { model: 'x' } }),
+    },
+    {
+      op: 'PATCH /api/agents/{id}',
+      status: 404,
+      run: () => send('patch', '/api/agents/ghost', { key: admin, body: { model: 'x' } }),
+    },
+    {
+      op: 'PATCH /api/agents/{id}',
+      status: 413,
+      run: () => send('patch', '/api/agents/coder-1', { key: admin, body: BIG }),
+    },
+    {
+      op: 'DELETE /api/agents/{id}',
+      status: 200,
+      run: async () => send('delete', `/api/agents/${await newAgent()}?force=true`, { key: admin }),
+    },
+    {
+      op: 'DELETE /api/agents/{id}',
+      status: 400,
+      run: () => send('delete', '/api/agents/coder-1?force=maybe', { key: admin }),
+    },
     { op: 'DELETE /api/agents/{id}', status: 403, run: () => send('delete', '/api/agents/coder-1', { key: operator }) },
     { op: 'DELETE /api/agents/{id}', status: 404, run: () => send('delete', '/api/agents/ghost', { key: admin }) },
     { op: 'DELETE /api/agents/{id}', status: 409, run: () => send('delete', '/api/agents/slow-1', { key: admin }) },
-    { op: 'POST /api/tasks', status: 201, run: () => send('post', '/api/tasks', { key: operator, body: { type: 'code', priority: 5 } }) },
-    { op: 'POST /api/tasks', status: 400, run: () => send('post', '/api/tasks', { key: operator, body: { type: 'nobody-serves-this' } }) },
-    { op: 'POST /api/tasks', status: 403, run: () => send('post', '/api/tasks', { key: viewer, body: { type: 'code' } }) },
-    { op: 'POST /api/tasks', status: 413, run: () => send('post', '/api/tasks', { key: operator, body: { type: 'code', context: BIG } }) },
+    {
+      op: 'POST /api/tasks',
+      status: 201,
+      run: () => send('post', '/api/tasks', { key: operator, body: { type: 'code', priority: 5 } }),
+    },
+    {
+      op: 'POST /api/tasks',
+      status: 400,
+      run: () => send('post', '/api/tasks', { key: operator, body: { type: 'nobody-serves-this' } }),
+    },
+    {
+      op: 'POST /api/tasks',
+      status: 403,
+      run: () => send('post', '/api/tasks', { key: viewer, body: { type: 'code' } }),
+    },
+    {
+      op: 'POST /api/tasks',
+      status: 413,
+      run: () => send('post', '/api/tasks', { key: operator, body: { type: 'code', context: BIG } }),
+    },
     {
       op: 'POST /api/tasks/batch',
       status: 201,
-      run: () => send('post', '/api/tasks/batch', { key: operator, body: { tasks: [{ type: 'code', priority: 5 }, { type: 'code', context: { prompt: 'hi' } }] } }),
+      run: () =>
+        send('post', '/api/tasks/batch', {
+          key: operator,
+          body: {
+            tasks: [
+              { type: 'code', priority: 5 },
+              { type: 'code', context: { prompt: 'hi' } },
+            ],
+          },
+        }),
     },
     {
       op: 'POST /api/tasks/batch',
       status: 400,
-      run: () => send('post', '/api/tasks/batch', { key: operator, body: { tasks: [{ type: 'code' }, { type: 'code', priority: 6 }] } }),
+      run: () =>
+        send('post', '/api/tasks/batch', {
+          key: operator,
+          body: { tasks: [{ type: 'code' }, { type: 'code', priority: 6 }] },
+        }),
     },
     {
       op: 'POST /api/tasks/batch',
       status: 400,
-      run: () => send('post', '/api/tasks/batch', { key: operator, body: { tasks: [{ type: 'code' }, { type: 'nobody-serves-this' }] } }),
+      run: () =>
+        send('post', '/api/tasks/batch', {
+          key: operator,
+          body: { tasks: [{ type: 'code' }, { type: 'nobody-serves-this' }] },
+        }),
     },
-    { op: 'POST /api/tasks/batch', status: 400, run: () => send('post', '/api/tasks/batch', { key: operator, body: { tasks: [] } }) },
-    { op: 'POST /api/tasks/batch', status: 401, run: () => send('post', '/api/tasks/batch', { body: { tasks: [{ type: 'code' }] } }) },
-    { op: 'POST /api/tasks/batch', status: 403, run: () => send('post', '/api/tasks/batch', { key: viewer, body: { tasks: [{ type: 'code' }] } }) },
+    {
+      op: 'POST /api/tasks/batch',
+      status: 400,
+      run: () => send('post', '/api/tasks/batch', { key: operator, body: { tasks: [] } }),
+    },
+    {
+      op: 'POST /api/tasks/batch',
+      status: 401,
+      run: () => send('post', '/api/tasks/batch', { body: { tasks: [{ type: 'code' }] } }),
+    },
+    {
+      op: 'POST /api/tasks/batch',
+      status: 403,
+      run: () => send('post', '/api/tasks/batch', { key: viewer, body: { tasks: [{ type: 'code' }] } }),
+    },
     {
       op: 'POST /api/tasks/batch',
       status: 413,
@@ -140,27 +233,67 @@ describe('every answer of every route matches the OpenAPI document the server se
     {
       op: 'POST /api/tasks/batch',
       status: 413,
-      run: () => send('post', '/api/tasks/batch', { key: operator, body: { tasks: Array.from({ length: 1000 }, () => ({ type: 'code', context: { prompt: 'x'.repeat(100) } })) } }),
+      run: () =>
+        send('post', '/api/tasks/batch', {
+          key: operator,
+          body: { tasks: Array.from({ length: 1000 }, () => ({ type: 'code', context: { prompt: 'x'.repeat(100) } })) },
+        }),
     },
-    { op: 'GET /api/tasks', status: 200, run: () => send('get', '/api/tasks?type=code&status=completed&limit=5', { key: viewer }) },
+    {
+      op: 'GET /api/tasks',
+      status: 200,
+      run: () => send('get', '/api/tasks?type=code&status=completed&limit=5', { key: viewer }),
+    },
     { op: 'GET /api/tasks', status: 400, run: () => send('get', '/api/tasks?limit=0', { key: viewer }) },
     { op: 'GET /api/tasks/{id}', status: 200, run: () => send('get', `/api/tasks/${doneTask}`, { key: viewer }) },
     { op: 'GET /api/tasks/{id}', status: 400, run: () => send('get', '/api/tasks/not-a-uuid', { key: viewer }) },
     { op: 'GET /api/tasks/{id}', status: 404, run: () => send('get', `/api/tasks/${GHOST}`, { key: viewer }) },
-    { op: 'POST /api/tasks/{id}/cancel', status: 200, run: async () => send('post', `/api/tasks/${await slowTask()}/cancel`, { key: operator }) },
-    { op: 'POST /api/tasks/{id}/cancel', status: 400, run: () => send('post', '/api/tasks/42/cancel', { key: operator }) },
-    { op: 'POST /api/tasks/{id}/cancel', status: 403, run: () => send('post', `/api/tasks/${doneTask}/cancel`, { key: viewer }) },
-    { op: 'POST /api/tasks/{id}/cancel', status: 404, run: () => send('post', `/api/tasks/${GHOST}/cancel`, { key: operator }) },
-    { op: 'POST /api/tasks/{id}/cancel', status: 409, run: () => send('post', `/api/tasks/${doneTask}/cancel`, { key: operator }) },
+    {
+      op: 'POST /api/tasks/{id}/cancel',
+      status: 200,
+      run: async () => send('post', `/api/tasks/${await slowTask()}/cancel`, { key: operator }),
+    },
+    {
+      op: 'POST /api/tasks/{id}/cancel',
+      status: 400,
+      run: () => send('post', '/api/tasks/42/cancel', { key: operator }),
+    },
+    {
+      op: 'POST /api/tasks/{id}/cancel',
+      status: 403,
+      run: () => send('post', `/api/tasks/${doneTask}/cancel`, { key: viewer }),
+    },
+    {
+      op: 'POST /api/tasks/{id}/cancel',
+      status: 404,
+      run: () => send('post', `/api/tasks/${GHOST}/cancel`, { key: operator }),
+    },
+    {
+      op: 'POST /api/tasks/{id}/cancel',
+      status: 409,
+      run: () => send('post', `/api/tasks/${doneTask}/cancel`, { key: operator }),
+    },
     { op: 'GET /api/keys', status: 200, run: () => send('get', '/api/keys', { key: admin }) },
     { op: 'GET /api/keys', status: 403, run: () => send('get', '/api/keys', { key: operator }) },
     {
       op: 'POST /api/keys',
       status: 201,
-      run: () => send('post', '/api/keys', { key: admin, body: { name: 'ci', role: 'viewer', expires_at: '2099-01-01T00:00:00Z' } }),
+      run: () =>
+        send('post', '/api/keys', {
+          key: admin,
+          body: { name: 'ci', role: 'viewer', expires_at: '2099-01-01T00:00:00Z' },
+        }),
     },
-    { op: 'POST /api/keys', status: 400, run: () => send('post', '/api/keys', { key: admin, body: { name: 'ci', role: 'root' } }) },
-    { op: 'POST /api/keys', status: 403, run: () => send('post', '/api/keys', { key: viewer, body: { name: 'ci', role: 'viewer' } }) },
+    {
+      op: 'POST /api/keys',
+      status: 400,
+      run: () => send('post', '/api/keys', { key: admin, body: { name: 'ci', role: 'root' } }),
+    },
+    {
+      op: 'POST /api/keys',
+      status: 403,
+      run: () => send('post', '/api/keys', { key: viewer, body: { name: 'ci', role: 'viewer' } }),
+    },
     { op: 'POST /api/keys', status: 413, run: () => send('post', '/api/keys', { key: admin, body: BIG }) },
     {
       op: 'DELETE /api/keys/{id}',
@@ -193,10 +326,18 @@ describe('every answer of every route matches the OpenAPI document the server se
     const agent = { status: 'success', message: 'Agent a registered', agent_id: 'a' };
     expect(() => contract.check('post', '/api/agents', { status: 201, contentType: json, body: agent })).not.toThrow();
     expect(() => contract.check('get', '/', { status: 404, contentType: json, body: {} })).toThrow(/does not declare/);
-    expect(() => contract.check('get', '/api/nowhere', { status: 200, contentType: json, body: {} })).toThrow(/no operation/);
-    expect(() => contract.check('get', '/', { status: 200, contentType: 'text/plain', body: 'hive' })).toThrow(/came as text\/plain/);
+    expect(() => contract.check('get', '/api/nowhere', { status: 200, contentType: json, body: {} })).toThrow(
+      /no operation/,
+    );
+    expect(() => contract.check('get', '/', { status: 200, contentType: 'text/plain', body: 'hive' })).toThrow(
+      /came as text\/plain/,
+    );
     const renamed = { status: agent.status, message: agent.message, agentId: agent.agent_id };
-    expect(() => contract.check('post', '/api/agents', { status: 201, contentType: json, body: renamed })).toThrow(/agent_id/);
-    expect(() => contract.check('post', '/api/agents', { status: 201, contentType: json, body: { ...agent, extra: 1 } })).toThrow(/additional/);
+    expect(() => contract.check('post', '/api/agents', { status: 201, contentType: json, body: renamed })).toThrow(
+      /agent_id/,
+    );
+    expect(() =>
+      contract.check('post', '/api/agents', { status: 201, contentType: json, body: { ...agent, extra: 1 } }),
+    ).toThrow(/additional/);
   });
 });

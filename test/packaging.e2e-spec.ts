@@ -76,7 +76,12 @@ describe('production build started like the Docker image (real process)', () => 
       HIVE_ADMIN_API_KEY: adminKey,
     });
     const proc = hive;
-    await until(async () => (await statusOf(`${url}/health/ready`)) === 200, '/health/ready to answer 200', proc, 90_000);
+    await until(
+      async () => (await statusOf(`${url}/health/ready`)) === 200,
+      '/health/ready to answer 200',
+      proc,
+      90_000,
+    );
   }, 150_000);
 
   afterAll(async () => {

@@ -74,10 +74,20 @@ describe('a real Prometheus server scraping Hive', () => {
   });
 
   it('scrapes /api/metrics: up is 1 and hive_tasks has data', async () => {
-    const ready = async () => (await fetch(`${api}/-/ready`).then((r) => r.ok, () => false));
+    const ready = async () =>
+      await fetch(`${api}/-/ready`).then(
+        (r) => r.ok,
+        () => false,
+      );
     await waitUntil(ready, { describe: 'Prometheus to start', timeoutMs: 30_000, state: () => output.join('') });
-    await waitUntil(async () => (await values('up{job="hive"}')).includes('1'), { describe: 'up{job="hive"} == 1', timeoutMs: 30_000 });
-    await waitUntil(async () => (await values('hive_tasks{job="hive"}')).length === 5, { describe: 'hive_tasks series', timeoutMs: 30_000 });
+    await waitUntil(async () => (await values('up{job="hive"}')).includes('1'), {
+      describe: 'up{job="hive"} == 1',
+      timeoutMs: 30_000,
+    });
+    await waitUntil(async () => (await values('hive_tasks{job="hive"}')).length === 5, {
+      describe: 'hive_tasks series',
+      timeoutMs: 30_000,
+    });
     expect(await values('hive_tasks{job="hive", state="pending"}')).toEqual(['0']);
     expect(await values('hive_ready{job="hive"}')).toEqual(['1']);
     const [series] = await values('count({job="hive"})');
@@ -99,7 +109,11 @@ describe('a real Prometheus server scraping Hive', () => {
     >[0];
     for (const expr of dashboardExpressions(dashboard)) {
       const answer = await query(expr.replaceAll('$__rate_interval', '1m'));
-      expect({ expr, status: answer.status, error: answer.error }).toEqual({ expr, status: 'success', error: undefined });
+      expect({ expr, status: answer.status, error: answer.error }).toEqual({
+        expr,
+        status: 'success',
+        error: undefined,
+      });
     }
   });
 });

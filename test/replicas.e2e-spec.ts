@@ -9,7 +9,8 @@ import { createTestDatabase, type TestDatabase } from './support/test-database.j
 /** How many times each prompt reached any of the agents. */
 function promptCounts(fleet: readonly OllamaAgent[]): Map<string, number> {
   const counts = new Map<string, number>();
-  for (const prompt of fleet.flatMap((a) => a.requests.map((r) => r.prompt))) counts.set(prompt, (counts.get(prompt) ?? 0) + 1);
+  for (const prompt of fleet.flatMap((a) => a.requests.map((r) => r.prompt)))
+    counts.set(prompt, (counts.get(prompt) ?? 0) + 1);
   return counts;
 }
 
@@ -36,7 +37,12 @@ describe('replicas (real processes on one PostgreSQL database, real agent server
   }
 
   /** `count` agents of `specialty` (max_concurrent 2) registered through `api`. */
-  async function fleetOf(api: HiveApi, specialty: string, count: number, behavior: AgentBehavior): Promise<OllamaAgent[]> {
+  async function fleetOf(
+    api: HiveApi,
+    specialty: string,
+    count: number,
+    behavior: AgentBehavior,
+  ): Promise<OllamaAgent[]> {
     const fleet = await Promise.all(Array.from({ length: count }, () => agents.start({ behavior })));
     for (const [i, agent] of fleet.entries()) {
       await api.registerAgent({ id: `${specialty}-${i}`, endpoint: agent.url, specialty, max_concurrent: 2 });
@@ -48,13 +54,19 @@ describe('replicas (real processes on one PostgreSQL database, real agent server
     const tasks: SubmittedTask[] = [];
     for (let start = 0; start < count; start += 25) {
       const batch = Array.from({ length: Math.min(25, count - start) }, (_, j) => start + j);
-      tasks.push(...(await Promise.all(batch.map((i) => apis[i % apis.length].submitTask({ type, context: { prompt: `${type}-${i}` } })))));
+      tasks.push(
+        ...(await Promise.all(
+          batch.map((i) => apis[i % apis.length].submitTask({ type, context: { prompt: `${type}-${i}` } })),
+        )),
+      );
     }
     return tasks;
   }
 
   /** The rows of `type` as a stopped process left them (read from the database: no replica is running to ask). */
-  async function statesAtRest(type: string): Promise<{ marker: string; status: string; attempts: number; lease_owner: string | null }[]> {
+  async function statesAtRest(
+    type: string,
+  ): Promise<{ marker: string; status: string; attempts: number; lease_owner: string | null }[]> {
     return database().query(
       `SELECT context->>'prompt' AS marker, status, attempts, lease_owner FROM tasks WHERE type = $1 ORDER BY created_at`,
       [type],
@@ -67,7 +79,11 @@ describe('replicas (real processes on one PostgreSQL database, real agent server
   afterEach(async () => {
     const [stopping, closing] = [processes, agents];
     [processes, agents] = [[], new AgentFleet()];
-    await closeAll([() => stopHiveProcesses(stopping), () => closing.closeAll(), () => db?.query('TRUNCATE tasks, agents')]);
+    await closeAll([
+      () => stopHiveProcesses(stopping),
+      () => closing.closeAll(),
+      () => db?.query('TRUNCATE tasks, agents'),
+    ]);
   });
   afterAll(async () => {
     await db?.drop();
@@ -75,7 +91,9 @@ describe('replicas (real processes on one PostgreSQL database, real agent server
 
   it('two processes run 300 tasks over 4 agents: each task reaches an agent exactly once, never over max_concurrent', async () => {
     const apis = (await Promise.all([spawn(), spawn()])).map((p) => new HiveApi(p.url));
-    const fleet = await Promise.all([5, 10, 15, 20].map((delayMs) => agents.start({ behavior: { kind: 'ok', delayMs } })));
+    const fleet = await Promise.all(
+      [5, 10, 15, 20].map((delayMs) => agents.start({ behavior: { kind: 'ok', delayMs } })),
+    );
     for (const [i, agent] of fleet.entries()) {
       await apis[i % 2].registerAgent({ id: `bulk-${i}`, endpoint: agent.url, specialty: 'bulk', max_concurrent: 2 });
     }
@@ -97,7 +115,10 @@ describe('replicas (real processes on one PostgreSQL database, real agent server
     const doomed = await spawn(env);
     const fleet = await fleetOf(new HiveApi(doomed.url), 'crash', 4, { kind: 'hang' });
     await submitAll([new HiveApi(doomed.url)], 'crash', 12);
-    await waitUntil(() => inFlight(fleet) === 8, { describe: 'the agents to be full', state: () => fleet.map((a) => a.inFlight) });
+    await waitUntil(() => inFlight(fleet) === 8, {
+      describe: 'the agents to be full',
+      state: () => fleet.map((a) => a.inFlight),
+    });
     const killed = new Set(promptCounts(fleet).keys());
     for (const agent of fleet) agent.setBehavior({ kind: 'ok', delayMs: 10 });
     // The survivor starts while every agent is busy with the doomed process' tasks.
@@ -108,8 +129,14 @@ describe('replicas (real processes on one PostgreSQL database, real agent server
     const tasks = await new HiveApi(survivor.url).waitForTasks('crash', 'completed', 12, { timeoutMs: 30_000 });
 
     expect(killed.size).toBe(8);
-    expect(tasks.map((t) => ({ marker: markerOf(t), attempts: t.attempts })).sort((a, b) => a.marker.localeCompare(b.marker))).toEqual(
-      tasks.map((t) => ({ marker: markerOf(t), attempts: killed.has(markerOf(t)) ? 2 : 1 })).sort((a, b) => a.marker.localeCompare(b.marker)),
+    expect(
+      tasks
+        .map((t) => ({ marker: markerOf(t), attempts: t.attempts }))
+        .sort((a, b) => a.marker.localeCompare(b.marker)),
+    ).toEqual(
+      tasks
+        .map((t) => ({ marker: markerOf(t), attempts: killed.has(markerOf(t)) ? 2 : 1 }))
+        .sort((a, b) => a.marker.localeCompare(b.marker)),
     );
     const counts = promptCounts(fleet);
     expect([...counts].filter(([marker, n]) => n !== (killed.has(marker) ? 2 : 1))).toEqual([]);
@@ -120,13 +147,21 @@ describe('replicas (real processes on one PostgreSQL database, real agent server
     const first = await spawn({ SHUTDOWN_GRACE_MS: '5000' });
     const fleet = await fleetOf(new HiveApi(first.url), 'drain', 4, { kind: 'ok', delayMs: 1000 });
     await submitAll([new HiveApi(first.url)], 'drain', 10);
-    await waitUntil(() => inFlight(fleet) === 8, { describe: 'the agents to be full', state: () => fleet.map((a) => a.inFlight) });
+    await waitUntil(() => inFlight(fleet) === 8, {
+      describe: 'the agents to be full',
+      state: () => fleet.map((a) => a.inFlight),
+    });
     const running = new Set(promptCounts(fleet).keys());
 
     first.kill('SIGTERM');
     await expect(first.exited).resolves.toEqual({ code: 0, signal: null });
     const atExit = await statesAtRest('drain');
-    expect(atExit.filter((t) => t.status === 'completed').map((t) => t.marker).sort()).toEqual([...running].sort());
+    expect(
+      atExit
+        .filter((t) => t.status === 'completed')
+        .map((t) => t.marker)
+        .sort(),
+    ).toEqual([...running].sort());
     expect(atExit.map((t) => [t.status, t.attempts, t.lease_owner])).toEqual(
       atExit.map((t) => (running.has(t.marker) ? ['completed', 1, null] : ['pending', 0, null])),
     );
@@ -138,14 +173,20 @@ describe('replicas (real processes on one PostgreSQL database, real agent server
     const first = await spawn({ SHUTDOWN_GRACE_MS: '300' });
     const fleet = await fleetOf(new HiveApi(first.url), 'release', 4, { kind: 'hang' });
     await submitAll([new HiveApi(first.url)], 'release', 10);
-    await waitUntil(() => inFlight(fleet) === 8, { describe: 'the agents to be full', state: () => fleet.map((a) => a.inFlight) });
+    await waitUntil(() => inFlight(fleet) === 8, {
+      describe: 'the agents to be full',
+      state: () => fleet.map((a) => a.inFlight),
+    });
     const interrupted = new Set(promptCounts(fleet).keys());
 
     first.kill('SIGTERM');
     await expect(first.exited).resolves.toEqual({ code: 0, signal: null });
     const atExit = await statesAtRest('release');
     expect(atExit.map((t) => [t.status, t.attempts, t.lease_owner])).toEqual(atExit.map(() => ['pending', 0, null]));
-    await waitUntil(() => inFlight(fleet) === 0, { describe: 'the agents to see the calls end', state: () => fleet.map((a) => a.inFlight) });
+    await waitUntil(() => inFlight(fleet) === 0, {
+      describe: 'the agents to see the calls end',
+      state: () => fleet.map((a) => a.inFlight),
+    });
 
     for (const agent of fleet) agent.setBehavior({ kind: 'ok', delayMs: 10 });
     const restarted = await spawn();

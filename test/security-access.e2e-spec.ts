@@ -24,8 +24,13 @@ describe('access control: every route against every kind of caller', () => {
   const admin = (req: request.Test) => req.set('x-api-key', TEST_ADMIN_KEY);
   const newAgent = async (enabled = true) => {
     const id = `agent-${++serial}`;
-    await admin(request(hive.url).post('/api/agents')).send({ id, endpoint: 'http://127.0.0.1:9', model: 'm', specialty: 'work' }).expect(201);
-    if (!enabled) await admin(request(hive.url).patch(`/api/agents/${id}`)).send({ enabled: false }).expect(200);
+    await admin(request(hive.url).post('/api/agents'))
+      .send({ id, endpoint: 'http://127.0.0.1:9', model: 'm', specialty: 'work' })
+      .expect(201);
+    if (!enabled)
+      await admin(request(hive.url).patch(`/api/agents/${id}`))
+        .send({ enabled: false })
+        .expect(200);
     return id;
   };
   const newTask = async () =>
@@ -34,35 +39,105 @@ describe('access control: every route against every kind of caller', () => {
   const routes: Route[] = [
     { name: 'GET /', needs: 'open', call: async (k) => (await as(k)(request(hive.url).get('/'))).status },
     { name: 'GET /health', needs: 'open', call: async (k) => (await as(k)(request(hive.url).get('/health'))).status },
-    { name: 'GET /health/ready', needs: 'open', call: async (k) => (await as(k)(request(hive.url).get('/health/ready'))).status },
-    { name: 'GET /api/metrics', needs: 'open', call: async (k) => (await as(k)(request(hive.url).get('/api/metrics'))).status },
-    { name: 'GET /api/status', needs: 'viewer', call: async (k) => (await as(k)(request(hive.url).get('/api/status'))).status },
-    { name: 'GET /api/health', needs: 'viewer', call: async (k) => (await as(k)(request(hive.url).get('/api/health'))).status },
-    { name: 'GET /api/agents', needs: 'viewer', call: async (k) => (await as(k)(request(hive.url).get('/api/agents'))).status },
-    { name: 'GET /api/agents/:id', needs: 'viewer', call: async (k) => (await as(k)(request(hive.url).get(`/api/agents/${await newAgent(false)}`))).status },
+    {
+      name: 'GET /health/ready',
+      needs: 'open',
+      call: async (k) => (await as(k)(request(hive.url).get('/health/ready'))).status,
+    },
+    {
+      name: 'GET /api/metrics',
+      needs: 'open',
+      call: async (k) => (await as(k)(request(hive.url).get('/api/metrics'))).status,
+    },
+    {
+      name: 'GET /api/status',
+      needs: 'viewer',
+      call: async (k) => (await as(k)(request(hive.url).get('/api/status'))).status,
+    },
+    {
+      name: 'GET /api/health',
+      needs: 'viewer',
+      call: async (k) => (await as(k)(request(hive.url).get('/api/health'))).status,
+    },
+    {
+      name: 'GET /api/agents',
+      needs: 'viewer',
+      call: async (k) => (await as(k)(request(hive.url).get('/api/agents'))).status,
+    },
+    {
+      name: 'GET /api/agents/:id',
+      needs: 'viewer',
+      call: async (k) => (await as(k)(request(hive.url).get(`/api/agents/${await newAgent(false)}`))).status,
+    },
     {
       name: 'POST /api/agents',
       needs: 'admin',
       call: async (k) =>
-        (await as(k)(request(hive.url).post('/api/agents')).send({ id: `new-${++serial}`, endpoint: 'http://127.0.0.1:9', model: 'm', specialty: 'work' })).status,
+        (
+          await as(k)(request(hive.url).post('/api/agents')).send({
+            id: `new-${++serial}`,
+            endpoint: 'http://127.0.0.1:9',
+            model: 'm',
+            specialty: 'work',
+          })
+        ).status,
     },
-    { name: 'PATCH /api/agents/:id', needs: 'admin', call: async (k) => (await as(k)(request(hive.url).patch(`/api/agents/${await newAgent(false)}`)).send({ model: 'x' })).status },
-    { name: 'DELETE /api/agents/:id', needs: 'admin', call: async (k) => (await as(k)(request(hive.url).delete(`/api/agents/${await newAgent(false)}`))).status },
-    { name: 'GET /api/tasks', needs: 'viewer', call: async (k) => (await as(k)(request(hive.url).get('/api/tasks'))).status },
-    { name: 'GET /api/tasks/:id', needs: 'viewer', call: async (k) => (await as(k)(request(hive.url).get(`/api/tasks/${await newTask()}`))).status },
-    { name: 'POST /api/tasks', needs: 'operator', call: async (k) => (await as(k)(request(hive.url).post('/api/tasks')).send({ type: 'work' })).status },
+    {
+      name: 'PATCH /api/agents/:id',
+      needs: 'admin',
+      call: async (k) =>
+        (await as(k)(request(hive.url).patch(`/api/agents/${await newAgent(false)}`)).send({ model: 'x' })).status,
+    },
+    {
+      name: 'DELETE /api/agents/:id',
+      needs: 'admin',
+      call: async (k) => (await as(k)(request(hive.url).delete(`/api/agents/${await newAgent(false)}`))).status,
+    },
+    {
+      name: 'GET /api/tasks',
+      needs: 'viewer',
+      call: async (k) => (await as(k)(request(hive.url).get('/api/tasks'))).status,
+    },
+    {
+      name: 'GET /api/tasks/:id',
+      needs: 'viewer',
+      call: async (k) => (await as(k)(request(hive.url).get(`/api/tasks/${await newTask()}`))).status,
+    },
+    {
+      name: 'POST /api/tasks',
+      needs: 'operator',
+      call: async (k) => (await as(k)(request(hive.url).post('/api/tasks')).send({ type: 'work' })).status,
+    },
     {
       name: 'POST /api/tasks/batch',
       needs: 'operator',
-      call: async (k) => (await as(k)(request(hive.url).post('/api/tasks/batch')).send({ tasks: [{ type: 'work' }, { type: 'work', priority: 5 }] })).status,
+      call: async (k) =>
+        (
+          await as(k)(request(hive.url).post('/api/tasks/batch')).send({
+            tasks: [{ type: 'work' }, { type: 'work', priority: 5 }],
+          })
+        ).status,
     },
-    { name: 'POST /api/tasks/:id/cancel', needs: 'operator', call: async (k) => (await as(k)(request(hive.url).post(`/api/tasks/${await newTask()}/cancel`))).status },
-    { name: 'GET /api/keys', needs: 'admin', call: async (k) => (await as(k)(request(hive.url).get('/api/keys'))).status },
-    { name: 'POST /api/keys', needs: 'admin', call: async (k) => (await as(k)(request(hive.url).post('/api/keys')).send({ name: 'n', role: 'viewer' })).status },
+    {
+      name: 'POST /api/tasks/:id/cancel',
+      needs: 'operator',
+      call: async (k) => (await as(k)(request(hive.url).post(`/api/tasks/${await newTask()}/cancel`))).status,
+    },
+    {
+      name: 'GET /api/keys',
+      needs: 'admin',
+      call: async (k) => (await as(k)(request(hive.url).get('/api/keys'))).status,
+    },
+    {
+      name: 'POST /api/keys',
+      needs: 'admin',
+      call: async (k) => (await as(k)(request(hive.url).post('/api/keys')).send({ name: 'n', role: 'viewer' })).status,
+    },
     {
       name: 'DELETE /api/keys/:id',
       needs: 'admin',
-      call: async (k) => (await as(k)(request(hive.url).delete(`/api/keys/${(await createKey(hive.url, 'viewer')).id}`))).status,
+      call: async (k) =>
+        (await as(k)(request(hive.url).delete(`/api/keys/${(await createKey(hive.url, 'viewer')).id}`))).status,
     },
   ];
 
@@ -96,17 +171,26 @@ describe('access control: every route against every kind of caller', () => {
     const seen: Record<string, number> = {};
     for (const caller of CALLERS) seen[caller] = await route.call(keys.get(caller));
     const wanted = Object.fromEntries(CALLERS.map((c) => [c, expected(route, c)]));
-    const actual = Object.fromEntries(
-      CALLERS.map((c) => [c, seen[c] >= 200 && seen[c] < 300 ? 'ok' : seen[c]]),
-    );
+    const actual = Object.fromEntries(CALLERS.map((c) => [c, seen[c] >= 200 && seen[c] < 300 ? 'ok' : seen[c]]));
     expect(actual).toEqual(wanted);
   });
 
   it('accepts the key as Authorization: Bearer too, and says why a key is refused', async () => {
-    await request(hive.url).get('/api/status').set('authorization', `Bearer ${keys.get('viewer')}`).expect(200);
+    await request(hive.url)
+      .get('/api/status')
+      .set('authorization', `Bearer ${keys.get('viewer')}`)
+      .expect(200);
     const res = await request(hive.url).get('/api/status').expect(401);
-    expect(res.body).toMatchObject({ statusCode: 401, error: 'Unauthorized', request_id: expect.any(String) as unknown });
-    const forbidden = await request(hive.url).post('/api/agents').set('x-api-key', keys.get('viewer')!).send({}).expect(403);
+    expect(res.body).toMatchObject({
+      statusCode: 401,
+      error: 'Unauthorized',
+      request_id: expect.any(String) as unknown,
+    });
+    const forbidden = await request(hive.url)
+      .post('/api/agents')
+      .set('x-api-key', keys.get('viewer')!)
+      .send({})
+      .expect(403);
     expect((forbidden.body as { message: string }).message).toContain('admin');
   });
 
@@ -114,9 +198,15 @@ describe('access control: every route against every kind of caller', () => {
     await request(hive.url).get('/API/TASKS').expect(401);
     await request(hive.url).get('/api/tasks/').expect(401);
     await request(hive.url).post('/Api/Keys').send({ name: 'sneaky', role: 'admin' }).expect(401);
-    await request(hive.url).delete(`/API/agents/${await newAgent(false)}`).expect(401);
+    await request(hive.url)
+      .delete(`/API/agents/${await newAgent(false)}`)
+      .expect(401);
     await request(hive.url).get('/API/tasks').set('x-api-key', keys.get('viewer')!).expect(200);
-    await request(hive.url).post('/API/KEYS').set('x-api-key', keys.get('viewer')!).send({ name: 'n', role: 'viewer' }).expect(403);
+    await request(hive.url)
+      .post('/API/KEYS')
+      .set('x-api-key', keys.get('viewer')!)
+      .send({ name: 'n', role: 'viewer' })
+      .expect(403);
     // The open routes stay open in any spelling the router accepts.
     await request(hive.url).get('/api/metrics/').expect(200);
     await request(hive.url).get('/HEALTH').expect(200);
@@ -126,6 +216,8 @@ describe('access control: every route against every kind of caller', () => {
     const res = await admin(request(hive.url).get('/api/keys')).expect(200);
     const text = JSON.stringify(res.body);
     for (const caller of ['admin', 'operator', 'viewer'] as const) expect(text).not.toContain(keys.get(caller));
-    expect((res.body as { keys: { key_prefix: string }[] }).keys.every((k) => k.key_prefix.startsWith('hive_'))).toBe(true);
+    expect((res.body as { keys: { key_prefix: string }[] }).keys.every((k) => k.key_prefix.startsWith('hive_'))).toBe(
+      true,
+    );
   });
 });

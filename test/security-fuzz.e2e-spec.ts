@@ -20,35 +20,52 @@ const PATHS = [
   () => '/api/health',
   (p: string) => `/${p}`,
 ];
-const CONTENT_TYPES = ['application/json', 'text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data', 'application/xml', ''];
+const CONTENT_TYPES = [
+  'application/json',
+  'text/plain',
+  'application/x-www-form-urlencoded',
+  'multipart/form-data',
+  'application/xml',
+  '',
+];
 
 /** Bodies that are almost right, plainly wrong, or not JSON at all. */
 const body = fc.oneof(
   fc.json(),
   fc.string(),
-  fc.record(
-    {
-      id: fc.oneof(fc.string(), fc.integer(), fc.constant(null)),
-      type: fc.oneof(fc.constantFrom('work', 'WORK', ''), fc.string()),
-      endpoint: fc.oneof(fc.webUrl(), fc.string(), fc.constant('http://127.0.0.1:9')),
-      model: fc.oneof(fc.string(), fc.integer()),
-      specialty: fc.string(),
-      priority: fc.oneof(fc.integer(), fc.double(), fc.string()),
-      max_concurrent: fc.oneof(fc.integer(), fc.string()),
-      context: fc.oneof(fc.object(), fc.anything()),
-      role: fc.string(),
-      name: fc.string(),
-      expires_at: fc.oneof(fc.date().map((d) => (Number.isNaN(d.getTime()) ? 'x' : d.toISOString())), fc.string()),
-      enabled: fc.anything(),
-    },
-    { requiredKeys: [] },
-  ).map((o) => JSON.stringify(o)),
+  fc
+    .record(
+      {
+        id: fc.oneof(fc.string(), fc.integer(), fc.constant(null)),
+        type: fc.oneof(fc.constantFrom('work', 'WORK', ''), fc.string()),
+        endpoint: fc.oneof(fc.webUrl(), fc.string(), fc.constant('http://127.0.0.1:9')),
+        model: fc.oneof(fc.string(), fc.integer()),
+        specialty: fc.string(),
+        priority: fc.oneof(fc.integer(), fc.double(), fc.string()),
+        max_concurrent: fc.oneof(fc.integer(), fc.string()),
+        context: fc.oneof(fc.object(), fc.anything()),
+        role: fc.string(),
+        name: fc.string(),
+        expires_at: fc.oneof(
+          fc.date().map((d) => (Number.isNaN(d.getTime()) ? 'x' : d.toISOString())),
+          fc.string(),
+        ),
+        enabled: fc.anything(),
+      },
+      { requiredKeys: [] },
+    )
+    .map((o) => JSON.stringify(o)),
 );
 
 const hostileRequest = fc.record({
   method: fc.constantFrom(...METHODS),
-  path: fc.tuple(fc.constantFrom(...PATHS), fc.oneof(fc.string(), fc.uuid(), fc.constantFrom('..', '%00', "' OR 1=1 --"))),
-  query: fc.dictionary(fc.constantFrom('status', 'type', 'agent', 'limit', 'offset', 'force', 'x'), fc.string(), { maxKeys: 4 }),
+  path: fc.tuple(
+    fc.constantFrom(...PATHS),
+    fc.oneof(fc.string(), fc.uuid(), fc.constantFrom('..', '%00', "' OR 1=1 --")),
+  ),
+  query: fc.dictionary(fc.constantFrom('status', 'type', 'agent', 'limit', 'offset', 'force', 'x'), fc.string(), {
+    maxKeys: 4,
+  }),
   contentType: fc.constantFrom(...CONTENT_TYPES),
   body,
   key: fc.constantFrom('admin', 'operator', 'viewer', 'none', 'garbage'),
@@ -57,16 +74,29 @@ const hostileRequest = fc.record({
 describe('fuzz: thousands of malformed requests never cause a 5xx', () => {
   let db: TestDatabase;
   let hive: RunningHive;
-  const keys: Record<string, string | undefined> = { admin: TEST_ADMIN_KEY, none: undefined, garbage: 'hive_\u0000\u00ff' };
+  const keys: Record<string, string | undefined> = {
+    admin: TEST_ADMIN_KEY,
+    none: undefined,
+    garbage: 'hive_\u0000\u00ff',
+  };
 
   beforeAll(async () => {
     db = await createTestDatabase();
     const url = new URL(db.url);
     url.password = DB_PASSWORD; // trust auth ignores it; it must still never be logged
-    hive = await startHive({ DATABASE_URL: url.toString(), HIVE_ADMIN_API_KEY: TEST_ADMIN_KEY, THROTTLE_LIMIT: '100000' });
+    hive = await startHive({
+      DATABASE_URL: url.toString(),
+      HIVE_ADMIN_API_KEY: TEST_ADMIN_KEY,
+      THROTTLE_LIMIT: '100000',
+    });
     keys.operator = (await createKey(hive.url, 'operator')).key;
     keys.viewer = (await createKey(hive.url, 'viewer')).key;
-    await new HiveApi(hive.url).registerAgent({ id: 'worker', endpoint: 'http://127.0.0.1:9', model: 'm', specialty: 'work' });
+    await new HiveApi(hive.url).registerAgent({
+      id: 'worker',
+      endpoint: 'http://127.0.0.1:9',
+      model: 'm',
+      specialty: 'work',
+    });
   });
   afterAll(async () => {
     await hive?.close();

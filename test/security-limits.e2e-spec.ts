@@ -4,7 +4,6 @@ import { createTestDatabase, type TestDatabase } from './support/test-database.j
 import { startHive, type RunningHive } from './support/hive-app.js';
 import { TEST_ADMIN_KEY } from './support/test-keys.js';
 
-
 describe('hostile input: rate limits, CORS, body size, field validation', () => {
   let db: TestDatabase;
   let hive: RunningHive;
@@ -29,7 +28,8 @@ describe('hostile input: rate limits, CORS, body size, field validation', () => 
     const limited = await startHive({ DATABASE_URL: db.url, HIVE_ADMIN_API_KEY: TEST_ADMIN_KEY, THROTTLE_LIMIT: '5' });
     try {
       const statuses: number[] = [];
-      for (let i = 0; i < 6; i++) statuses.push((await request(limited.url).get('/api/status').set('x-api-key', TEST_ADMIN_KEY)).status);
+      for (let i = 0; i < 6; i++)
+        statuses.push((await request(limited.url).get('/api/status').set('x-api-key', TEST_ADMIN_KEY)).status);
       expect(statuses).toEqual([200, 200, 200, 200, 200, 429]);
       const refused = await request(limited.url).get('/api/agents').set('x-api-key', TEST_ADMIN_KEY).expect(429);
       expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0);
@@ -66,7 +66,10 @@ describe('hostile input: rate limits, CORS, body size, field validation', () => 
   });
 
   it('refuses a body above BODY_LIMIT with 413 in the common error shape', async () => {
-    const res = await admin(request(hive.url).post('/api/tasks')).send({ type: 'work', context: { blob: 'x'.repeat(4096) } });
+    const res = await admin(request(hive.url).post('/api/tasks')).send({
+      type: 'work',
+      context: { blob: 'x'.repeat(4096) },
+    });
     expect(res.status).toBe(413);
     expect(res.body).toMatchObject({ statusCode: 413, request_id: expect.any(String) as unknown });
   });
@@ -86,8 +89,13 @@ describe('hostile input: rate limits, CORS, body size, field validation', () => 
   });
 
   it('accepts agent endpoints the allowlist names, by host pattern or CIDR', async () => {
-    for (const [id, endpoint] of [['ok-1', 'http://gpu.agents.example.com:11434'], ['ok-2', 'http://10.20.3.4:11434']]) {
-      await admin(request(hive.url).post('/api/agents')).send({ id, endpoint, model: 'm', specialty: 'work' }).expect(201);
+    for (const [id, endpoint] of [
+      ['ok-1', 'http://gpu.agents.example.com:11434'],
+      ['ok-2', 'http://10.20.3.4:11434'],
+    ]) {
+      await admin(request(hive.url).post('/api/agents'))
+        .send({ id, endpoint, model: 'm', specialty: 'work' })
+        .expect(201);
     }
     await admin(request(hive.url).patch('/api/agents/ok-1')).send({ endpoint: 'http://10.99.0.1:11434' }).expect(400);
   });
@@ -97,7 +105,10 @@ describe('hostile input: rate limits, CORS, body size, field validation', () => 
     ['priority', { type: 'work', priority: 6 }],
     ['priority', { type: 'work', priority: 'high' }],
     ['context', { type: 'work', context: [1, 2] }],
-    ['context', { type: 'work', context: { a: { b: { c: { d: { e: { f: { g: { h: { i: { j: { k: 1 } } } } } } } } } } } }],
+    [
+      'context',
+      { type: 'work', context: { a: { b: { c: { d: { e: { f: { g: { h: { i: { j: { k: 1 } } } } } } } } } } } },
+    ],
     ['max_attempts', { type: 'work', max_attempts: 0 }],
     ['timeout_ms', { type: 'work', timeout_ms: 5 }],
     ['extra', { type: 'work', extra: true }],

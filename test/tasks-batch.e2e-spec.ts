@@ -43,7 +43,11 @@ describe('POST /api/tasks/batch (in-process Hive, real PostgreSQL, real agent se
       const before = await total();
       const given: NewTask[] = [
         { type: 'held', priority: 5, context: { prompt: 'first' }, max_attempts: 7, timeout_ms: 5000 },
-        { type: 'kept', priority: 1, context: { prompt: 'second', nested: { list: [1, 'two', null], deep: { ok: true } } } },
+        {
+          type: 'kept',
+          priority: 1,
+          context: { prompt: 'second', nested: { list: [1, 'two', null], deep: { ok: true } } },
+        },
         { type: 'held', priority: 4, context: { prompt: 'third' }, max_attempts: 1 },
         { type: 'kept', priority: 2, context: { prompt: 'fourth' }, timeout_ms: 100 },
       ];
@@ -91,7 +95,11 @@ describe('POST /api/tasks/batch (in-process Hive, real PostgreSQL, real agent se
     });
 
     it('applies the defaults of POST /api/tasks to each task: priority 3, context {}, TASK_MAX_ATTEMPTS, no timeout', async () => {
-      const res = await submitBatch([{ type: 'held' }, { type: 'kept', context: { prompt: 'x' } }, { type: 'held', priority: 1 }]);
+      const res = await submitBatch([
+        { type: 'held' },
+        { type: 'kept', context: { prompt: 'x' } },
+        { type: 'held', priority: 1 },
+      ]);
       expect(res.status).toBe(201);
       expect(res.body.tasks).toMatchObject([
         { type: 'held', priority: 3, status: 'pending', context: {} },
@@ -120,7 +128,9 @@ describe('POST /api/tasks/batch (in-process Hive, real PostgreSQL, real agent se
       const given = Array.from({ length: 1000 }, (_, n) => ({ type: 'bulk', priority: 1 + (n % 5), context: { n } }));
       const res = await submitBatch(given);
       expect(res.status).toBe(201);
-      expect(res.body.tasks.map((t) => [t.context.n, t.priority, t.status])).toEqual(given.map((t) => [t.context.n, t.priority, 'pending']));
+      expect(res.body.tasks.map((t) => [t.context.n, t.priority, t.status])).toEqual(
+        given.map((t) => [t.context.n, t.priority, 'pending']),
+      );
       expect(new Set(res.body.tasks.map((t) => t.id)).size).toBe(1000);
       await expect(total()).resolves.toBe(before + 1000);
       const listed = await api.listTasks({ type: 'bulk', limit: 1000 });
@@ -149,7 +159,11 @@ describe('POST /api/tasks/batch (in-process Hive, real PostgreSQL, real agent se
       [0, 'timeout_ms', 3_600_001],
     ])('tasks.%i.%s = %j → 400 naming tasks.<n>.<field>', async (index: number, field: string, value: unknown) => {
       const before = await total();
-      const tasks: Record<string, unknown>[] = [{ type: 'code' }, { type: 'write', priority: 4 }, { type: 'code', context: { prompt: 'p' } }];
+      const tasks: Record<string, unknown>[] = [
+        { type: 'code' },
+        { type: 'write', priority: 4 },
+        { type: 'code', context: { prompt: 'p' } },
+      ];
       tasks[index] = { ...tasks[index], [field]: value };
       await expect400({ tasks }, `tasks.${index}.${field}`);
       await expect(total()).resolves.toBe(before);
@@ -165,7 +179,12 @@ describe('POST /api/tasks/batch (in-process Hive, real PostgreSQL, real agent se
 
     it('names every faulty position at once', async () => {
       const before = await total();
-      const res = await submitBatch([{ type: 'code', priority: 9 }, { type: 'code' }, { type: 'Bad Type' }, { type: 'code', max_attempts: 0 }]);
+      const res = await submitBatch([
+        { type: 'code', priority: 9 },
+        { type: 'code' },
+        { type: 'Bad Type' },
+        { type: 'code', max_attempts: 0 },
+      ]);
       expect(res.status).toBe(400);
       const text = messages(res.body);
       for (const field of ['tasks.0.priority', 'tasks.2.type', 'tasks.3.max_attempts']) {
@@ -187,7 +206,11 @@ describe('POST /api/tasks/batch (in-process Hive, real PostgreSQL, real agent se
 
     it.each([
       ['an empty list', { tasks: [] }, 'tasks must contain at least 1 element'],
-      ['1001 tasks', { tasks: Array.from({ length: 1001 }, () => ({ type: 'code' })) }, 'tasks must contain no more than 1000 elements'],
+      [
+        '1001 tasks',
+        { tasks: Array.from({ length: 1001 }, () => ({ type: 'code' })) },
+        'tasks must contain no more than 1000 elements',
+      ],
       ['no tasks field', {}, 'tasks must be an array'],
       ['tasks = null', { tasks: null }, 'tasks must be an array'],
       ['tasks as a string', { tasks: 'code' }, 'tasks must be an array'],
@@ -216,16 +239,19 @@ describe('POST /api/tasks/batch (in-process Hive, real PostgreSQL, real agent se
     it.each([
       ['alone', [[{ type: 'code' }]]],
       ['empty, after a task', [{ type: 'code' }, []]],
-    ])('a list in place of a task (%s) → 400 as a malformed task, not as an unserved type', async (_what: string, tasks: unknown[]) => {
-      const before = await total();
-      const res = await submitBatch(tasks);
-      expect({ status: res.status, messages: messages(res.body) }).toEqual({
-        status: 400,
-        messages: [expect.stringMatching(/^tasks\b/) as unknown],
-      });
-      expect(messages(res.body).join(' ')).not.toMatch(/No registered agent|undefined/);
-      await expect(total()).resolves.toBe(before);
-    });
+    ])(
+      'a list in place of a task (%s) → 400 as a malformed task, not as an unserved type',
+      async (_what: string, tasks: unknown[]) => {
+        const before = await total();
+        const res = await submitBatch(tasks);
+        expect({ status: res.status, messages: messages(res.body) }).toEqual({
+          status: 400,
+          messages: [expect.stringMatching(/^tasks\b/) as unknown],
+        });
+        expect(messages(res.body).join(' ')).not.toMatch(/No registered agent|undefined/);
+        await expect(total()).resolves.toBe(before);
+      },
+    );
 
     it('refuses a body that is a list of tasks rather than {tasks: [...]}', async () => {
       const before = await total();
@@ -252,9 +278,16 @@ describe('POST /api/tasks/batch (in-process Hive, real PostgreSQL, real agent se
 
     it('names every unserved type of a batch, each once', async () => {
       const before = await total();
-      const res = await submitBatch([{ type: 'alchemy' }, { type: 'code' }, { type: 'astrology' }, { type: 'alchemy' }]);
+      const res = await submitBatch([
+        { type: 'alchemy' },
+        { type: 'code' },
+        { type: 'astrology' },
+        { type: 'alchemy' },
+      ]);
       expect(res.status).toBe(400);
-      const [unserved = ''] = messages(res.body).join(' ').split(/served types/i);
+      const [unserved = ''] = messages(res.body)
+        .join(' ')
+        .split(/served types/i);
       expect(unserved.match(/alchemy/g)).toHaveLength(1);
       expect(unserved.match(/astrology/g)).toHaveLength(1);
       expect(unserved).not.toMatch(/\bcode\b/);
@@ -289,10 +322,18 @@ describe('POST /api/tasks/batch (in-process Hive, real PostgreSQL, real agent se
     it('sends equal priorities of a batch in the order given, a higher priority first', async () => {
       const { agents } = world();
       const agent = await agents.start({ behavior: { kind: 'ok', delayMs: 5 } });
-      await api.registerAgent({ id: 'order-1', endpoint: agent.url, specialty: 'order', max_concurrent: 1, enabled: false });
+      await api.registerAgent({
+        id: 'order-1',
+        endpoint: agent.url,
+        specialty: 'order',
+        max_concurrent: 1,
+        enabled: false,
+      });
       // Mostly one priority, so that any tie broken otherwise than by position shows; two higher ones in the middle.
       const priorities = Array.from({ length: 30 }, (_, i) => (i === 11 ? 5 : i === 23 ? 4 : i % 7 === 3 ? 1 : 3));
-      const res = await submitBatch(priorities.map((priority, i) => ({ type: 'order', priority, context: { prompt: orderPrompt(priority, i) } })));
+      const res = await submitBatch(
+        priorities.map((priority, i) => ({ type: 'order', priority, context: { prompt: orderPrompt(priority, i) } })),
+      );
       expect(res.status).toBe(201);
       const queued = await api.listTasks({ type: 'order', status: 'pending' });
       expect(queued.filtered).toBe(priorities.length);
@@ -311,7 +352,13 @@ describe('POST /api/tasks/batch (in-process Hive, real PostgreSQL, real agent se
     it('keeps equal priorities of successive submissions in submission order: batch, single task, batch', async () => {
       const { agents } = world();
       const agent = await agents.start();
-      await api.registerAgent({ id: 'fifo-1', endpoint: agent.url, specialty: 'fifo', max_concurrent: 1, enabled: false });
+      await api.registerAgent({
+        id: 'fifo-1',
+        endpoint: agent.url,
+        specialty: 'fifo',
+        max_concurrent: 1,
+        enabled: false,
+      });
       const first = Array.from({ length: 8 }, (_, i) => ({ type: 'fifo', context: { prompt: `a${i}` } }));
       const second = Array.from({ length: 8 }, (_, i) => ({ type: 'fifo', context: { prompt: `c${i}` } }));
       expect((await submitBatch(first)).status).toBe(201);
@@ -327,9 +374,17 @@ describe('POST /api/tasks/batch (in-process Hive, real PostgreSQL, real agent se
     it('runs every task of a batch to completion and stores each result', async () => {
       const { agents } = world();
       const agent = await agents.start({ behavior: { kind: 'ok', delayMs: 10 } });
-      await api.registerAgent({ id: 'echo-1', endpoint: agent.url, specialty: 'echo', max_concurrent: 4, model: 'llama3:8b' });
+      await api.registerAgent({
+        id: 'echo-1',
+        endpoint: agent.url,
+        specialty: 'echo',
+        max_concurrent: 4,
+        model: 'llama3:8b',
+      });
       const prompts = Array.from({ length: 25 }, (_, i) => `say ${i} please`);
-      const res = await submitBatch(prompts.map((prompt, i) => ({ type: 'echo', priority: 1 + (i % 5), context: { prompt } })));
+      const res = await submitBatch(
+        prompts.map((prompt, i) => ({ type: 'echo', priority: 1 + (i % 5), context: { prompt } })),
+      );
       expect(res.status).toBe(201);
 
       await api.waitForTasks('echo', 'completed', prompts.length);

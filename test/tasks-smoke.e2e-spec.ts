@@ -35,7 +35,8 @@ describe('tasks: happy path', () => {
     await agent.waitForRequests(1);
     let task: Record<string, unknown> = {};
     for (let i = 0; i < 100 && task.status !== 'completed'; i++) {
-      task = (await request(hive.url).get(`/api/tasks/${id}`).set('x-api-key', TEST_ADMIN_KEY).expect(200)).body as Record<string, unknown>;
+      task = (await request(hive.url).get(`/api/tasks/${id}`).set('x-api-key', TEST_ADMIN_KEY).expect(200))
+        .body as Record<string, unknown>;
       await new Promise((r) => setTimeout(r, 20));
     }
     expect(task).toMatchObject({ status: 'completed', assigned_agent: 'coder-1', attempts: 1 });

@@ -125,7 +125,12 @@ export class HiveApi {
   }
 
   /** Waits until `count` tasks of `type` have `status`; returns every task of the type. */
-  async waitForTasks(type: string, status: TaskStatus, count: number, options: Partial<PollOptions> = {}): Promise<Task[]> {
+  async waitForTasks(
+    type: string,
+    status: TaskStatus,
+    count: number,
+    options: Partial<PollOptions> = {},
+  ): Promise<Task[]> {
     let tasks: Task[] = [];
     await pollUntil(
       async () => {
@@ -139,7 +144,12 @@ export class HiveApi {
     return tasks;
   }
 
-  waitForAgent(id: string, done: (agent: Agent) => boolean, describe: string, options: Partial<PollOptions> = {}): Promise<Agent> {
+  waitForAgent(
+    id: string,
+    done: (agent: Agent) => boolean,
+    describe: string,
+    options: Partial<PollOptions> = {},
+  ): Promise<Agent> {
     return pollUntil(() => this.getAgent(id), done, { describe: `agent ${id} ${describe}`, ...options });
   }
 }

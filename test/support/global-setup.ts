@@ -32,7 +32,10 @@ async function admin(url: string, sql: string): Promise<void> {
 async function findServer(): Promise<{ url: string; embedded?: Embedded }> {
   const explicit = process.env.TEST_DATABASE_URL;
   if (explicit !== undefined && explicit !== '') return { url: explicit };
-  const local = await admin(LOCAL_SERVER, 'SELECT 1').then(() => true, () => false);
+  const local = await admin(LOCAL_SERVER, 'SELECT 1').then(
+    () => true,
+    () => false,
+  );
   if (local) return { url: LOCAL_SERVER };
   const modulePath = join(ROOT, 'dist/libs/database/src/embedded-postgres.js');
   const { EmbeddedPostgres } = (await import(modulePath)) as { EmbeddedPostgres: EmbeddedClass };

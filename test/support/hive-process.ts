@@ -50,7 +50,12 @@ export async function spawnHive(env: Record<string, string>): Promise<HiveProces
   const lines: string[] = [];
   const waiters = new Set<() => void>();
   const collect = (chunk: Buffer) => {
-    lines.push(...chunk.toString('utf8').split('\n').filter((l) => l !== ''));
+    lines.push(
+      ...chunk
+        .toString('utf8')
+        .split('\n')
+        .filter((l) => l !== ''),
+    );
     for (const wake of waiters) wake();
   };
   child.stdout?.on('data', collect);
@@ -91,7 +96,10 @@ export async function spawnHive(env: Record<string, string>): Promise<HiveProces
       const deadline = Date.now() + timeoutMs;
       while (Date.now() < deadline) {
         if (ended) throw new Error(`Hive exited while starting:\n${lines.join('\n')}`);
-        const ok = await fetch(url + path).then((r) => r.ok, () => false);
+        const ok = await fetch(url + path).then(
+          (r) => r.ok,
+          () => false,
+        );
         if (ok) return;
         await new Promise((r) => setTimeout(r, 50));
       }

@@ -25,11 +25,14 @@ export interface Manifest {
 /** Every YAML document of docker/k8s/*.yaml, failing on a YAML error or a document without kind/apiVersion. */
 export function loadManifests(): Manifest[] {
   const manifests: Manifest[] = [];
-  for (const file of readdirSync(K8S_DIR).filter((f) => /\.ya?ml$/.test(f)).sort()) {
+  for (const file of readdirSync(K8S_DIR)
+    .filter((f) => /\.ya?ml$/.test(f))
+    .sort()) {
     const docs = parseAllDocuments(readFileSync(join(K8S_DIR, file), 'utf8'));
     if (!Array.isArray(docs)) throw new Error(`${file}: not YAML`);
     docs.forEach((parsed, index) => {
-      if (parsed.errors.length > 0) throw new Error(`${file}#${index}: ${parsed.errors.map((e) => e.message).join('; ')}`);
+      if (parsed.errors.length > 0)
+        throw new Error(`${file}#${index}: ${parsed.errors.map((e) => e.message).join('; ')}`);
       const doc: unknown = parsed.toJS();
       if (doc === null || doc === undefined) return; // an empty document (a trailing ---)
       const { apiVersion, kind } = doc as { apiVersion?: unknown; kind?: unknown };
@@ -44,7 +47,8 @@ export function loadManifests(): Manifest[] {
 
 /** The kubernetes-models module of a kind: `kubernetes-models/apps/v1/Deployment`, `.../v1/Service`, or a CRD's. */
 export function modelModule(apiVersion: string, kind: string): string {
-  if (apiVersion.startsWith('monitoring.coreos.com/')) return `@kubernetes-models/prometheus-operator/${apiVersion}/${kind}`;
+  if (apiVersion.startsWith('monitoring.coreos.com/'))
+    return `@kubernetes-models/prometheus-operator/${apiVersion}/${kind}`;
   return `kubernetes-models/${apiVersion}/${kind}`;
 }
 
@@ -59,7 +63,8 @@ export async function schemaError(manifest: Manifest): Promise<string | undefine
   const Model = module[kind] as ModelClass | undefined;
   if (Model === undefined) throw new Error(`${modelModule(apiVersion, kind)} exports no ${kind}`);
   const model = new Model(data) as { validate(): void; apiVersion?: unknown; kind?: unknown };
-  if (model.apiVersion !== apiVersion || model.kind !== kind) throw new Error(`${kind} model has another apiVersion/kind`);
+  if (model.apiVersion !== apiVersion || model.kind !== kind)
+    throw new Error(`${kind} model has another apiVersion/kind`);
   try {
     model.validate();
     return undefined;
@@ -77,8 +82,10 @@ export function strictTypeErrors(manifests: readonly Manifest[]): string[] {
   const source = manifests
     .map(({ doc }, i) => {
       const typeName = `I${doc.kind}`;
-      return `import type { ${typeName} as T${i} } from ${JSON.stringify(modelModule(doc.apiVersion, doc.kind))};\n` +
-        `export const m${i}: T${i} = ${JSON.stringify(doc, null, 1)};\n`;
+      return (
+        `import type { ${typeName} as T${i} } from ${JSON.stringify(modelModule(doc.apiVersion, doc.kind))};\n` +
+        `export const m${i}: T${i} = ${JSON.stringify(doc, null, 1)};\n`
+      );
     })
     .join('');
   const options: ts.CompilerOptions = {
@@ -105,10 +112,14 @@ export function strictTypeErrors(manifests: readonly Manifest[]): string[] {
     if (d.file === undefined || d.start === undefined) return message;
     const { line } = d.file.getLineAndCharacterOfPosition(d.start);
     // Name the manifest the error is in: the nearest `export const mN` at or above the line.
-    const owner = lines.slice(0, line + 1).reverse().find((l) => l.startsWith('export const m'));
+    const owner = lines
+      .slice(0, line + 1)
+      .reverse()
+      .find((l) => l.startsWith('export const m'));
     const index = Number(/^export const m(\d+)/.exec(owner ?? '')?.[1] ?? NaN);
     const manifest = manifests[index];
-    const where = manifest === undefined ? `line ${line + 1}` : `${manifest.file}#${manifest.index} (${manifest.doc.kind})`;
+    const where =
+      manifest === undefined ? `line ${line + 1}` : `${manifest.file}#${manifest.index} (${manifest.doc.kind})`;
     return `${where}: ${message} [${lines[line]?.trim() ?? ''}]`;
   });
 }

@@ -14,11 +14,19 @@ export function captureLogs(level = 'info'): CapturedLogs {
   const raw: string[] = [];
   const sink = new Writable({
     write(chunk: Buffer, _encoding, done) {
-      raw.push(...chunk.toString('utf8').split('\n').filter((l) => l !== ''));
+      raw.push(
+        ...chunk
+          .toString('utf8')
+          .split('\n')
+          .filter((l) => l !== ''),
+      );
       done();
     },
   });
-  const logger = pino({ level, base: { service: 'hive' }, redact: { paths: REDACTED_PATHS, censor: '[redacted]' } }, sink);
+  const logger = pino(
+    { level, base: { service: 'hive' }, redact: { paths: REDACTED_PATHS, censor: '[redacted]' } },
+    sink,
+  );
   return {
     logger,
     get lines() {

@@ -227,7 +227,12 @@ export async function startOllamaAgent(options: OllamaAgentOptions = {}): Promis
       return sendJson(res, 200, { model, created_at: createdAt, response: '', done: true, done_reason: doneReason });
     }
     const response = current.response ?? `echo: ${prompt}`;
-    const final = { done: true, done_reason: 'stop', context: [1, 2, 3], ...stats(startedNs, current.delayMs ?? 0, prompt, response) };
+    const final = {
+      done: true,
+      done_reason: 'stop',
+      context: [1, 2, 3],
+      ...stats(startedNs, current.delayMs ?? 0, prompt, response),
+    };
     if (record.stream === false) {
       return sendJson(res, 200, { model, created_at: createdAt, response, ...final });
     }

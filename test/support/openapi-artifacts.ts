@@ -42,7 +42,8 @@ function generate(dir: string): Generated {
 
 /** JSON pointers where two documents differ: `+` only in the regenerated one, `-` only in the committed one. */
 function documentDifferences(committed: unknown, regenerated: unknown, pointer = '', found: string[] = []): string[] {
-  const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+  const isObject = (v: unknown): v is Record<string, unknown> =>
+    v !== null && typeof v === 'object' && !Array.isArray(v);
   if (isObject(committed) && isObject(regenerated)) {
     const keys = [...new Set([...Object.keys(committed), ...Object.keys(regenerated)])].sort();
     for (const key of keys) {
@@ -82,7 +83,9 @@ function drift(generated: Generated): string[] {
     );
     const bytesDiffer = readFileSync(committedDocument, 'utf8') !== readFileSync(generated.document, 'utf8');
     if (differences.length > 0 || bytesDiffer) {
-      problems.push(`${DOCUMENT} differs from what the controllers describe (${differences.length || 'formatting'} difference(s)):`);
+      problems.push(
+        `${DOCUMENT} differs from what the controllers describe (${differences.length || 'formatting'} difference(s)):`,
+      );
       problems.push(...differences.slice(0, MAX_LISTED).map((d) => `  ${d}`));
       if (differences.length > MAX_LISTED) problems.push(`  … and ${differences.length - MAX_LISTED} more`);
     }
@@ -91,7 +94,10 @@ function drift(generated: Generated): string[] {
   if (!existsSync(committedTypes)) {
     problems.push(`${CLIENT_TYPES} is missing`);
   } else {
-    const [committed, regenerated] = [readFileSync(committedTypes, 'utf8'), readFileSync(generated.clientTypes, 'utf8')];
+    const [committed, regenerated] = [
+      readFileSync(committedTypes, 'utf8'),
+      readFileSync(generated.clientTypes, 'utf8'),
+    ];
     if (committed !== regenerated) {
       problems.push(`${CLIENT_TYPES} differs from what openapi-typescript makes of the document:`);
       problems.push(...textDifference(committed, regenerated).map((d) => `  ${d}`));

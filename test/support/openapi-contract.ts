@@ -70,13 +70,17 @@ export class ResponseContract {
     if (operation === undefined) throw new Error(`the document has no operation ${where}`);
     const response = operation.responses[String(answer.status)] as OpenAPIV3.ResponseObject | undefined;
     if (response === undefined) {
-      throw new Error(`${where} answered ${answer.status}, a status the document does not declare (${Object.keys(operation.responses).join(', ')})`);
+      throw new Error(
+        `${where} answered ${answer.status}, a status the document does not declare (${Object.keys(operation.responses).join(', ')})`,
+      );
     }
     const declared = Object.keys(response.content ?? {});
     const mediaType = declared.find((type) => answer.contentType?.split(';')[0]?.trim() === type);
     if (mediaType === undefined) {
       const expected = declared.join(', ') || 'no body';
-      throw new Error(`${where} ${answer.status} came as ${answer.contentType ?? 'no content type'}; the document declares ${expected}`);
+      throw new Error(
+        `${where} ${answer.status} came as ${answer.contentType ?? 'no content type'}; the document declares ${expected}`,
+      );
     }
     const key = `${where} ${answer.status} ${mediaType}`;
     let validate = this.validators.get(key);
@@ -86,7 +90,9 @@ export class ResponseContract {
     }
     if (!validate(answer.body)) {
       const errors = this.ajv.errorsText(validate.errors, { dataVar: 'body', separator: '\n  ' });
-      throw new Error(`${where} ${answer.status}: the body does not match the document:\n  ${errors}\nbody: ${JSON.stringify(answer.body)}`);
+      throw new Error(
+        `${where} ${answer.status}: the body does not match the document:\n  ${errors}\nbody: ${JSON.stringify(answer.body)}`,
+      );
     }
     this.checked.add(`${where} ${answer.status}`);
   }
@@ -96,5 +102,9 @@ export class ResponseContract {
 export async function answerOf(res: Response): Promise<Answer> {
   const text = await res.text();
   const contentType = res.headers.get('content-type');
-  return { status: res.status, contentType, body: contentType?.includes('json') === true ? (JSON.parse(text) as unknown) : text };
+  return {
+    status: res.status,
+    contentType,
+    body: contentType?.includes('json') === true ? (JSON.parse(text) as unknown) : text,
+  };
 }

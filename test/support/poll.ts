@@ -30,7 +30,8 @@ export async function pollUntil<T>(
       last = { error };
     }
     if (Date.now() >= deadline) {
-      const state = last === undefined ? 'nothing read' : 'value' in last ? show(last.value) : `error: ${show(last.error)}`;
+      const state =
+        last === undefined ? 'nothing read' : 'value' in last ? show(last.value) : `error: ${show(last.error)}`;
       throw new Error(`timed out after ${timeoutMs} ms waiting for ${describe}; last state: ${state}`);
     }
     await new Promise((resolve) => setTimeout(resolve, intervalMs));

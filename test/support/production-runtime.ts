@@ -1,7 +1,19 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { constants } from 'node:fs';
-import { chmod, copyFile, link, lstat, mkdir, mkdtemp, readdir, readFile, readlink, rm, symlink } from 'node:fs/promises';
+import {
+  chmod,
+  copyFile,
+  link,
+  lstat,
+  mkdir,
+  mkdtemp,
+  readdir,
+  readFile,
+  readlink,
+  rm,
+  symlink,
+} from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -32,7 +44,11 @@ export async function unprivilegedIdentity(): Promise<Identity | undefined> {
 export async function readableBy(identity: Identity, node: string, paths: readonly string[]): Promise<boolean> {
   const script = `const fs = require('node:fs'); for (const p of JSON.parse(process.argv[1])) fs.accessSync(p, fs.constants.R_OK);`;
   try {
-    await promisify(execFile)(node, ['-e', script, JSON.stringify(paths)], { uid: identity.uid, gid: identity.gid, cwd: '/' });
+    await promisify(execFile)(node, ['-e', script, JSON.stringify(paths)], {
+      uid: identity.uid,
+      gid: identity.gid,
+      cwd: '/',
+    });
     return true;
   } catch {
     return false;
@@ -52,7 +68,12 @@ async function mirror(source: string, target: string): Promise<void> {
     for (const entry of await readdir(source)) await mirror(join(source, entry), join(target, entry));
   } else {
     const worldReadable = (info.mode & 0o004) !== 0 && ((info.mode & 0o100) === 0 || (info.mode & 0o001) !== 0);
-    const linked = worldReadable && (await link(source, target).then(() => true, () => false));
+    const linked =
+      worldReadable &&
+      (await link(source, target).then(
+        () => true,
+        () => false,
+      ));
     if (!linked) {
       await copyFile(source, target, constants.COPYFILE_FICLONE);
       await chmod(target, (info.mode & 0o100) !== 0 ? 0o755 : 0o644);
@@ -84,7 +105,12 @@ export async function prepareRuntime(identity: Identity | undefined, main: strin
   await mkdir(join(root, 'bin'), { mode: 0o755 });
   await mirror(node, join(root, 'bin/node'));
   for (const part of ['package.json', 'node_modules', 'dist']) await mirror(join(ROOT, part), join(root, part));
-  return { root, node: join(root, 'bin/node'), staged: true, cleanup: () => rm(root, { recursive: true, force: true }) };
+  return {
+    root,
+    node: join(root, 'bin/node'),
+    staged: true,
+    cleanup: () => rm(root, { recursive: true, force: true }),
+  };
 }
 
 export interface ProductionProcess {
@@ -110,7 +136,13 @@ export function spawnProduction(
     ...(identity === undefined ? {} : { uid: identity.uid, gid: identity.gid }),
   });
   const lines: string[] = [];
-  const collect = (chunk: Buffer) => lines.push(...chunk.toString('utf8').split('\n').filter((l) => l !== ''));
+  const collect = (chunk: Buffer) =>
+    lines.push(
+      ...chunk
+        .toString('utf8')
+        .split('\n')
+        .filter((l) => l !== ''),
+    );
   child.stdout?.on('data', collect);
   child.stderr?.on('data', collect);
   const exited = once(child, 'exit').then(([code, signal]) => ({
@@ -158,7 +190,8 @@ export async function until(
   const deadline = Date.now() + timeoutMs;
   while (!(await done())) {
     if (!proc.running()) throw new Error(`the process exited while waiting for ${what}:\n${proc.lines.join('\n')}`);
-    if (Date.now() > deadline) throw new Error(`${what} did not happen within ${timeoutMs} ms:\n${proc.lines.join('\n')}`);
+    if (Date.now() > deadline)
+      throw new Error(`${what} did not happen within ${timeoutMs} ms:\n${proc.lines.join('\n')}`);
     await new Promise((r) => setTimeout(r, 50));
   }
 }

@@ -1,7 +1,21 @@
 /** Metric names used by PromQL expressions of the shipped dashboard and alert rules, for checking them against a scrape. */
 
-const NOT_METRICS = new Set(['by', 'without', 'on', 'ignoring', 'group_left', 'group_right', 'bool', 'offset', 'and',
-  'or', 'unless', 'atan2', 'inf', 'nan']);
+const NOT_METRICS = new Set([
+  'by',
+  'without',
+  'on',
+  'ignoring',
+  'group_left',
+  'group_right',
+  'bool',
+  'offset',
+  'and',
+  'or',
+  'unless',
+  'atan2',
+  'inf',
+  'nan',
+]);
 
 /** Every metric name an expression selects (functions, keywords, labels, durations and Grafana variables left out). */
 export function metricNames(expr: string): string[] {
@@ -27,7 +41,10 @@ interface Panel {
 /** The `expr` of every target of every panel (rows included) of a Grafana dashboard. */
 export function dashboardExpressions(dashboard: { panels?: Panel[] }): string[] {
   const walk = (panels: Panel[] = []): string[] =>
-    panels.flatMap((p) => [...(p.targets ?? []).flatMap((t) => (t.expr === undefined ? [] : [t.expr])), ...walk(p.panels)]);
+    panels.flatMap((p) => [
+      ...(p.targets ?? []).flatMap((t) => (t.expr === undefined ? [] : [t.expr])),
+      ...walk(p.panels),
+    ]);
   return walk(dashboard.panels);
 }
 

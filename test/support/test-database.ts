@@ -51,6 +51,7 @@ export async function createTestDatabase(options: { empty?: boolean } = {}): Pro
     url,
     query: <R extends pg.QueryResultRow>(sql: string, params: unknown[] = []) =>
       withAdminClient(url, async (c) => (await c.query<R>(sql, params)).rows),
-    drop: () => withAdminClient(adminUrl, (c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)).then(() => undefined),
+    drop: () =>
+      withAdminClient(adminUrl, (c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)).then(() => undefined),
   };
 }

@@ -30,7 +30,9 @@ try {
   logger.info(`Hive is listening on http://${config.host}:${config.port}`);
 } catch (error) {
   logger.fatal({ err: error }, `Hive could not start: ${error instanceof Error ? error.message : String(error)}`);
-  await app?.close().catch((closeError: unknown) => logger.error({ err: closeError }, 'Clean-up after a failed start failed'));
+  await app
+    ?.close()
+    .catch((closeError: unknown) => logger.error({ err: closeError }, 'Clean-up after a failed start failed'));
   logger.flush();
   process.exit(1);
 }

@@ -115,21 +115,24 @@ export const envSchema = z
     AGENT_ENDPOINT_ALLOWLIST: allowlist,
   })
   // Production rules are checked even when other variables are bad, so one message names every problem.
-  .superRefine((env, ctx) => {
-    if (env.NODE_ENV === 'production' && env.DATABASE_URL === undefined) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['DATABASE_URL'],
-        message: 'is required when NODE_ENV=production (the embedded database is for local use only)',
-      });
-    }
-    if (env.NODE_ENV === 'production' && env.HIVE_ADMIN_API_KEY === undefined) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['HIVE_ADMIN_API_KEY'],
-        message: 'is required when NODE_ENV=production (at least 32 random characters)',
-      });
-    }
-  }, { when: (payload) => !payload.issues.some((issue) => PRODUCTION_RULE_INPUTS.has(String(issue.path?.[0]))) });
+  .superRefine(
+    (env, ctx) => {
+      if (env.NODE_ENV === 'production' && env.DATABASE_URL === undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['DATABASE_URL'],
+          message: 'is required when NODE_ENV=production (the embedded database is for local use only)',
+        });
+      }
+      if (env.NODE_ENV === 'production' && env.HIVE_ADMIN_API_KEY === undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['HIVE_ADMIN_API_KEY'],
+          message: 'is required when NODE_ENV=production (at least 32 random characters)',
+        });
+      }
+    },
+    { when: (payload) => !payload.issues.some((issue) => PRODUCTION_RULE_INPUTS.has(String(issue.path?.[0]))) },
+  );
 
 export type Env = z.infer<typeof envSchema>;

@@ -164,7 +164,9 @@ describe('loadConfig', () => {
   });
 
   it('accepts postgres:// and postgresql:// URLs', () => {
-    expect(loadConfig({ DATABASE_URL: 'postgresql://u:p@db:5432/hive' }).database.url).toBe('postgresql://u:p@db:5432/hive');
+    expect(loadConfig({ DATABASE_URL: 'postgresql://u:p@db:5432/hive' }).database.url).toBe(
+      'postgresql://u:p@db:5432/hive',
+    );
     expect(loadConfig({ DATABASE_URL: 'postgres://db/hive' }).database.url).toBe('postgres://db/hive');
   });
 });

@@ -5,7 +5,9 @@ import { backoffDelay, connectWithRetry, describeError } from './connect-with-re
 
 describe('backoffDelay', () => {
   it('doubles from the base delay, starting with the base itself', () => {
-    expect([1, 2, 3, 4, 5].map((attempt) => backoffDelay(1_000, attempt))).toEqual([1_000, 2_000, 4_000, 8_000, 16_000]);
+    expect([1, 2, 3, 4, 5].map((attempt) => backoffDelay(1_000, attempt))).toEqual([
+      1_000, 2_000, 4_000, 8_000, 16_000,
+    ]);
     expect([1, 2, 3].map((attempt) => backoffDelay(250, attempt))).toEqual([250, 500, 1_000]);
   });
 
@@ -30,7 +32,10 @@ describe('describeError', () => {
   });
 
   it('lists the causes of an AggregateError (e.g. IPv4 and IPv6 both refused)', () => {
-    const both = new AggregateError([new Error('connect ECONNREFUSED ::1:5432'), new Error('connect ECONNREFUSED 127.0.0.1:5432')]);
+    const both = new AggregateError([
+      new Error('connect ECONNREFUSED ::1:5432'),
+      new Error('connect ECONNREFUSED 127.0.0.1:5432'),
+    ]);
     expect(describeError(both)).toBe('connect ECONNREFUSED ::1:5432; connect ECONNREFUSED 127.0.0.1:5432');
   });
 

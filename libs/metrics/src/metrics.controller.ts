@@ -22,7 +22,10 @@ export class MetricsController extends PrometheusController {
   }
 
   @Get()
-  @ApiOperation({ operationId: 'metrics', summary: 'Prometheus metrics (Authorization: Bearer <METRICS_TOKEN> when it is set)' })
+  @ApiOperation({
+    operationId: 'metrics',
+    summary: 'Prometheus metrics (Authorization: Bearer <METRICS_TOKEN> when it is set)',
+  })
   @ApiOkResponse({
     description: 'The Prometheus text exposition format',
     content: { 'text/plain': { schema: { type: 'string', example: 'hive_ready 1' } } },

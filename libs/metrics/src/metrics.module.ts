@@ -1,4 +1,11 @@
-import { Global, type MiddlewareConsumer, Module, type NestModule, type OnModuleInit, RequestMethod } from '@nestjs/common';
+import {
+  Global,
+  type MiddlewareConsumer,
+  Module,
+  type NestModule,
+  type OnModuleInit,
+  RequestMethod,
+} from '@nestjs/common';
 import { PrometheusModule } from '@willsoto/nestjs-prometheus';
 import { CoordinatorModule } from '@hive/coordinator';
 import { MetricsController, METRICS_PATH } from './metrics.controller.js';
@@ -19,7 +26,11 @@ import { QueueMetrics } from './database/queue.metrics.js';
 @Module({
   imports: [
     // Default metrics are collected by collectProcessMetrics instead: once per process, minus the _total gauges.
-    PrometheusModule.register({ path: METRICS_PATH, controller: MetricsController, defaultMetrics: { enabled: false } }),
+    PrometheusModule.register({
+      path: METRICS_PATH,
+      controller: MetricsController,
+      defaultMetrics: { enabled: false },
+    }),
     CoordinatorModule,
   ],
   providers: [

@@ -11,7 +11,11 @@ import { RegisterAgentDto } from './dto/register-agent.dto.js';
 import { UpdateAgentDto } from './dto/update-agent.dto.js';
 import { EndpointPolicy } from './endpoint-policy.js';
 
-const NOT_REGISTERED: RouteError = { status: 404, description: 'No agent has this id', message: 'Agent coder-1 is not registered' };
+const NOT_REGISTERED: RouteError = {
+  status: 404,
+  description: 'No agent has this id',
+  message: 'Agent coder-1 is not registered',
+};
 
 @ApiTags('agents')
 @ApiKeyAuth()
@@ -23,9 +27,22 @@ export class AgentsController {
   ) {}
 
   @Post()
-  @ApiOperation({ operationId: 'registerAgent', summary: 'Register an agent (an Ollama server)', description: 'Needs the admin role.' })
+  @ApiOperation({
+    operationId: 'registerAgent',
+    summary: 'Register an agent (an Ollama server)',
+    description: 'Needs the admin role.',
+  })
   @ApiCreatedResponse({ type: AgentRegisteredResponse, description: 'Registered; dispatching to it starts at once' })
-  @ApiErrors(400, 403, { status: 409, description: 'An agent with this id is already registered', message: 'Agent coder-1 is already registered' }, 413)
+  @ApiErrors(
+    400,
+    403,
+    {
+      status: 409,
+      description: 'An agent with this id is already registered',
+      message: 'Agent coder-1 is already registered',
+    },
+    413,
+  )
   async register(@Body() dto: RegisterAgentDto): Promise<{ status: 'success'; message: string; agent_id: string }> {
     this.endpoints.check(dto.endpoint);
     await this.registry.register(dto);

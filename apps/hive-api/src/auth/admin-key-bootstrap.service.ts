@@ -28,7 +28,8 @@ export class AdminKeyBootstrap implements OnApplicationBootstrap {
     const file = join(dir, ADMIN_KEY_FILE);
     if (existsSync(file)) {
       const key = (await readFile(file, 'utf8')).trim();
-      if (await this.keys.adopt(key, 'bootstrap admin', 'admin')) this.logger.log(`Admin API key from ${file} registered`);
+      if (await this.keys.adopt(key, 'bootstrap admin', 'admin'))
+        this.logger.log(`Admin API key from ${file} registered`);
       return;
     }
     const key = generateApiKey();

@@ -1,4 +1,10 @@
-import { type CanActivate, type ExecutionContext, Injectable, ForbiddenException, UnauthorizedException } from '@nestjs/common';
+import {
+  type CanActivate,
+  type ExecutionContext,
+  Injectable,
+  ForbiddenException,
+  UnauthorizedException,
+} from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { HiveConfig } from '@hive/config';
 import type { ApiKeyRole } from '@hive/database';
@@ -47,8 +53,10 @@ export class AuthGuard implements CanActivate {
     req.principal = principal;
 
     const required =
-      this.reflector.getAllAndOverride<ApiKeyRole | undefined>(REQUIRED_ROLE, [context.getHandler(), context.getClass()]) ??
-      (req.method === 'GET' || req.method === 'HEAD' ? 'viewer' : 'admin');
+      this.reflector.getAllAndOverride<ApiKeyRole | undefined>(REQUIRED_ROLE, [
+        context.getHandler(),
+        context.getClass(),
+      ]) ?? (req.method === 'GET' || req.method === 'HEAD' ? 'viewer' : 'admin');
     if (!roleAllows(principal.role, required)) {
       throw new ForbiddenException(`This needs the ${required} role; the key has ${principal.role}`);
     }

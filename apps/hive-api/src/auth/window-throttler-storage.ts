@@ -45,7 +45,12 @@ export class WindowThrottlerStorage implements ThrottlerStorage, OnModuleDestroy
     const estimate = budget.previous * (1 - (now - budget.windowStart) / ttl) + budget.current;
     if (budget.blockedUntil <= now && estimate + 1 <= limit) {
       budget.current += 1;
-      return Promise.resolve({ totalHits: Math.ceil(estimate) + 1, timeToExpire, isBlocked: false, timeToBlockExpire: 0 });
+      return Promise.resolve({
+        totalHits: Math.ceil(estimate) + 1,
+        timeToExpire,
+        isBlocked: false,
+        timeToBlockExpire: 0,
+      });
     }
     if (budget.blockedUntil <= now) budget.blockedUntil = now + blockDuration;
     const timeToBlockExpire = Math.max(1, Math.ceil((budget.blockedUntil - now) / 1000));

@@ -19,7 +19,8 @@ const CONFLICT_ROLLBACK_CODES = new Set(['40P01', '40001']);
  * on the whole description, because pg-pool's own errors carry no code and a failed connect may be an
  * AggregateError of several.
  */
-const UNAVAILABLE = /ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|timeout exceeded when trying to connect|Connection terminated|57P0[1-3]|53300/;
+const UNAVAILABLE =
+  /ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|timeout exceeded when trying to connect|Connection terminated|57P0[1-3]|53300/;
 
 const reply = (statusCode: number, message: string | string[], requestId: string | undefined): ErrorBody => ({
   statusCode,
@@ -69,7 +70,8 @@ export class AllExceptionsFilter implements ExceptionFilter {
     if (typeof code === 'string' && CONFLICT_ROLLBACK_CODES.has(code)) {
       return reply(503, 'A concurrent change got in the way; try again', requestId);
     }
-    if (UNAVAILABLE.test(describeError(exception))) return reply(503, 'The database is unavailable; try again shortly', requestId);
+    if (UNAVAILABLE.test(describeError(exception)))
+      return reply(503, 'The database is unavailable; try again shortly', requestId);
     return reply(500, 'Internal server error', requestId);
   }
 }

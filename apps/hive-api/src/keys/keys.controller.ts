@@ -18,7 +18,10 @@ export class KeysController {
 
   /** The answer holds the key itself: it is never shown again. */
   @Post()
-  @ApiOperation({ operationId: 'createApiKey', summary: 'Create an API key (the answer is the only time the key is shown)' })
+  @ApiOperation({
+    operationId: 'createApiKey',
+    summary: 'Create an API key (the answer is the only time the key is shown)',
+  })
   @ApiCreatedResponse({ type: CreatedApiKeyResponse, description: 'Created; `key` is shown only here' })
   @ApiErrors(400, 413)
   async create(@Body() dto: CreateKeyDto): Promise<ApiKeyView & { key: string }> {
@@ -35,11 +38,18 @@ export class KeysController {
 
   @Delete(':id')
   @HttpCode(200)
-  @ApiOperation({ operationId: 'revokeApiKey', summary: 'Revoke an API key: at once on this replica, within 5 s on the others' })
+  @ApiOperation({
+    operationId: 'revokeApiKey',
+    summary: 'Revoke an API key: at once on this replica, within 5 s on the others',
+  })
   @ApiOkResponse({ type: ApiKeyRevokedResponse, description: 'Revoked' })
   @ApiErrors(
     { status: 400, description: 'The id is not a UUID', message: ['id must be a UUID'] },
-    { status: 404, description: 'No API key has this id', message: 'API key 0b7e4c1a-5d2f-4e8b-9a6c-3f1d2e4b5a6c does not exist' },
+    {
+      status: 404,
+      description: 'No API key has this id',
+      message: 'API key 0b7e4c1a-5d2f-4e8b-9a6c-3f1d2e4b5a6c does not exist',
+    },
   )
   async revoke(@Param() { id }: KeyIdParams): Promise<{ status: 'success'; message: string }> {
     await this.keys.revoke(id);

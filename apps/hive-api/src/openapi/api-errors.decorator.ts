@@ -28,10 +28,19 @@ const ERRORS: Record<ErrorStatus, ErrorDoc> = {
     message: 'This needs the admin role; the key has viewer',
   },
   404: { description: 'Not found', error: 'Not Found', message: 'Agent coder-1 is not registered' },
-  409: { description: 'Conflicts with the current state', error: 'Conflict', message: 'Agent coder-1 is already registered' },
-  413: { description: 'The body is larger than BODY_LIMIT', error: 'Payload Too Large', message: 'request entity too large' },
+  409: {
+    description: 'Conflicts with the current state',
+    error: 'Conflict',
+    message: 'Agent coder-1 is already registered',
+  },
+  413: {
+    description: 'The body is larger than BODY_LIMIT',
+    error: 'Payload Too Large',
+    message: 'request entity too large',
+  },
   429: {
-    description: 'More than THROTTLE_LIMIT requests in THROTTLE_TTL_MS from this key (or address); retry after Retry-After seconds',
+    description:
+      'More than THROTTLE_LIMIT requests in THROTTLE_TTL_MS from this key (or address); retry after Retry-After seconds',
     error: 'Too Many Requests',
     message: 'ThrottlerException: Too Many Requests',
   },

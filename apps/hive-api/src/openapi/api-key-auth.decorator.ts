@@ -11,5 +11,9 @@ export const API_KEY_BEARER_SCHEME = 'bearer';
  * route may answer 401, 429 (the per-key rate limit) and 503 (the key lookup and the route read the database).
  */
 export function ApiKeyAuth(): ClassDecorator {
-  return applyDecorators(ApiSecurity(API_KEY_HEADER_SCHEME), ApiBearerAuth(API_KEY_BEARER_SCHEME), ApiErrors(401, 429, 503));
+  return applyDecorators(
+    ApiSecurity(API_KEY_HEADER_SCHEME),
+    ApiBearerAuth(API_KEY_BEARER_SCHEME),
+    ApiErrors(401, 429, 503),
+  );
 }

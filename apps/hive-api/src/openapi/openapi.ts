@@ -25,8 +25,19 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
     .setDescription(DESCRIPTION)
     .setVersion(PACKAGE.version)
     .addApiKey({ type: 'apiKey', in: 'header', name: 'X-API-Key', description: 'An API key' }, API_KEY_HEADER_SCHEME)
-    .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'API key', description: 'The same API key as a bearer token' }, API_KEY_BEARER_SCHEME)
-    .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'METRICS_TOKEN', description: 'METRICS_TOKEN, for /api/metrics only' }, 'metrics_token')
+    .addBearerAuth(
+      { type: 'http', scheme: 'bearer', bearerFormat: 'API key', description: 'The same API key as a bearer token' },
+      API_KEY_BEARER_SCHEME,
+    )
+    .addBearerAuth(
+      {
+        type: 'http',
+        scheme: 'bearer',
+        bearerFormat: 'METRICS_TOKEN',
+        description: 'METRICS_TOKEN, for /api/metrics only',
+      },
+      'metrics_token',
+    )
     .addTag('agents', 'Ollama servers that run tasks (admin registers, changes and removes them)')
     .addTag('tasks', 'Work for the agents (operator submits and cancels)')
     .addTag('keys', 'API keys (admin only)')

@@ -1,7 +1,14 @@
 import { Controller, Get } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { PACKAGE } from '@hive/config';
-import { AgentRegistry, CoordinatorState, countAgents, TaskService, type AgentView, type TaskCounts } from '@hive/coordinator';
+import {
+  AgentRegistry,
+  CoordinatorState,
+  countAgents,
+  TaskService,
+  type AgentView,
+  type TaskCounts,
+} from '@hive/coordinator';
 import { ApiKeyAuth } from '../openapi/api-key-auth.decorator.js';
 import { StatusResponse } from './dto/status.response.js';
 

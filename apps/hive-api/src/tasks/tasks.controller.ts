@@ -11,7 +11,11 @@ import { ApiErrors, type RouteError } from '../openapi/api-errors.decorator.js';
 import { ApiKeyAuth } from '../openapi/api-key-auth.decorator.js';
 
 const NOT_A_UUID: RouteError = { status: 400, description: 'The id is not a UUID', message: ['id must be a UUID'] };
-const NO_SUCH_TASK: RouteError = { status: 404, description: 'No task has this id', message: 'Task 6f1c2a4e-8b3d-4f5a-9e7c-1d2b3a4c5e6f does not exist' };
+const NO_SUCH_TASK: RouteError = {
+  status: 404,
+  description: 'No task has this id',
+  message: 'Task 6f1c2a4e-8b3d-4f5a-9e7c-1d2b3a4c5e6f does not exist',
+};
 
 @ApiTags('tasks')
 @ApiKeyAuth()
@@ -24,7 +28,10 @@ export class TasksController {
   @ApiOperation({ operationId: 'submitTask', summary: 'Submit a task', description: 'Needs the operator role.' })
   @ApiCreatedResponse({ type: CreatedTaskResponse, description: 'Queued (status pending)' })
   @ApiErrors(
-    { status: 400, description: 'Invalid input, or no registered agent serves the type (the message lists the served types)' },
+    {
+      status: 400,
+      description: 'Invalid input, or no registered agent serves the type (the message lists the served types)',
+    },
     403,
     413,
   )
@@ -41,11 +48,15 @@ export class TasksController {
       `Needs the operator role. 1–${MAX_BATCH_TASKS} tasks, stored in one transaction: all or none. Tasks of equal ` +
       'priority run in the order given. Counts as one request against the rate limit.',
   })
-  @ApiCreatedResponse({ type: CreatedTaskBatchResponse, description: 'All queued (status pending), in the order given' })
+  @ApiCreatedResponse({
+    type: CreatedTaskBatchResponse,
+    description: 'All queued (status pending), in the order given',
+  })
   @ApiErrors(
     {
       status: 400,
-      description: 'Invalid input (fields named by position, e.g. tasks.2.priority), or a type no registered agent serves',
+      description:
+        'Invalid input (fields named by position, e.g. tasks.2.priority), or a type no registered agent serves',
       message: ['tasks.2.priority must not be greater than 5'],
     },
     403,

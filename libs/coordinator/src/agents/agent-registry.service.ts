@@ -109,7 +109,9 @@ export class AgentRegistry {
         [id],
       );
       if (running.length > 0 && !force) {
-        throw new ConflictException(`Agent ${id} is running ${running.length} task(s); use ?force=true to requeue them`);
+        throw new ConflictException(
+          `Agent ${id} is running ${running.length} task(s); use ?force=true to requeue them`,
+        );
       }
       if (running.length > 0) {
         await m.query(`UPDATE tasks SET ${REQUEUE_UNCOUNTED} WHERE id = ANY($1)`, [running.map((t) => t.id)]);

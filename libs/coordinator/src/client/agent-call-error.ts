@@ -9,7 +9,13 @@ export type AgentFailureKind =
   | 'cancelled' // the task was cancelled
   | 'shutdown'; // this replica is stopping; the task goes back to the queue
 
-const RETRYABLE: ReadonlySet<AgentFailureKind> = new Set(['timeout', 'connection', 'busy', 'server_error', 'malformed']);
+const RETRYABLE: ReadonlySet<AgentFailureKind> = new Set([
+  'timeout',
+  'connection',
+  'busy',
+  'server_error',
+  'malformed',
+]);
 const AGENT_FAULT: ReadonlySet<AgentFailureKind> = new Set(['timeout', 'connection', 'server_error', 'malformed']);
 
 export class AgentCallError extends Error {
@@ -34,5 +40,8 @@ export class AgentCallError extends Error {
 
 /** The reasons Hive aborts a call with; the AbortSignal's reason says which. */
 export class AbortReason {
-  constructor(readonly kind: 'timeout' | 'cancelled' | 'shutdown' | 'lost', readonly message: string) {}
+  constructor(
+    readonly kind: 'timeout' | 'cancelled' | 'shutdown' | 'lost',
+    readonly message: string,
+  ) {}
 }

@@ -21,7 +21,8 @@ export function parseGenerateAnswer(body: string): OllamaResult {
   } catch {
     throw new AgentCallError('malformed', `agent answered with invalid JSON: ${body.slice(0, 200)}`);
   }
-  if (value === null || typeof value !== 'object') throw new AgentCallError('malformed', 'agent answer is not an object');
+  if (value === null || typeof value !== 'object')
+    throw new AgentCallError('malformed', 'agent answer is not an object');
   const answer = value as Record<string, unknown>;
   if (typeof answer.response !== 'string' || answer.done !== true) {
     throw new AgentCallError('malformed', 'agent answer lacks "response" or "done": true');

@@ -37,11 +37,16 @@ export class OllamaClient implements OnApplicationShutdown {
     private readonly config: HiveConfig,
   ) {}
 
-  async generate(agent: AgentAddress & { model: string }, prompt: GeneratePrompt, signal: AbortSignal): Promise<OllamaResult> {
+  async generate(
+    agent: AgentAddress & { model: string },
+    prompt: GeneratePrompt,
+    signal: AbortSignal,
+  ): Promise<OllamaResult> {
     const body = { model: agent.model, ...prompt, stream: false };
-    const res = await this.send(() =>
-      this.http.axiosRef.post<string>(`${agent.endpoint}/api/generate`, body, this.requestOptions(agent, signal)),
-    signal);
+    const res = await this.send(
+      () => this.http.axiosRef.post<string>(`${agent.endpoint}/api/generate`, body, this.requestOptions(agent, signal)),
+      signal,
+    );
     if (res.status >= 200 && res.status < 300) return parseGenerateAnswer(res.data);
     throw this.statusError(res);
   }

@@ -6,7 +6,9 @@ function render(value: unknown, indent: string): string {
   const entries = Array.isArray(value) ? value.map((v, i) => [String(i + 1), v] as const) : Object.entries(value);
   return entries
     .map(([key, v]) =>
-      v !== null && typeof v === 'object' ? `${indent}${key}:\n${render(v, `${indent}  `)}` : `${indent}${key}: ${String(v)}`,
+      v !== null && typeof v === 'object'
+        ? `${indent}${key}:\n${render(v, `${indent}  `)}`
+        : `${indent}${key}: ${String(v)}`,
     )
     .join('\n');
 }

@@ -50,12 +50,7 @@ function pickAgent(candidates: ClaimableAgent[], load: Map<string, number>, avoi
  * order, so replicas never deadlock) and their load counted after the lock, so two replicas can never push an
  * agent past max_concurrent; tasks are taken with SKIP LOCKED, highest priority first, then oldest.
  */
-export async function claimTasks(
-  db: EntityManager,
-  replicaId: string,
-  leaseMs: number,
-  limit: number,
-): Promise<Claim> {
+export async function claimTasks(db: EntityManager, replicaId: string, leaseMs: number, limit: number): Promise<Claim> {
   const agents: ClaimableAgent[] = await db.query(
     `SELECT id, endpoint, model, specialty, max_concurrent, consecutive_failures
        FROM agents WHERE enabled AND NOT offline ORDER BY id FOR UPDATE`,
@@ -77,7 +72,9 @@ export async function claimTasks(
     free.set(agent.specialty, (free.get(agent.specialty) ?? 0) + slots);
     freeSlots += slots;
   }
-  const wanted = [...free].filter(([, slots]) => slots > 0).map(([type, slots]) => [type, Math.min(slots, limit)] as const);
+  const wanted = [...free]
+    .filter(([, slots]) => slots > 0)
+    .map(([type, slots]) => [type, Math.min(slots, limit)] as const);
   if (wanted.length === 0) return { tasks: [], freeSlots };
 
   const pending: PendingRow[] = await db.query(

@@ -80,7 +80,11 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy, Befo
         onCancel: (taskId, agentId) =>
           agentId === undefined
             ? this.abort(taskId, new AbortReason('cancelled', 'cancelled by request'))
-            : this.abort(taskId, new AbortReason('lost', `agent ${agentId} was removed; the task went back to the queue`), agentId),
+            : this.abort(
+                taskId,
+                new AbortReason('lost', `agent ${agentId} was removed; the task went back to the queue`),
+                agentId,
+              ),
       },
     );
     await this.listener.start();
@@ -211,9 +215,13 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy, Befo
     const before = [...this.running];
     if (before.length === 0) return;
     try {
-      const held = await this.outcomes.renewLeases(before.map((t) => t.taskId), this.config.coordinator.taskLeaseMs);
+      const held = await this.outcomes.renewLeases(
+        before.map((t) => t.taskId),
+        this.config.coordinator.taskLeaseMs,
+      );
       for (const task of before) {
-        if (!held.has(task.taskId)) task.controller.abort(new AbortReason('lost', 'the task is no longer held by this replica'));
+        if (!held.has(task.taskId))
+          task.controller.abort(new AbortReason('lost', 'the task is no longer held by this replica'));
       }
     } catch (error) {
       this.logger.warn(`Renewing task leases failed: ${describeError(error)}`);

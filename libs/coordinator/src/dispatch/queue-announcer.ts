@@ -40,7 +40,10 @@ export class QueueAnnouncer {
         const payloads = [...this.due].map((reason) => PAYLOAD[reason]);
         this.due.clear();
         try {
-          await this.db.query(`SELECT pg_notify($1, payload) FROM unnest($2::text[]) AS payload`, [WAKE_CHANNEL, payloads]);
+          await this.db.query(`SELECT pg_notify($1, payload) FROM unnest($2::text[]) AS payload`, [
+            WAKE_CHANNEL,
+            payloads,
+          ]);
         } catch (error) {
           this.logger.warn(`Waking the dispatchers failed (their poll will catch up): ${describeError(error)}`);
         }

@@ -58,10 +58,11 @@ export class TaskOutcomes {
    * other replicas.
    */
   async release(taskId: string, agentId: string): Promise<boolean> {
-    return this.finish(
-      `UPDATE tasks SET ${REQUEUE_UNCOUNTED} WHERE ${HELD} RETURNING id`,
-      [taskId, agentId, this.replicaId],
-    );
+    return this.finish(`UPDATE tasks SET ${REQUEUE_UNCOUNTED} WHERE ${HELD} RETURNING id`, [
+      taskId,
+      agentId,
+      this.replicaId,
+    ]);
   }
 
   /**

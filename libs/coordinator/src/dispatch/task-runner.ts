@@ -36,7 +36,8 @@ export class TaskRunner {
   ): Promise<void> {
     const timeoutMs = task.timeout_ms ?? this.config.coordinator.agentTaskTimeoutMs;
     const timer = setTimeout(
-      () => controller.abort(new AbortReason('timeout', `agent ${task.agent.id} gave no answer within ${timeoutMs} ms`)),
+      () =>
+        controller.abort(new AbortReason('timeout', `agent ${task.agent.id} gave no answer within ${timeoutMs} ms`)),
       timeoutMs,
     );
     const started = performance.now();
@@ -56,7 +57,9 @@ export class TaskRunner {
     if (await outcomes.complete(task.id, task.agent.id, result)) {
       this.metrics.taskFinished(task.type, 'completed', seconds(started));
     } else {
-      this.logger.warn(`Task ${task.id} finished on ${task.agent.id} after it was cancelled or reassigned; result dropped`);
+      this.logger.warn(
+        `Task ${task.id} finished on ${task.agent.id} after it was cancelled or reassigned; result dropped`,
+      );
     }
   }
 
@@ -90,6 +93,7 @@ export class TaskRunner {
       }
       return;
     }
-    if (await outcomes.fail(task.id, task.agent.id, message)) this.metrics.taskFinished(task.type, 'failed', seconds(started));
+    if (await outcomes.fail(task.id, task.agent.id, message))
+      this.metrics.taskFinished(task.type, 'failed', seconds(started));
   }
 }

@@ -50,7 +50,10 @@ export class TaskRetention implements OnApplicationBootstrap, OnApplicationShutd
         deleted += rows.length;
         if (rows.length < BATCH || this.stopping) break;
       }
-      if (deleted > 0) this.logger.log(`Deleted ${deleted} finished task(s) older than ${this.config.coordinator.taskRetentionDays} days`);
+      if (deleted > 0)
+        this.logger.log(
+          `Deleted ${deleted} finished task(s) older than ${this.config.coordinator.taskRetentionDays} days`,
+        );
     } catch (error) {
       this.logger.warn(`Task retention sweep failed: ${describeError(error)}`);
     }

@@ -17,8 +17,22 @@ export interface TaskView {
   completed_at: Date | null;
 }
 
-const COLUMNS = ['id', 'type', 'priority', 'status', 'context', 'assigned_agent', 'result', 'error', 'attempts',
-  'max_attempts', 'timeout_ms', 'created_at', 'started_at', 'completed_at'];
+const COLUMNS = [
+  'id',
+  'type',
+  'priority',
+  'status',
+  'context',
+  'assigned_agent',
+  'result',
+  'error',
+  'attempts',
+  'max_attempts',
+  'timeout_ms',
+  'created_at',
+  'started_at',
+  'completed_at',
+];
 
 /** The columns a TaskView is made of, optionally qualified by a table alias. */
 export function taskColumns(alias?: string): string {

@@ -50,9 +50,7 @@ export class AgentsIndicator {
       ...countAgents(agents),
       details: Object.fromEntries(agents.map((a) => [a.id, a.status])),
     };
-    const unserved = backlog.filter(
-      ({ type }) => !agents.some((a) => a.specialty === type && a.status !== 'offline'),
-    );
+    const unserved = backlog.filter(({ type }) => !agents.some((a) => a.specialty === type && a.status !== 'offline'));
     if (unserved.length === 0) return session.up(data);
     const list = unserved.map(({ type, pending }) => `${type} (${pending} pending)`).join(', ');
     return session.degraded({ ...data, message: `no online agent for task type ${list}` });

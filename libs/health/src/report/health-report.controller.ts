@@ -1,5 +1,13 @@
 import { Controller, Get, Res } from '@nestjs/common';
-import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiResponse, ApiSecurity, ApiTags, type SchemaObject } from '@nestjs/swagger';
+import {
+  ApiBearerAuth,
+  ApiOkResponse,
+  ApiOperation,
+  ApiResponse,
+  ApiSecurity,
+  ApiTags,
+  type SchemaObject,
+} from '@nestjs/swagger';
 import { HealthCheck } from '@nestjs/terminus';
 import { SERVICE_UNAVAILABLE, type StatusSetter } from '../http-status.js';
 import { HealthReportService } from './health-report.service.js';
@@ -44,7 +52,10 @@ export class HealthReportController {
   /** 200 when every component is healthy; 503 with the same body when one is degraded or unhealthy. */
   @Get()
   @HealthCheck({ noCache: true, swaggerDocumentation: false })
-  @ApiOperation({ operationId: 'healthReport', summary: 'The full component report: database with pool, coordinator, agents' })
+  @ApiOperation({
+    operationId: 'healthReport',
+    summary: 'The full component report: database with pool, coordinator, agents',
+  })
   @ApiOkResponse({ description: 'Every component is healthy', schema: REPORT })
   @ApiResponse({ status: 401, description: 'No API key, or an unknown, revoked or expired one', schema: ERROR })
   @ApiResponse({

@@ -35,8 +35,16 @@ export class QueueMetrics implements OnModuleInit {
     this.agentGauge('hive_agent_up', 'Whether an agent can take tasks (1) or is offline or disabled (0).', (a) =>
       a.status === 'offline' ? 0 : 1,
     );
-    this.agentGauge('hive_agent_inflight', 'Tasks an agent is running now (in_progress and assigned to it).', (a) => a.current_tasks);
-    this.agentGauge('hive_agent_capacity', 'Tasks an agent may run at once (its max_concurrent).', (a) => a.max_concurrent);
+    this.agentGauge(
+      'hive_agent_inflight',
+      'Tasks an agent is running now (in_progress and assigned to it).',
+      (a) => a.current_tasks,
+    );
+    this.agentGauge(
+      'hive_agent_capacity',
+      'Tasks an agent may run at once (its max_concurrent).',
+      (a) => a.max_concurrent,
+    );
   }
 
   private agentGauge(name: string, help: string, value: AgentValue): void {

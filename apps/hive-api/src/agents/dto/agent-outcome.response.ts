@@ -22,6 +22,11 @@ export class AgentRemovedResponse implements Answer<'remove'> {
   @ApiProperty({ example: 'Agent coder-1 removed' })
   message!: string;
 
-  @ApiProperty({ type: 'integer', minimum: 0, description: 'Running tasks put back in the queue (force=true)', example: 0 })
+  @ApiProperty({
+    type: 'integer',
+    minimum: 0,
+    description: 'Running tasks put back in the queue (force=true)',
+    example: 0,
+  })
   requeued_tasks!: number;
 }

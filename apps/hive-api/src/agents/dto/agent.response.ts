@@ -35,13 +35,20 @@ export class AgentResponse implements Serialized<AgentView> {
   @ApiProperty({ example: true })
   enabled!: boolean;
 
-  @ApiProperty({ type: 'integer', minimum: 0, description: 'Tasks in progress on this agent, over all replicas', example: 1 })
+  @ApiProperty({
+    type: 'integer',
+    minimum: 0,
+    description: 'Tasks in progress on this agent, over all replicas',
+    example: 1,
+  })
   current_tasks!: number;
 
   @ApiProperty({
     enum: AGENT_STATUSES,
     enumName: 'AgentStatus',
-    description: Object.entries(STATUS_MEANINGS).map(([status, meaning]) => `${status}: ${meaning}`).join('; '),
+    description: Object.entries(STATUS_MEANINGS)
+      .map(([status, meaning]) => `${status}: ${meaning}`)
+      .join('; '),
   })
   status!: AgentStatus;
 

@@ -7,7 +7,8 @@ export class DeleteAgentQuery {
   @ApiPropertyOptional({
     type: Boolean,
     default: false,
-    description: "Remove it even while it runs tasks: they go back to the queue (the interrupted attempt is not counted)",
+    description:
+      'Remove it even while it runs tasks: they go back to the queue (the interrupted attempt is not counted)',
   })
   @IsOptional()
   @Transform(({ value }: { value: unknown }) => (value === 'true' ? true : value === 'false' ? false : value))

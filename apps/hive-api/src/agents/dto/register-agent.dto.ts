@@ -4,7 +4,12 @@ import { AGENT_ID, AGENT_KINDS, ENDPOINT_URL, SPECIALTY } from './agent-fields.j
 
 @ApiSchema({ name: 'RegisterAgentRequest' })
 export class RegisterAgentDto {
-  @ApiProperty({ description: 'A slug: lowercase letters, digits, - and _', pattern: AGENT_ID.source, maxLength: 63, example: 'coder-1' })
+  @ApiProperty({
+    description: 'A slug: lowercase letters, digits, - and _',
+    pattern: AGENT_ID.source,
+    maxLength: 63,
+    example: 'coder-1',
+  })
   @Matches(AGENT_ID, { message: 'id must be a slug: lowercase letters, digits, - and _, at most 63 characters' })
   id!: string;
 
@@ -24,11 +29,21 @@ export class RegisterAgentDto {
   @MaxLength(200)
   model!: string;
 
-  @ApiProperty({ description: 'The task type it serves: a slug (lowercase letters, digits, ., - and _)', pattern: SPECIALTY.source, example: 'code' })
+  @ApiProperty({
+    description: 'The task type it serves: a slug (lowercase letters, digits, ., - and _)',
+    pattern: SPECIALTY.source,
+    example: 'code',
+  })
   @Matches(SPECIALTY, { message: 'specialty must be a slug: lowercase letters, digits, ., - and _' })
   specialty!: string;
 
-  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 1000, default: 2, description: 'Tasks it may run at once' })
+  @ApiPropertyOptional({
+    type: 'integer',
+    minimum: 1,
+    maximum: 1000,
+    default: 2,
+    description: 'Tasks it may run at once',
+  })
   @IsOptional()
   @IsInt()
   @Min(1)

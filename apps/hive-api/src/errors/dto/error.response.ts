@@ -16,6 +16,9 @@ export class ErrorResponse implements ErrorBody {
   })
   message!: string | string[];
 
-  @ApiProperty({ description: 'Also sent as the x-request-id header; quote it when reporting a problem', example: '3f6c1f9e-2b1d-4a8e-9d0c-5b7f1e2a4c6d' })
+  @ApiProperty({
+    description: 'Also sent as the x-request-id header; quote it when reporting a problem',
+    example: '3f6c1f9e-2b1d-4a8e-9d0c-5b7f1e2a4c6d',
+  })
   request_id!: string;
 }

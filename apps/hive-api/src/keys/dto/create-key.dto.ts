@@ -14,7 +14,8 @@ export class CreateKeyDto {
   @ApiProperty({
     enum: API_KEY_ROLES,
     enumName: 'ApiKeyRole',
-    description: 'admin: everything; operator: submit, cancel and read tasks, read agents and status; viewer: read only',
+    description:
+      'admin: everything; operator: submit, cancel and read tasks, read agents and status; viewer: read only',
   })
   @IsIn(API_KEY_ROLES, { message: `role must be one of ${API_KEY_ROLES.join(', ')}` })
   role!: ApiKeyRole;

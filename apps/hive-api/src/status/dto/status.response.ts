@@ -12,7 +12,12 @@ type AgentSummary = StatusReport['agents'];
 const PHASES: Record<CoordinatorPhase, true> = { starting: true, running: true, draining: true, stopped: true };
 
 export class SystemStatusResponse implements SystemStatus {
-  @ApiProperty({ enum: Object.keys(PHASES), enumName: 'CoordinatorPhase', description: "This replica's coordinator phase", example: 'running' })
+  @ApiProperty({
+    enum: Object.keys(PHASES),
+    enumName: 'CoordinatorPhase',
+    description: "This replica's coordinator phase",
+    example: 'running',
+  })
   status!: CoordinatorPhase;
 
   @ApiProperty({ type: 'integer', minimum: 0, description: 'Seconds since this process started', example: 3600 })

@@ -14,7 +14,13 @@ export class CreateTaskDto {
   type!: string;
 
   /** 1–5; 5 runs first. */
-  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 5, default: 3, description: '5 runs first; equal priorities run oldest first' })
+  @ApiPropertyOptional({
+    type: 'integer',
+    minimum: 1,
+    maximum: 5,
+    default: 3,
+    description: '5 runs first; equal priorities run oldest first',
+  })
   // Absent means 3; an explicit null is refused (IsOptional would let it through to the NOT NULL column).
   @ValidateIf((_dto: unknown, value: unknown) => value !== undefined)
   @IsInt()
@@ -36,14 +42,24 @@ export class CreateTaskDto {
   @BoundedJsonObject({ maxDepth: 10, maxBytes: 256 * 1024 })
   context: Record<string, unknown> = {};
 
-  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 20, description: 'Agent calls before it fails; default TASK_MAX_ATTEMPTS' })
+  @ApiPropertyOptional({
+    type: 'integer',
+    minimum: 1,
+    maximum: 20,
+    description: 'Agent calls before it fails; default TASK_MAX_ATTEMPTS',
+  })
   @IsOptional()
   @IsInt()
   @Min(1)
   @Max(20)
   max_attempts?: number;
 
-  @ApiPropertyOptional({ type: 'integer', minimum: 100, maximum: 3_600_000, description: 'Per-call timeout; default AGENT_TASK_TIMEOUT_MS' })
+  @ApiPropertyOptional({
+    type: 'integer',
+    minimum: 100,
+    maximum: 3_600_000,
+    description: 'Per-call timeout; default AGENT_TASK_TIMEOUT_MS',
+  })
   @IsOptional()
   @IsInt()
   @Min(100)

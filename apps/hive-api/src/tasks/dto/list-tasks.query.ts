@@ -15,7 +15,11 @@ export class ListTasksQuery {
   @Matches(SPECIALTY, { message: 'type must be a slug' })
   type?: string;
 
-  @ApiPropertyOptional({ description: 'Only tasks assigned to this agent', pattern: AGENT_ID.source, example: 'coder-1' })
+  @ApiPropertyOptional({
+    description: 'Only tasks assigned to this agent',
+    pattern: AGENT_ID.source,
+    example: 'coder-1',
+  })
   @IsOptional()
   @Matches(AGENT_ID, { message: 'agent must be an agent id' })
   agent?: string;

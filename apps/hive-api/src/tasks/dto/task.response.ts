@@ -38,7 +38,12 @@ export class CreatedTaskBatchResponse implements Answer<'submitBatch'> {
 
 /** A task as TaskService reports it. */
 export class TaskResponse extends CreatedTaskResponse implements Serialized<TaskView> {
-  @ApiProperty({ type: String, nullable: true, description: 'The agent running or last running it', example: 'coder-1' })
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    description: 'The agent running or last running it',
+    example: 'coder-1',
+  })
   assigned_agent!: string | null;
 
   @ApiProperty({
@@ -61,7 +66,12 @@ export class TaskResponse extends CreatedTaskResponse implements Serialized<Task
   @ApiProperty({ type: 'integer', minimum: 1, example: 3 })
   max_attempts!: number;
 
-  @ApiProperty({ type: 'integer', nullable: true, description: 'Per-call timeout; null: AGENT_TASK_TIMEOUT_MS', example: null })
+  @ApiProperty({
+    type: 'integer',
+    nullable: true,
+    description: 'Per-call timeout; null: AGENT_TASK_TIMEOUT_MS',
+    example: null,
+  })
   timeout_ms!: number | null;
 
   @ApiProperty({ type: String, format: 'date-time', nullable: true })
