@@ -29,12 +29,20 @@ function parse(line: string): Record<string, unknown> | undefined {
   }
 }
 
+export interface SpawnOptions {
+  /**
+   * Start Hive as the leader of a process group (and session) of its own, as a shell starts a foreground command:
+   * `process.kill(-child.pid, 'SIGINT')` then reaches the whole group, like a terminal's Ctrl-C.
+   */
+  detached?: boolean;
+}
+
 /**
  * Hive as a real process, started from the production build exactly as the Docker image starts it
  * (`node dist/apps/hive-api/src/main.js`), with `env` as its whole configuration (plus TEST_ADMIN_KEY as the admin
  * key unless `env` sets one).
  */
-export async function spawnHive(env: Record<string, string>): Promise<HiveProcess> {
+export async function spawnHive(env: Record<string, string>, options: SpawnOptions = {}): Promise<HiveProcess> {
   const port = env.PORT ?? String(await freePort());
   const child = spawn(process.execPath, [MAIN], {
     env: {
@@ -46,6 +54,7 @@ export async function spawnHive(env: Record<string, string>): Promise<HiveProces
       PORT: port,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
+    detached: options.detached ?? false,
   });
   const lines: string[] = [];
   const waiters = new Set<() => void>();
