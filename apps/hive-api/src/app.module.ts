@@ -10,6 +10,8 @@ import { RootController } from './root/root.controller.js';
 import { AgentsController } from './agents/agents.controller.js';
 import { TasksController } from './tasks/tasks.controller.js';
 import { StatusController } from './status/status.controller.js';
+import { HealthReportController } from './status/health-report.controller.js';
+import { MetricsController } from './metrics/metrics.controller.js';
 import { EndpointPolicy } from './agents/endpoint-policy.js';
 import { AuthModule } from './auth/auth.module.js';
 
@@ -27,7 +29,14 @@ export class AppModule {
         HealthModule,
         MetricsModule,
       ],
-      controllers: [RootController, AgentsController, TasksController, StatusController],
+      controllers: [
+        RootController,
+        AgentsController,
+        TasksController,
+        StatusController,
+        HealthReportController,
+        MetricsController,
+      ],
       providers: [EndpointPolicy],
     };
   }

@@ -1,31 +1,43 @@
 import { Module } from '@nestjs/common';
 import { HttpModule } from '@nestjs/axios';
 import { CoordinatorState } from './coordinator-state.js';
-import { CoordinatorMetrics, coordinatorMetricProviders } from './coordinator.metrics.js';
 import { OllamaClient } from './client/ollama-client.service.js';
 import { AgentHealth } from './agents/agent-health.js';
 import { AgentProber } from './agents/agent-prober.service.js';
 import { AgentRegistry } from './agents/agent-registry.service.js';
+import { CompletionWriter } from './dispatch/completion-writer.js';
 import { Dispatcher } from './dispatch/dispatcher.service.js';
+import { LeaseKeeper } from './dispatch/lease-keeper.js';
 import { QueueAnnouncer } from './dispatch/queue-announcer.js';
+import { RunningCalls } from './dispatch/running-calls.js';
+import { TaskOutcomes } from './dispatch/task-outcomes.js';
 import { TaskRunner } from './dispatch/task-runner.js';
+import { CoordinatorMetrics, coordinatorMetricProviders } from './metrics/coordinator.metrics.js';
+import { QueueMetrics } from './metrics/queue.metrics.js';
+import { QueueSnapshotReader } from './metrics/queue-snapshot.js';
 import { TaskService } from './tasks/task.service.js';
 import { TaskRetention } from './tasks/task-retention.service.js';
 
-/** The agent registry, the durable task queue and the dispatcher that runs it. */
+/** The agent registry, the durable task queue and the dispatcher that runs it, with their metrics. */
 @Module({
   imports: [HttpModule],
   providers: [
     ...coordinatorMetricProviders,
     CoordinatorMetrics,
+    QueueSnapshotReader,
+    QueueMetrics,
     CoordinatorState,
     OllamaClient,
     AgentHealth,
     AgentProber,
     AgentRegistry,
-    TaskRunner,
-    Dispatcher,
     QueueAnnouncer,
+    RunningCalls,
+    CompletionWriter,
+    TaskOutcomes,
+    TaskRunner,
+    LeaseKeeper,
+    Dispatcher,
     TaskService,
     TaskRetention,
   ],

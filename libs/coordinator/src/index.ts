@@ -1,6 +1,7 @@
 export { CoordinatorModule } from './coordinator.module.js';
 export { CoordinatorState, type CoordinatorPhase } from './coordinator-state.js';
-export { agentStatus, countAgents, type AgentStatus, type AgentLoad } from './agents/agent-status.js';
-export { AgentRegistry, type AgentView, type NewAgent, type AgentChanges } from './agents/agent-registry.service.js';
-export { TaskService, type NewTask, type SubmittedTask, type TaskFilter } from './tasks/task.service.js';
-export type { TaskView, TaskCounts } from './tasks/task-views.js';
+export { agentStatus, countAgents, type AgentStatus, type AgentLoad, type AgentCounts } from './agents/agent-status.js';
+export type { AgentView } from './agents/agent-view.js';
+export { AgentRegistry } from './agents/agent-registry.service.js';
+export { TaskService, type TaskSubmission } from './tasks/task.service.js';
+export * from './errors/coordinator-errors.js';

@@ -1,49 +1,7 @@
 import type { Logger } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
 import type { DatabaseSettings } from '@hive/config';
-import { backoffDelay, connectWithRetry, describeError } from './connect-with-retry.js';
-
-describe('backoffDelay', () => {
-  it('doubles from the base delay, starting with the base itself', () => {
-    expect([1, 2, 3, 4, 5].map((attempt) => backoffDelay(1_000, attempt))).toEqual([
-      1_000, 2_000, 4_000, 8_000, 16_000,
-    ]);
-    expect([1, 2, 3].map((attempt) => backoffDelay(250, attempt))).toEqual([250, 500, 1_000]);
-  });
-
-  it('is capped at 30 s however long the outage', () => {
-    expect(backoffDelay(1_000, 6)).toBe(30_000);
-    expect(backoffDelay(1_000, 100)).toBe(30_000);
-    expect(backoffDelay(1_000, 5_000)).toBe(30_000); // 2 ** 4999 is Infinity
-    expect(backoffDelay(60_000, 1)).toBe(30_000);
-  });
-
-  it('stays 0 with a base of 0', () => {
-    expect([1, 2, 10].map((attempt) => backoffDelay(0, attempt))).toEqual([0, 0, 0]);
-  });
-});
-
-describe('describeError', () => {
-  it('adds the error code when the message lacks it', () => {
-    const refused = Object.assign(new Error('connect failed'), { code: 'ECONNREFUSED' });
-    expect(describeError(refused)).toBe('connect failed (ECONNREFUSED)');
-    const named = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
-    expect(describeError(named)).toBe('connect ECONNREFUSED 127.0.0.1:5432');
-  });
-
-  it('lists the causes of an AggregateError (e.g. IPv4 and IPv6 both refused)', () => {
-    const both = new AggregateError([
-      new Error('connect ECONNREFUSED ::1:5432'),
-      new Error('connect ECONNREFUSED 127.0.0.1:5432'),
-    ]);
-    expect(describeError(both)).toBe('connect ECONNREFUSED ::1:5432; connect ECONNREFUSED 127.0.0.1:5432');
-  });
-
-  it('describes an error without a message and a thrown non-error', () => {
-    expect(describeError(new TypeError(''))).toBe('TypeError');
-    expect(describeError('boom')).toBe('boom');
-  });
-});
+import { connectWithRetry } from './connect-with-retry.js';
 
 describe('connectWithRetry', () => {
   const settings = { connectRetries: 2, connectRetryDelayMs: 0 } as DatabaseSettings;

@@ -1,25 +1,8 @@
 import type { Logger } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
 import type { DatabaseSettings } from '@hive/config';
-
-const MAX_DELAY_MS = 30_000;
-
-/** The delay before retry `attempt` (1-based): exponential, capped, so a long outage does not spin. */
-export function backoffDelay(baseMs: number, attempt: number, maxMs = MAX_DELAY_MS): number {
-  return Math.min(baseMs * 2 ** (attempt - 1), maxMs);
-}
-
-export function describeError(error: unknown): string {
-  if (error instanceof AggregateError && error.errors.length > 0) {
-    return error.errors.map(describeError).join('; ');
-  }
-  if (error instanceof Error) {
-    const code = (error as { code?: unknown }).code;
-    const text = error.message === '' ? error.name : error.message;
-    return typeof code === 'string' && !text.includes(code) ? `${text} (${code})` : text;
-  }
-  return String(error);
-}
+import { backoffDelay } from './support/backoff.js';
+import { describeError } from './support/describe-error.js';
 
 /**
  * Connects the DataSource, retrying with exponential backoff. Every failed attempt is logged with its cause;

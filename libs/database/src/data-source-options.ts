@@ -1,9 +1,6 @@
 import type { DataSourceOptions, Logger } from 'typeorm';
 import type { DatabaseSettings } from '@hive/config';
 import { migrations } from '../../../migrations/index.js';
-import { AgentEntity } from './entities/agent.entity.js';
-import { TaskEntity } from './entities/task.entity.js';
-import { ApiKeyEntity } from './entities/api-key.entity.js';
 
 export const MIGRATIONS_TABLE = 'hive_migrations';
 
@@ -26,7 +23,8 @@ export function buildDataSourceOptions(
     type: 'postgres',
     url,
     applicationName,
-    entities: [AgentEntity, TaskEntity, ApiKeyEntity],
+    // No entities: the stores write their SQL themselves (docs/architecture.md, "Modules").
+    entities: [],
     migrations,
     migrationsTableName: MIGRATIONS_TABLE,
     migrationsTransactionMode: 'each',

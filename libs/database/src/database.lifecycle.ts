@@ -2,7 +2,8 @@ import { Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { HiveConfig } from '@hive/config';
 import { buildDataSourceOptions } from './data-source-options.js';
-import { connectWithRetry, describeError } from './connect-with-retry.js';
+import { connectWithRetry } from './connect-with-retry.js';
+import { describeError } from './support/describe-error.js';
 import { runMigrationsLocked } from './run-migrations.js';
 import { EmbeddedPostgres } from './embedded-postgres.js';
 import { TypeOrmNestLogger } from './typeorm-logger.js';
@@ -16,6 +17,7 @@ export class DatabaseLifecycle implements OnApplicationShutdown {
   private readonly logger = new Logger('Database');
   private embedded: EmbeddedPostgres | undefined;
   private dataSource: DataSource | undefined;
+  private url: string | undefined;
 
   constructor(private readonly config: HiveConfig) {}
 
@@ -27,8 +29,9 @@ export class DatabaseLifecycle implements OnApplicationShutdown {
         this.embedded = new EmbeddedPostgres(settings.dataDir, this.logger);
         url = await this.embedded.start();
       }
+      this.url = url;
       const onPoolError = (error: Error) =>
-        this.logger.warn(`Idle PostgreSQL connection dropped: ${describeError(error)}`);
+        this.logger.warn({ err: describeError(error) }, `Idle PostgreSQL connection dropped: ${describeError(error)}`);
       const typeormLogger = new TypeOrmNestLogger();
       this.dataSource = new DataSource(buildDataSourceOptions(settings, url, 'hive', onPoolError, typeormLogger));
       await connectWithRetry(this.dataSource, settings, this.logger);
@@ -38,6 +41,12 @@ export class DatabaseLifecycle implements OnApplicationShutdown {
       await this.close();
       throw error;
     }
+  }
+
+  /** Where the database is (DATABASE_URL, or the embedded server's), for connections outside the pool (LISTEN). */
+  get connectionUrl(): string {
+    if (this.url === undefined) throw new Error('the database is not open yet');
+    return this.url;
   }
 
   async onApplicationShutdown(): Promise<void> {

@@ -1,14 +1,27 @@
 import { Global, Module } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { DatabaseLifecycle } from './database.lifecycle.js';
+import { DatabaseStatus } from './database-status.js';
+import { QueueChannel } from './queue/queue-channel.js';
+import { AgentStore } from './stores/agent.store.js';
+import { ApiKeyStore } from './stores/api-key.store.js';
+import { TaskStore } from './stores/task.store.js';
 
-/** Provides the connected, migrated `DataSource` to the whole app. */
+/**
+ * The connected, migrated database and the stores over it: the only code that writes SQL. Global, so that every
+ * lib reaches its store without re-importing the module.
+ */
 @Global()
 @Module({
   providers: [
     DatabaseLifecycle,
     { provide: DataSource, inject: [DatabaseLifecycle], useFactory: (db: DatabaseLifecycle) => db.open() },
+    DatabaseStatus,
+    QueueChannel,
+    TaskStore,
+    AgentStore,
+    ApiKeyStore,
   ],
-  exports: [DataSource],
+  exports: [DataSource, DatabaseStatus, QueueChannel, TaskStore, AgentStore, ApiKeyStore],
 })
 export class DatabaseModule {}

@@ -1,9 +1,25 @@
 export { DatabaseModule } from './database.module.js';
 export { buildDataSourceOptions, MIGRATIONS_TABLE } from './data-source-options.js';
-export { connectWithRetry, backoffDelay, describeError } from './connect-with-retry.js';
-export { runMigrationsLocked, migrationsApplied } from './run-migrations.js';
-export { AgentEntity } from './entities/agent.entity.js';
-export { TaskEntity, TASK_STATUSES, type TaskStatus } from './entities/task.entity.js';
-export { ApiKeyEntity, API_KEY_ROLES, type ApiKeyRole } from './entities/api-key.entity.js';
-export { queryRows, type Queryable } from './query-rows.js';
+export { runMigrationsLocked } from './run-migrations.js';
 export { freePort } from './embedded-postgres.js';
+export { DatabaseStatus, type PoolStats } from './database-status.js';
+
+export { describeError } from './support/describe-error.js';
+export { backoffDelay } from './support/backoff.js';
+export { isConflictRollback, isDatabaseUnavailable } from './support/transient-error.js';
+
+export { QueueChannel } from './queue/queue-channel.js';
+export type { QueueEvents, QueueListener } from './queue/queue-listener.js';
+export type { CancelNotice, WakeReason } from './queue/queue-payloads.js';
+
+export { TaskStore } from './stores/task.store.js';
+export * from './stores/tasks/task.types.js';
+export type * from './stores/tasks/claim.types.js';
+export { CLAIM_SQL } from './stores/tasks/claim.sql.js';
+export { COMPLETE_SQL } from './stores/tasks/complete.sql.js';
+
+export { AgentStore } from './stores/agent.store.js';
+export type * from './stores/agents/agent.types.js';
+
+export { ApiKeyStore } from './stores/api-key.store.js';
+export * from './stores/api-keys/api-key.types.js';

@@ -1,6 +1,5 @@
 import type { Logger } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
-import { MIGRATIONS_TABLE } from './data-source-options.js';
 
 /** Any fixed 64-bit number; every replica must use the same one. */
 const MIGRATION_LOCK_ID = 7_301_964_210;
@@ -24,14 +23,4 @@ export async function runMigrationsLocked(dataSource: DataSource, logger: Logger
   } finally {
     await lockHolder.release();
   }
-}
-
-/** True when every migration Hive knows has been applied (readiness uses it). */
-export async function migrationsApplied(dataSource: DataSource): Promise<boolean> {
-  const names = (dataSource.options.migrations as { name: string }[]).map((m) => m.name);
-  const rows: { applied: number }[] = await dataSource.query(
-    `SELECT count(*)::int AS applied FROM ${MIGRATIONS_TABLE} WHERE name = ANY($1)`,
-    [names],
-  );
-  return rows[0]?.applied === names.length;
 }

@@ -12,9 +12,8 @@ import { ReadinessService } from './readiness.service.js';
 import { ReadinessGauge } from './readiness.gauge.js';
 import { HealthController } from './health.controller.js';
 import { HealthReportService } from './report/health-report.service.js';
-import { HealthReportController } from './report/health-report.controller.js';
 
-/** GET /health (liveness), /health/ready (readiness), /api/health (full report), and the hive_ready gauge. */
+/** GET /health (liveness), /health/ready (readiness), the full report behind /api/health, and hive_ready. */
 @Module({
   imports: [
     TerminusModule.forRootAsync({
@@ -26,7 +25,7 @@ import { HealthReportController } from './report/health-report.controller.js';
     }),
     CoordinatorModule,
   ],
-  controllers: [HealthController, HealthReportController],
+  controllers: [HealthController],
   providers: [
     ShutdownState,
     DatabaseIndicator,
@@ -37,5 +36,6 @@ import { HealthReportController } from './report/health-report.controller.js';
     ReadinessGauge,
     HealthReportService,
   ],
+  exports: [HealthReportService],
 })
 export class HealthModule {}

@@ -6,44 +6,31 @@ import {
   type OnModuleInit,
   RequestMethod,
 } from '@nestjs/common';
-import { PrometheusModule } from '@willsoto/nestjs-prometheus';
-import { CoordinatorModule } from '@hive/coordinator';
-import { MetricsController, METRICS_PATH } from './metrics.controller.js';
+import { MetricsExposition } from './metrics-exposition.js';
 import { MetricsRegistry } from './metrics-registry.js';
 import { collectProcessMetrics } from './process-metrics.js';
 import { httpDurationProvider } from './http/http-metrics.js';
 import { HttpMetricsMiddleware } from './http/http-metrics.middleware.js';
 import { PoolMetrics } from './database/pool.metrics.js';
 import { QueryErrorMetrics, queryErrorsProvider } from './database/query-error.metrics.js';
-import { QueueSnapshotReader } from './database/queue-snapshot.js';
-import { QueueMetrics } from './database/queue.metrics.js';
 
 /**
- * GET /api/metrics with process, HTTP and database metrics. Global so that the metrics controller (declared inside
- * PrometheusModule) and other modules (health's hive_ready) can reach this app's MetricsRegistry.
+ * The metrics registry with process, HTTP and connection-pool metrics, and their exposition for /api/metrics.
+ * Global, so that the modules that declare metrics of their own (the coordinator's, health's hive_ready) reach this
+ * app's MetricsRegistry. Process metrics come from collectProcessMetrics: once per process, minus the _total gauges.
  */
 @Global()
 @Module({
-  imports: [
-    // Default metrics are collected by collectProcessMetrics instead: once per process, minus the _total gauges.
-    PrometheusModule.register({
-      path: METRICS_PATH,
-      controller: MetricsController,
-      defaultMetrics: { enabled: false },
-    }),
-    CoordinatorModule,
-  ],
   providers: [
     { provide: MetricsRegistry, useFactory: () => new MetricsRegistry() },
+    MetricsExposition,
     httpDurationProvider,
     HttpMetricsMiddleware,
     queryErrorsProvider,
     QueryErrorMetrics,
     PoolMetrics,
-    QueueSnapshotReader,
-    QueueMetrics,
   ],
-  exports: [MetricsRegistry],
+  exports: [MetricsRegistry, MetricsExposition],
 })
 export class MetricsModule implements NestModule, OnModuleInit {
   onModuleInit(): void {

@@ -1,6 +1,6 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
 import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { AgentRegistry, type AgentView } from '@hive/coordinator';
+import { AgentRegistry } from '@hive/coordinator';
 import { ApiErrors, type RouteError } from '../openapi/api-errors.decorator.js';
 import { ApiKeyAuth } from '../openapi/api-key-auth.decorator.js';
 import { AgentIdParams } from './dto/agent-id.params.js';
@@ -43,7 +43,7 @@ export class AgentsController {
     },
     413,
   )
-  async register(@Body() dto: RegisterAgentDto): Promise<{ status: 'success'; message: string; agent_id: string }> {
+  async register(@Body() dto: RegisterAgentDto): Promise<AgentRegisteredResponse> {
     this.endpoints.check(dto.endpoint);
     await this.registry.register(dto);
     return { status: 'success', message: `Agent ${dto.id} registered`, agent_id: dto.id };
@@ -52,7 +52,7 @@ export class AgentsController {
   @Get()
   @ApiOperation({ operationId: 'listAgents', summary: 'List the agents with their load and status' })
   @ApiOkResponse({ type: AgentListResponse, description: 'Every agent, ordered by id' })
-  async list(): Promise<{ agents: AgentView[]; total: number }> {
+  async list(): Promise<AgentListResponse> {
     const agents = await this.registry.list();
     return { agents, total: agents.length };
   }
@@ -61,7 +61,7 @@ export class AgentsController {
   @ApiOperation({ operationId: 'getAgent', summary: 'Read one agent' })
   @ApiOkResponse({ type: AgentResponse, description: 'The agent' })
   @ApiErrors(400, NOT_REGISTERED)
-  get(@Param() { id }: AgentIdParams): Promise<AgentView> {
+  get(@Param() { id }: AgentIdParams): Promise<AgentResponse> {
     return this.registry.get(id);
   }
 
@@ -69,7 +69,7 @@ export class AgentsController {
   @ApiOperation({ operationId: 'updateAgent', summary: 'Change an agent', description: 'Needs the admin role.' })
   @ApiOkResponse({ type: AgentResponse, description: 'The updated agent' })
   @ApiErrors(400, 403, NOT_REGISTERED, 413)
-  update(@Param() { id }: AgentIdParams, @Body() dto: UpdateAgentDto): Promise<AgentView> {
+  update(@Param() { id }: AgentIdParams, @Body() dto: UpdateAgentDto): Promise<AgentResponse> {
     if (dto.endpoint !== undefined) this.endpoints.check(dto.endpoint);
     return this.registry.update(id, dto);
   }
@@ -83,10 +83,7 @@ export class AgentsController {
     description: 'The agent is running tasks and force is not true',
     message: 'Agent coder-1 is running 1 task(s); use ?force=true to requeue them',
   })
-  async remove(
-    @Param() { id }: AgentIdParams,
-    @Query() { force }: DeleteAgentQuery,
-  ): Promise<{ status: 'success'; message: string; requeued_tasks: number }> {
+  async remove(@Param() { id }: AgentIdParams, @Query() { force }: DeleteAgentQuery): Promise<AgentRemovedResponse> {
     const { requeued } = await this.registry.remove(id, force);
     return { status: 'success', message: `Agent ${id} removed`, requeued_tasks: requeued };
   }

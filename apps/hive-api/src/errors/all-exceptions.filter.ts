@@ -1,8 +1,9 @@
 import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
 import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import type { HttpAdapterHost } from '@nestjs/core';
-import { describeError } from '@hive/database';
+import { describeError, isConflictRollback, isDatabaseUnavailable } from '@hive/database';
 import { requestId } from '../logging/logging.module.js';
+import { httpErrorFor } from './domain-errors.js';
 
 export interface ErrorBody {
   statusCode: number;
@@ -10,17 +11,6 @@ export interface ErrorBody {
   message: string | string[];
   request_id: string | undefined;
 }
-
-/** PostgreSQL rolled the transaction back to resolve a conflict (deadlock, serialization): retrying succeeds. */
-const CONFLICT_ROLLBACK_CODES = new Set(['40P01', '40001']);
-
-/**
- * Errors meaning "the database cannot be reached right now": the client may retry, so 503 rather than 500. Matched
- * on the whole description, because pg-pool's own errors carry no code and a failed connect may be an
- * AggregateError of several.
- */
-const UNAVAILABLE =
-  /ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|timeout exceeded when trying to connect|Connection terminated|57P0[1-3]|53300/;
 
 const reply = (statusCode: number, message: string | string[], requestId: string | undefined): ErrorBody => ({
   statusCode,
@@ -58,19 +48,18 @@ export class AllExceptionsFilter implements ExceptionFilter {
   }
 
   private toBody(exception: unknown, requestId: string | undefined): ErrorBody {
-    if (exception instanceof HttpException) {
-      const response = exception.getResponse();
+    const http = exception instanceof HttpException ? exception : httpErrorFor(exception);
+    if (http !== undefined) {
+      const response = http.getResponse();
       const message =
         typeof response === 'object' && response !== null && 'message' in response
           ? (response as { message: string | string[] }).message
-          : exception.message;
-      return reply(exception.getStatus(), message, requestId);
+          : http.message;
+      return reply(http.getStatus(), message, requestId);
     }
-    const { code } = (exception ?? {}) as { code?: unknown };
-    if (typeof code === 'string' && CONFLICT_ROLLBACK_CODES.has(code)) {
-      return reply(503, 'A concurrent change got in the way; try again', requestId);
-    }
-    if (UNAVAILABLE.test(describeError(exception)))
+    // The client may retry these, so 503 rather than 500.
+    if (isConflictRollback(exception)) return reply(503, 'A concurrent change got in the way; try again', requestId);
+    if (isDatabaseUnavailable(exception))
       return reply(503, 'The database is unavailable; try again shortly', requestId);
     return reply(500, 'Internal server error', requestId);
   }

@@ -1,6 +1,6 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
 import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { ApiKeyService, type ApiKeyView } from '../auth/api-key.service.js';
+import { ApiKeyService } from '../auth/api-key.service.js';
 import { RequireRole } from '../auth/roles.js';
 import { ApiErrors } from '../openapi/api-errors.decorator.js';
 import { ApiKeyAuth } from '../openapi/api-key-auth.decorator.js';
@@ -24,14 +24,14 @@ export class KeysController {
   })
   @ApiCreatedResponse({ type: CreatedApiKeyResponse, description: 'Created; `key` is shown only here' })
   @ApiErrors(400, 413)
-  async create(@Body() dto: CreateKeyDto): Promise<ApiKeyView & { key: string }> {
+  async create(@Body() dto: CreateKeyDto): Promise<CreatedApiKeyResponse> {
     return this.keys.create(dto.name, dto.role, dto.expires_at);
   }
 
   @Get()
   @ApiOperation({ operationId: 'listApiKeys', summary: 'List API keys (never the keys themselves)' })
   @ApiOkResponse({ type: ApiKeyListResponse, description: 'Every key, newest first' })
-  async list(): Promise<{ keys: ApiKeyView[]; total: number }> {
+  async list(): Promise<ApiKeyListResponse> {
     const keys = await this.keys.list();
     return { keys, total: keys.length };
   }
@@ -51,7 +51,7 @@ export class KeysController {
       message: 'API key 0b7e4c1a-5d2f-4e8b-9a6c-3f1d2e4b5a6c does not exist',
     },
   )
-  async revoke(@Param() { id }: KeyIdParams): Promise<{ status: 'success'; message: string }> {
+  async revoke(@Param() { id }: KeyIdParams): Promise<ApiKeyRevokedResponse> {
     await this.keys.revoke(id);
     return { status: 'success', message: `API key ${id} revoked` };
   }

@@ -2,7 +2,7 @@ import { applyDecorators } from '@nestjs/common';
 import { ApiBearerAuth, ApiSecurity } from '@nestjs/swagger';
 import { ApiErrors } from './api-errors.decorator.js';
 
-/** Names of the security schemes in the document (libs/health spells them out: it cannot import the app). */
+/** Names of the API-key security schemes in the document. */
 export const API_KEY_HEADER_SCHEME = 'api_key';
 export const API_KEY_BEARER_SCHEME = 'bearer';
 

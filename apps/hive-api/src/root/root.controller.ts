@@ -10,7 +10,7 @@ export class RootController {
   @Get()
   @ApiOperation({ operationId: 'describeService', summary: 'Which service answers here (no key needed)' })
   @ApiOkResponse({ type: ServiceInfoResponse, description: 'Name and version' })
-  describe(): { service: string; version: string } {
+  describe(): ServiceInfoResponse {
     return { service: PACKAGE.name, version: PACKAGE.version };
   }
 }

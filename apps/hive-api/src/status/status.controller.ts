@@ -1,22 +1,9 @@
 import { Controller, Get } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { PACKAGE } from '@hive/config';
-import {
-  AgentRegistry,
-  CoordinatorState,
-  countAgents,
-  TaskService,
-  type AgentView,
-  type TaskCounts,
-} from '@hive/coordinator';
+import { AgentRegistry, CoordinatorState, countAgents, TaskService } from '@hive/coordinator';
 import { ApiKeyAuth } from '../openapi/api-key-auth.decorator.js';
 import { StatusResponse } from './dto/status.response.js';
-
-interface StatusReport {
-  system: { status: string; uptime: number; version: string };
-  agents: { total: number; available: number; busy: number; offline: number; details: AgentView[] };
-  tasks: TaskCounts;
-}
 
 @ApiTags('status')
 @ApiKeyAuth()
@@ -32,7 +19,7 @@ export class StatusController {
   @Get()
   @ApiOperation({ operationId: 'getStatus', summary: 'The system, agent and task summary' })
   @ApiOkResponse({ type: StatusResponse, description: 'The same from every replica (uptime aside)' })
-  async status(): Promise<StatusReport> {
+  async status(): Promise<StatusResponse> {
     const [details, tasks] = await Promise.all([this.agents.list(), this.tasks.counts()]);
     return {
       system: { status: this.coordinator.phase, uptime: Math.round(process.uptime()), version: PACKAGE.version },

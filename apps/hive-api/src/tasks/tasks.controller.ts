@@ -1,6 +1,6 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { TaskService, type SubmittedTask, type TaskView } from '@hive/coordinator';
+import { TaskService } from '@hive/coordinator';
 import { CreateTaskDto } from './dto/create-task.dto.js';
 import { CreateTaskBatchDto, MAX_BATCH_TASKS } from './dto/create-task-batch.dto.js';
 import { ListTasksQuery } from './dto/list-tasks.query.js';
@@ -35,7 +35,7 @@ export class TasksController {
     403,
     413,
   )
-  submit(@Body() dto: CreateTaskDto): Promise<SubmittedTask> {
+  submit(@Body() dto: CreateTaskDto): Promise<CreatedTaskResponse> {
     return this.tasks.submit(dto);
   }
 
@@ -62,7 +62,7 @@ export class TasksController {
     403,
     413,
   )
-  async submitBatch(@Body() dto: CreateTaskBatchDto): Promise<{ tasks: SubmittedTask[] }> {
+  async submitBatch(@Body() dto: CreateTaskBatchDto): Promise<CreatedTaskBatchResponse> {
     return { tasks: await this.tasks.submitMany(dto.tasks) };
   }
 
@@ -70,7 +70,7 @@ export class TasksController {
   @ApiOperation({ operationId: 'listTasks', summary: 'List tasks, newest first' })
   @ApiOkResponse({ type: TaskListResponse, description: 'A page of tasks and the counts' })
   @ApiErrors(400)
-  list(@Query() query: ListTasksQuery): Promise<{ tasks: TaskView[]; total: number; filtered: number }> {
+  list(@Query() query: ListTasksQuery): Promise<TaskListResponse> {
     return this.tasks.list(query);
   }
 
@@ -78,7 +78,7 @@ export class TasksController {
   @ApiOperation({ operationId: 'getTask', summary: 'Read one task: status, result, attempts and timings' })
   @ApiOkResponse({ type: TaskResponse, description: 'The task' })
   @ApiErrors(NOT_A_UUID, NO_SUCH_TASK)
-  get(@Param() { id }: TaskIdParams): Promise<TaskView> {
+  get(@Param() { id }: TaskIdParams): Promise<TaskResponse> {
     return this.tasks.get(id);
   }
 
@@ -96,7 +96,7 @@ export class TasksController {
     description: 'The task has already finished',
     message: 'Task 6f1c2a4e-8b3d-4f5a-9e7c-1d2b3a4c5e6f is already completed and cannot be cancelled',
   })
-  cancel(@Param() { id }: TaskIdParams): Promise<TaskView> {
+  cancel(@Param() { id }: TaskIdParams): Promise<TaskResponse> {
     return this.tasks.cancel(id);
   }
 }

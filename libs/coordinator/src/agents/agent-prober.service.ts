@@ -1,8 +1,7 @@
 import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
-import { DataSource } from 'typeorm';
 import { HiveConfig } from '@hive/config';
-import { describeError, queryRows } from '@hive/database';
-import { OllamaClient, type AgentAddress } from '../client/ollama-client.service.js';
+import { AgentStore, describeError, type AgentAddress } from '@hive/database';
+import { OllamaClient } from '../client/ollama-client.service.js';
 import { AgentHealth } from './agent-health.js';
 
 /**
@@ -17,7 +16,7 @@ export class AgentProber implements OnApplicationBootstrap, OnApplicationShutdow
   private busy = false;
 
   constructor(
-    private readonly db: DataSource,
+    private readonly store: AgentStore,
     private readonly config: HiveConfig,
     private readonly client: OllamaClient,
     private readonly health: AgentHealth,
@@ -38,27 +37,13 @@ export class AgentProber implements OnApplicationBootstrap, OnApplicationShutdow
     await this.round;
   }
 
-  /**
-   * Probes the agents no replica has probed within the interval. Rows another transaction holds (a claim locks
-   * the agents in id order) are skipped until a later round: waiting for them, in whatever order the update would
-   * lock them, deadlocks against claims.
-   */
+  /** Probes the agents no replica has probed within the interval (the store decides which, once for all). */
   async probeDue(): Promise<void> {
     try {
-      const due = await queryRows<AgentAddress>(
-        this.db,
-        `WITH due AS (
-           SELECT id FROM agents
-            WHERE enabled AND (probed_at IS NULL OR probed_at <= now() - $1 * interval '1 millisecond')
-            ORDER BY id FOR UPDATE SKIP LOCKED
-         )
-         UPDATE agents a SET probed_at = now() FROM due WHERE a.id = due.id
-         RETURNING a.id, a.endpoint, a.max_concurrent`,
-        [this.config.coordinator.agentProbeIntervalMs * 0.9],
-      );
+      const due = await this.store.takeDueProbes(this.config.coordinator.agentProbeIntervalMs);
       await Promise.all(due.map((agent) => this.probe(agent)));
     } catch (error) {
-      this.logger.warn(`Agent probe round failed: ${describeError(error)}`);
+      this.logger.warn({ err: describeError(error) }, `Agent probe round failed: ${describeError(error)}`);
     }
   }
 

@@ -4,16 +4,11 @@ import { Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import { HttpService } from '@nestjs/axios';
 import { isAxiosError, type AxiosResponse } from 'axios';
 import { HiveConfig } from '@hive/config';
+import type { AgentAddress } from '@hive/database';
 import { AbortReason, AgentCallError } from './agent-call-error.js';
 import { withConnectTimeout } from './connect-timeout.js';
 import { errorText, parseGenerateAnswer, type OllamaResult } from './ollama-answer.js';
 import type { GeneratePrompt } from './prompt.js';
-
-export interface AgentAddress {
-  id: string;
-  endpoint: string;
-  max_concurrent: number;
-}
 
 const MAX_ANSWER_BYTES = 16 * 1024 * 1024;
 

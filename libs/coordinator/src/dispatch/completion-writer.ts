@@ -1,10 +1,10 @@
-import type { DataSource } from 'typeorm';
-import { queryRows } from '@hive/database';
+import { Injectable, Logger } from '@nestjs/common';
+import { describeError, isDatabaseUnavailable, TaskStore, type Completion } from '@hive/database';
+import { CoordinatorState } from '../coordinator-state.js';
+import { RunningCalls } from './running-calls.js';
+import { outagePause } from './write-while-held.js';
 
-interface Completion {
-  taskId: string;
-  agentId: string;
-  result: string;
+interface PendingCompletion extends Completion {
   settle: (stored: boolean) => void;
   fail: (error: unknown) => void;
 }
@@ -15,7 +15,6 @@ const MAX_BATCH = 256;
 /**
  * Errors worth writing a batch's rows one by one: the data itself (class 22, e.g. a result PostgreSQL refuses; 23,
  * constraints), one row's fault; or a rollback to resolve a conflict (40, e.g. a deadlock with an agent removal).
- * Anything else (the database unreachable, say) fails the whole batch at once.
  */
 function worthRowByRow(error: unknown): boolean {
   const { code } = error as { code?: unknown };
@@ -23,23 +22,28 @@ function worthRowByRow(error: unknown): boolean {
 }
 
 /**
- * Stores results. One write is in flight at a time; results that arrive meanwhile go together in the next, so under
- * load one commit records many tasks instead of one each. A task counts as completed only once its write committed.
- * Task rows are locked in id order, as lease renewal locks them, and before the agents' rows.
+ * Stores results (docs/architecture.md, "The task lifecycle"). One write is in flight at a time; results that arrive
+ * meanwhile go together in the next, so under load one commit records many tasks. While the database is unreachable
+ * the results are kept and written again after a pause, for as long as each task's lease holds: a database restart
+ * re-runs nothing. A task counts as completed only once its write committed.
  */
+@Injectable()
 export class CompletionWriter {
-  private readonly queue: Completion[] = [];
+  private readonly logger = new Logger('CompletionWriter');
+  private queue: PendingCompletion[] = [];
   private writing = false;
+  private outageAttempts = 0;
 
   constructor(
-    private readonly db: DataSource,
-    private readonly replicaId: string,
+    private readonly store: TaskStore,
+    private readonly state: CoordinatorState,
+    private readonly calls: RunningCalls,
   ) {}
 
-  /** Resolves true once stored; false if the task was no longer this replica's (cancelled or reaped). */
-  complete(taskId: string, agentId: string, result: object): Promise<boolean> {
+  /** Resolves true once stored; false if the task was no longer this call's (cancelled, reaped or reassigned). */
+  complete(completion: Completion): Promise<boolean> {
     return new Promise((settle, fail) => {
-      this.queue.push({ taskId, agentId, result: JSON.stringify(result), settle, fail });
+      this.queue.push({ ...completion, settle, fail });
       if (!this.writing) void this.drain();
     });
   }
@@ -49,45 +53,41 @@ export class CompletionWriter {
     while (this.queue.length > 0) {
       const batch = this.queue.splice(0, MAX_BATCH);
       try {
-        await this.store(batch);
+        await this.write(batch);
       } catch (error) {
-        if (batch.length > 1 && worthRowByRow(error)) {
-          for (const one of batch) await this.store([one]).catch((e: unknown) => one.fail(e));
-        } else {
-          for (const one of batch) one.fail(error);
-        }
+        if (isDatabaseUnavailable(error)) await this.keepForLater(batch, error);
+        else if (batch.length > 1 && worthRowByRow(error)) {
+          for (const one of batch) await this.write([one]).catch((e: unknown) => one.fail(e));
+        } else for (const one of batch) one.fail(error);
       }
     }
     this.writing = false;
   }
 
-  private async store(batch: Completion[]): Promise<void> {
-    const rows = await queryRows<{ id: string }>(
-      this.db,
-      `WITH input AS (
-         SELECT * FROM unnest($1::uuid[], $2::jsonb[], $3::text[]) AS i(id, result, agent)
-       ), mine AS MATERIALIZED (
-         SELECT t.id, input.result FROM tasks t JOIN input ON t.id = input.id AND t.assigned_agent = input.agent
-          WHERE t.status = 'in_progress' AND t.lease_owner = $4
-          ORDER BY t.id FOR UPDATE OF t
-       ), done AS (
-         UPDATE tasks t SET status = 'completed', result = mine.result, error = NULL, completed_at = now(),
-                lease_owner = NULL, lease_expires_at = NULL, updated_at = now()
-           FROM mine
-          WHERE t.id = mine.id
-         RETURNING t.id
-       ), seen AS MATERIALIZED (
-         SELECT id FROM agents
-          WHERE id IN (SELECT agent FROM input)
-            AND (consecutive_failures > 0 OR last_seen IS NULL OR last_seen < now() - interval '5 seconds')
-          ORDER BY id FOR UPDATE
-       ), marked AS (
-         UPDATE agents a SET consecutive_failures = 0, last_seen = now() FROM seen WHERE a.id = seen.id
-       )
-       SELECT id FROM done`,
-      [batch.map((c) => c.taskId), batch.map((c) => c.result), batch.map((c) => c.agentId), this.replicaId],
-    );
-    const stored = new Set(rows.map((r) => r.id));
+  private async write(batch: PendingCompletion[]): Promise<void> {
+    const stored = await this.store.completeBatch(this.state.replicaId, batch);
+    if (this.outageAttempts > 0) {
+      this.logger.log({ attempts: this.outageAttempts }, 'Storing results works again');
+      this.outageAttempts = 0;
+    }
     for (const c of batch) c.settle(stored.has(c.taskId));
+  }
+
+  /** Puts back the results whose lease still holds past the pause, fails the others, and waits out the pause. */
+  private async keepForLater(batch: PendingCompletion[], error: unknown): Promise<void> {
+    this.outageAttempts += 1;
+    const pause = outagePause(this.outageAttempts);
+    const retryAt = Date.now() + pause;
+    const kept = batch.filter((c) => this.calls.leaseUntil(c.taskId, c.agentId) > retryAt);
+    for (const c of batch) if (!kept.includes(c)) c.fail(error);
+    if (this.outageAttempts === 1) {
+      this.logger.warn(
+        { results: kept.length, err: describeError(error) },
+        `Storing ${kept.length} result(s) failed, the database is unreachable (${describeError(error)}); ` +
+          'retrying while their leases hold',
+      );
+    }
+    this.queue = [...kept, ...this.queue];
+    await new Promise((resolve) => setTimeout(resolve, pause));
   }
 }

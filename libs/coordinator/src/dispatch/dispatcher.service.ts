@@ -5,45 +5,39 @@ import {
   type OnApplicationBootstrap,
   type OnModuleDestroy,
 } from '@nestjs/common';
-import { DataSource } from 'typeorm';
 import { HiveConfig } from '@hive/config';
-import { describeError } from '@hive/database';
-import { CoordinatorState } from '../coordinator-state.js';
-import { CoordinatorMetrics } from '../coordinator.metrics.js';
+import {
+  describeError,
+  QueueChannel,
+  TaskStore,
+  type CancelNotice,
+  type ClaimedTask,
+  type ClaimPlanner,
+  type QueueListener,
+  type WakeReason,
+} from '@hive/database';
 import { AbortReason } from '../client/agent-call-error.js';
-import { claimTasks, type Claim, type ClaimedTask } from './claim-tasks.js';
+import { CoordinatorState } from '../coordinator-state.js';
+import { CoordinatorMetrics } from '../metrics/coordinator.metrics.js';
+import { LeaseKeeper } from './lease-keeper.js';
+import { planClaim } from './placement.js';
 import { QueueAnnouncer } from './queue-announcer.js';
-import { QueueListener, type WakeReason } from './queue-listener.js';
-import { TaskOutcomes } from './task-outcomes.js';
-import { reapExpiredLeases } from './lease-reaper.js';
+import { RunningCalls, type RunningCall } from './running-calls.js';
 import { TaskRunner } from './task-runner.js';
 
 /** Claims per transaction: enough to fill many agents at once, small enough to keep the locks short. */
 const CLAIM_BATCH = 64;
+/** After a failed claim, no pass for this long, whatever wakes the dispatcher: a broken database must not spin it. */
 const CLAIM_ERROR_PAUSE_MS = 1_000;
 
-interface RunningTask {
-  readonly taskId: string;
-  readonly agentId: string;
-  readonly controller: AbortController;
-  readonly done: Promise<void>;
-}
-
 /**
- * The dispatcher loop of one replica: wakes on NOTIFY (or the slow poll), claims what the agents have room for,
- * runs each claimed task, keeps their leases alive, requeues the expired leases of dead replicas, and drains on
- * shutdown.
+ * The dispatcher loop of one replica (docs/architecture.md, "How replicas cooperate"): wakes on NOTIFY (or the slow
+ * poll), claims what the agents have room for, runs each claimed task, and drains on shutdown.
  */
 @Injectable()
 export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy, BeforeApplicationShutdown {
   private readonly logger = new Logger('Dispatcher');
-  /**
-   * The agent calls in flight. Not keyed by task id: a task requeued by a force-deleted agent can be claimed again
-   * here (on another agent) while its first call is still being aborted.
-   */
-  private readonly running = new Set<RunningTask>();
   private readonly timers: NodeJS.Timeout[] = [];
-  private readonly outcomes: TaskOutcomes;
   private listener: QueueListener | undefined;
   /** Wake-ups that arrived since the last pass began, by reason. */
   private readonly wakes = { task: false, capacity: false };
@@ -55,63 +49,45 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy, Befo
    */
   private agentsFull = false;
   private looping = false;
+  /** No pass before then (a claim failed). */
+  private pausedUntil = 0;
   /** When running tasks must be handed back: SHUTDOWN_GRACE_MS after shutdown began. */
   private drainDeadline = 0;
   private drained = false;
 
   constructor(
-    private readonly db: DataSource,
+    private readonly store: TaskStore,
+    private readonly channel: QueueChannel,
     private readonly config: HiveConfig,
     private readonly state: CoordinatorState,
     private readonly runner: TaskRunner,
+    private readonly calls: RunningCalls,
+    private readonly leases: LeaseKeeper,
     private readonly metrics: CoordinatorMetrics,
     private readonly announcer: QueueAnnouncer,
-  ) {
-    this.outcomes = new TaskOutcomes(db, state.replicaId);
-  }
+  ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    const { url } = this.db.options as { url?: string };
-    this.listener = new QueueListener(
-      { connectionString: url, connectionTimeoutMillis: this.config.database.connectTimeoutMs },
-      {
-        onWake: (reason) => this.wake(reason),
-        // With an agent: the agent was force-removed and the task requeued, which is not a cancellation.
-        onCancel: (taskId, agentId) =>
-          agentId === undefined
-            ? this.abort(taskId, new AbortReason('cancelled', 'cancelled by request'))
-            : this.abort(
-                taskId,
-                new AbortReason('lost', `agent ${agentId} was removed; the task went back to the queue`),
-                agentId,
-              ),
-      },
-    );
-    await this.listener.start();
+    this.listener = await this.channel.listen({
+      onWake: (reason) => this.wake(reason),
+      onCancel: (notice) => this.cancelled(notice),
+    });
     this.state.phase = 'running';
-    const { queuePollMs, taskLeaseMs } = this.config.coordinator;
-    this.every(queuePollMs, () => this.wake());
-    this.every(Math.max(250, Math.floor(taskLeaseMs / 3)), () => this.renewLeases());
-    this.every(Math.max(500, Math.floor(taskLeaseMs / 2)), () => this.reapLeases());
+    const poll = setInterval(() => this.wake(), this.config.coordinator.queuePollMs);
+    poll.unref();
+    this.timers.push(poll);
+    this.leases.start();
     // The first pass completes before the app listens, so readiness is true from the first request on.
     this.wakes.capacity = true;
     if (!this.looping) await this.loop();
     this.logger.log(`Coordinator ${this.state.replicaId} is dispatching`);
   }
 
-  /** Asks for a claim pass; passes never overlap, and wake-ups during one cause one more. */
+  /** Asks for a claim pass; passes never overlap, and wake-ups during one (or a pause) cause one more. */
   wake(reason: WakeReason = 'capacity'): void {
     this.wakes[reason] = true;
-    if (!this.looping && this.state.phase === 'running' && this.passWanted()) void this.loop();
-  }
-
-  /**
-   * Aborts a task's calls on this replica (cancel from any replica arrives here through NOTIFY); only its call on
-   * `agentId` when given, so a requeued task already running again elsewhere is left alone.
-   */
-  abort(taskId: string, reason: AbortReason, agentId?: string): void {
-    for (const task of this.running) {
-      if (task.taskId === taskId && (agentId === undefined || task.agentId === agentId)) task.controller.abort(reason);
+    if (!this.looping && this.state.phase === 'running' && this.passWanted() && Date.now() >= this.pausedUntil) {
+      void this.loop();
     }
   }
 
@@ -135,29 +111,32 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy, Befo
     this.drained = true;
     if (this.state.phase === 'running') this.onModuleDestroy();
     const budget = Math.max(0, this.drainDeadline - Date.now());
-    const inFlight = this.running.size;
-    if (inFlight > 0) this.logger.log(`Draining ${inFlight} running task(s) for up to ${budget} ms`);
-    const allDone = () => Promise.all([...this.running].map((t) => t.done));
+    const inFlight = this.calls.size;
+    if (inFlight > 0)
+      this.logger.log({ tasks: inFlight }, `Draining ${inFlight} running task(s) for up to ${budget} ms`);
+    const allDone = () => Promise.all(this.calls.all().map((c) => c.done));
     let graceTimer: NodeJS.Timeout | undefined;
     const grace = new Promise<void>((resolve) => (graceTimer = setTimeout(resolve, budget)));
     await Promise.race([allDone(), grace]);
     clearTimeout(graceTimer);
-    const left = this.running.size;
-    for (const task of this.running) {
-      task.controller.abort(new AbortReason('shutdown', 'replica shutting down'));
-    }
+    const left = this.calls.size;
+    for (const call of this.calls.all()) call.controller.abort(new AbortReason('shutdown', 'replica shutting down'));
     await allDone();
     await this.announcer.settled();
-    if (left > 0) this.logger.log(`Released ${left} unfinished task(s) back to the queue`);
+    if (left > 0) this.logger.log({ tasks: left }, `Released ${left} unfinished task(s) back to the queue`);
     for (const timer of this.timers) clearInterval(timer);
+    this.leases.stop();
     await this.listener?.stop();
     this.state.phase = 'stopped';
   }
 
-  private every(ms: number, work: () => void | Promise<void>): void {
-    const timer = setInterval(() => void work(), ms);
-    timer.unref();
-    this.timers.push(timer);
+  /** A cancel heard from any replica: without an agent, a real cancellation; with one, that agent was removed. */
+  private cancelled({ taskId, agentId }: CancelNotice): void {
+    if (agentId === undefined) this.calls.abort(taskId, new AbortReason('cancelled', 'cancelled by request'));
+    else {
+      const reason = new AbortReason('lost', `agent ${agentId} was removed; the task went back to the queue`);
+      this.calls.abort(taskId, reason, agentId);
+    }
   }
 
   private passWanted(): boolean {
@@ -166,78 +145,66 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy, Befo
 
   private async loop(): Promise<void> {
     this.looping = true;
+    const { taskLeaseMs } = this.config.coordinator;
+    const planner: ClaimPlanner = (agents, load) => planClaim(agents, load, CLAIM_BATCH);
     try {
       while (this.passWanted() && this.state.phase === 'running') {
         this.wakes.task = this.wakes.capacity = false;
-        let claim: Claim;
+        let claimed: number;
         do {
-          claim = await this.db.transaction((m) =>
-            claimTasks(m, this.state.replicaId, this.config.coordinator.taskLeaseMs, CLAIM_BATCH),
-          );
-          for (const task of claim.tasks) this.start(task);
-          this.agentsFull = claim.tasks.length >= claim.freeSlots;
-        } while (claim.tasks.length === CLAIM_BATCH && this.state.phase === 'running');
+          const claimedAt = Date.now();
+          const claim = await this.store.claim(this.state.replicaId, taskLeaseMs, CLAIM_BATCH, planner);
+          for (const task of claim.tasks) this.start(task, claimedAt + taskLeaseMs);
+          claimed = claim.tasks.length;
+          this.agentsFull = claimed >= claim.freeSlots;
+        } while (claimed === CLAIM_BATCH && this.state.phase === 'running');
         this.state.lastTick = new Date();
       }
     } catch (error) {
-      this.logger.warn(`Claiming tasks failed: ${describeError(error)}; trying again in ${CLAIM_ERROR_PAUSE_MS} ms`);
-      setTimeout(() => this.wake(), CLAIM_ERROR_PAUSE_MS).unref();
+      this.pausedUntil = Date.now() + CLAIM_ERROR_PAUSE_MS;
+      this.wakes.capacity = true; // whatever the failed pass was for is still to do
+      this.logger.warn(
+        { err: describeError(error), retryInMs: CLAIM_ERROR_PAUSE_MS },
+        `Claiming tasks failed: ${describeError(error)}; trying again in ${CLAIM_ERROR_PAUSE_MS} ms`,
+      );
+      setTimeout(() => {
+        this.pausedUntil = 0;
+        this.wake();
+      }, CLAIM_ERROR_PAUSE_MS).unref();
     } finally {
       this.looping = false;
     }
   }
 
-  private start(task: ClaimedTask): void {
+  private start(task: ClaimedTask, leaseUntil: number): void {
     const controller = new AbortController();
     this.metrics.taskClaimed(task.type, task.available_at > task.created_at ? task.available_at : task.created_at);
-    const entry: RunningTask = {
+    const call: RunningCall = {
       taskId: task.id,
       agentId: task.agent.id,
       controller,
-      // A retry coming due wakes for capacity: the slot it needs may have been freed by another replica meanwhile.
-      done: this.runner
-        .run(task, controller, this.outcomes, (delayMs) => setTimeout(() => this.wake(), delayMs).unref())
-        .catch((error: unknown) => this.logger.error(`Task ${task.id} could not be recorded: ${describeError(error)}`))
-        .finally(() => {
-          this.running.delete(entry);
-          this.state.runningTasks = this.running.size;
-          if (this.state.phase === 'running') this.wake();
-          else this.announcer.announce('capacity'); // draining: the other replicas must refill the slot
-        }),
+      leaseUntil,
+      done: Promise.resolve(),
     };
-    this.running.add(entry);
-    this.state.runningTasks = this.running.size;
-  }
-
-  /** Keeps this replica's leases alive; a task whose lease is gone (cancelled or reaped) is aborted here. */
-  private async renewLeases(): Promise<void> {
-    // Only calls started before the renewal began: a claim committed after its snapshot would look lost.
-    const before = [...this.running];
-    if (before.length === 0) return;
-    try {
-      const held = await this.outcomes.renewLeases(
-        before.map((t) => t.taskId),
-        this.config.coordinator.taskLeaseMs,
-      );
-      for (const task of before) {
-        if (!held.has(task.taskId))
-          task.controller.abort(new AbortReason('lost', 'the task is no longer held by this replica'));
-      }
-    } catch (error) {
-      this.logger.warn(`Renewing task leases failed: ${describeError(error)}`);
-    }
-  }
-
-  private async reapLeases(): Promise<void> {
-    try {
-      const reaped = await reapExpiredLeases(this.db);
-      if (reaped.length === 0) return;
-      this.metrics.leasesExpired(reaped.length);
-      for (const task of reaped.filter((t) => t.status === 'failed')) this.metrics.taskFinished(task.type, 'failed');
-      this.logger.warn(`Requeued ${reaped.length} task(s) whose lease expired`);
-      this.wake();
-    } catch (error) {
-      this.logger.warn(`Reaping expired leases failed: ${describeError(error)}`);
-    }
+    call.done = this.runner
+      .run(task, controller)
+      // A retry coming due wakes for capacity: the slot it needs may have been freed by another replica meanwhile.
+      .then(({ retryInMs }) => {
+        if (retryInMs !== undefined) setTimeout(() => this.wake(), retryInMs).unref();
+      })
+      .catch((error: unknown) =>
+        this.logger.error(
+          { taskId: task.id, agentId: task.agent.id, err: describeError(error) },
+          `Task ${task.id} could not be recorded: ${describeError(error)}`,
+        ),
+      )
+      .finally(() => {
+        this.calls.delete(call);
+        this.state.runningTasks = this.calls.size;
+        if (this.state.phase === 'running') this.wake();
+        else this.announcer.announce('capacity'); // draining: the other replicas must refill the slot
+      });
+    this.calls.add(call);
+    this.state.runningTasks = this.calls.size;
   }
 }

@@ -1,17 +1,12 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { DataSource } from 'typeorm';
-import { describeError } from '@hive/database';
-import { TASK_QUEUED, WAKE_CHANNEL, type WakeReason } from './queue-listener.js';
-
-/** The NOTIFY payload of each wake-up reason. */
-const PAYLOAD: Record<WakeReason, string> = { task: TASK_QUEUED, capacity: '' };
+import { describeError, QueueChannel, type WakeReason } from '@hive/database';
 
 /**
  * Wakes every replica's dispatcher: tasks were queued, or capacity changed (an agent registered, changed or back
- * online; slots freed by a replica that is shutting down and will not refill them). The NOTIFY is kept out of the INSERT's transaction: PostgreSQL serialises the commits of
- * notifying transactions on one lock held through the WAL flush, which would take group commit away from
- * submissions. At most one NOTIFY is in flight; announcements meanwhile share the next. A NOTIFY lost to a crash is
- * covered by the dispatchers' poll.
+ * online; slots freed by a replica that is shutting down and will not refill them). The NOTIFY is kept out of the
+ * INSERT's transaction: PostgreSQL serialises the commits of notifying transactions on one lock held through the
+ * WAL flush, which would take group commit away from submissions. At most one NOTIFY is in flight; announcements
+ * meanwhile share the next. A NOTIFY lost to a crash is covered by the dispatchers' poll.
  */
 @Injectable()
 export class QueueAnnouncer {
@@ -20,7 +15,7 @@ export class QueueAnnouncer {
   private busy = false;
   private sending: Promise<void> = Promise.resolve();
 
-  constructor(private readonly db: DataSource) {}
+  constructor(private readonly channel: QueueChannel) {}
 
   announce(reason: WakeReason): void {
     this.due.add(reason);
@@ -36,16 +31,16 @@ export class QueueAnnouncer {
 
   private async send(): Promise<void> {
     try {
-      while (this.due.size > 0 && this.db.isInitialized) {
-        const payloads = [...this.due].map((reason) => PAYLOAD[reason]);
+      while (this.due.size > 0) {
+        const reasons = [...this.due];
         this.due.clear();
         try {
-          await this.db.query(`SELECT pg_notify($1, payload) FROM unnest($2::text[]) AS payload`, [
-            WAKE_CHANNEL,
-            payloads,
-          ]);
+          await this.channel.notifyWake(reasons);
         } catch (error) {
-          this.logger.warn(`Waking the dispatchers failed (their poll will catch up): ${describeError(error)}`);
+          this.logger.warn(
+            { err: describeError(error) },
+            `Waking the dispatchers failed (their poll will catch up): ${describeError(error)}`,
+          );
         }
       }
     } finally {

@@ -1,7 +1,6 @@
 import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
-import { DataSource } from 'typeorm';
 import { HiveConfig } from '@hive/config';
-import { describeError, queryRows } from '@hive/database';
+import { describeError, TaskStore } from '@hive/database';
 
 const SWEEP_EVERY_MS = 60 * 60_000;
 const FIRST_SWEEP_AFTER_MS = 60_000;
@@ -18,7 +17,7 @@ export class TaskRetention implements OnApplicationBootstrap, OnApplicationShutd
   private stopping = false;
 
   constructor(
-    private readonly db: DataSource,
+    private readonly store: TaskStore,
     private readonly config: HiveConfig,
   ) {}
 
@@ -36,26 +35,16 @@ export class TaskRetention implements OnApplicationBootstrap, OnApplicationShutd
   /** Returns how many tasks were deleted. */
   async sweep(): Promise<number> {
     let deleted = 0;
+    const days = this.config.coordinator.taskRetentionDays;
     try {
       for (;;) {
-        const rows = await queryRows(
-          this.db,
-          `DELETE FROM tasks WHERE id IN (
-             SELECT id FROM tasks
-              WHERE status IN ('completed', 'failed', 'cancelled') AND completed_at < now() - $1 * interval '1 day'
-              LIMIT $2 FOR UPDATE SKIP LOCKED)
-           RETURNING id`,
-          [this.config.coordinator.taskRetentionDays, BATCH],
-        );
-        deleted += rows.length;
-        if (rows.length < BATCH || this.stopping) break;
+        const count = await this.store.sweepFinished(days, BATCH);
+        deleted += count;
+        if (count < BATCH || this.stopping) break;
       }
-      if (deleted > 0)
-        this.logger.log(
-          `Deleted ${deleted} finished task(s) older than ${this.config.coordinator.taskRetentionDays} days`,
-        );
+      if (deleted > 0) this.logger.log({ deleted }, `Deleted ${deleted} finished task(s) older than ${days} days`);
     } catch (error) {
-      this.logger.warn(`Task retention sweep failed: ${describeError(error)}`);
+      this.logger.warn({ err: describeError(error) }, `Task retention sweep failed: ${describeError(error)}`);
     }
     return deleted;
   }

@@ -1,20 +1,13 @@
 import { Injectable } from '@nestjs/common';
 import { HealthIndicatorService, type HealthIndicatorResult } from '@nestjs/terminus';
-import { DataSource } from 'typeorm';
 import { HiveConfig } from '@hive/config';
 import { AgentRegistry, countAgents, type AgentView } from '@hive/coordinator';
-
-interface Backlog {
-  type: string;
-  pending: number;
-}
+import { TaskStore, type PendingOfType } from '@hive/database';
 
 interface Fleet {
   agents: AgentView[];
-  backlog: Backlog[];
+  backlog: PendingOfType[];
 }
-
-const PENDING_BY_TYPE_SQL = `SELECT type, count(*)::int AS pending FROM tasks WHERE status = 'pending' GROUP BY type ORDER BY type`;
 
 /**
  * The agents seen from the database. Degraded only when a task type has pending tasks and every agent of that
@@ -26,7 +19,7 @@ export class AgentsIndicator {
   constructor(
     private readonly indicators: HealthIndicatorService,
     private readonly registry: AgentRegistry,
-    private readonly dataSource: DataSource,
+    private readonly tasks: TaskStore,
     private readonly config: HiveConfig,
   ) {}
 
@@ -36,10 +29,7 @@ export class AgentsIndicator {
     // The attempt gives the read the probe timeout; the fleet it read decides between up and degraded.
     const read = await session
       .attempt(async () => {
-        const [agents, backlog] = await Promise.all([
-          this.registry.list(),
-          this.dataSource.query<Backlog[]>(PENDING_BY_TYPE_SQL),
-        ]);
+        const [agents, backlog] = await Promise.all([this.registry.list(), this.tasks.pendingByType()]);
         fleet = { agents, backlog };
       })
       .withTimeout(this.config.healthCheckTimeoutMs);

@@ -1,32 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { HealthIndicatorService } from '@nestjs/terminus';
-import type { Pool, QueryConfig } from 'pg';
-import { DataSource } from 'typeorm';
 import { HiveConfig } from '@hive/config';
-import { migrationsApplied } from '@hive/database';
-import { pgPool } from '@hive/metrics';
-
-/**
- * `SELECT 1` on a pooled connection with a real timeout: pg abandons the query after `timeoutMs`, and a connection
- * that failed or timed out is closed instead of going back to the pool, so a hanging database does not leave the
- * pool full of stuck connections (probes keep coming every few seconds).
- */
-async function ping(pool: Pool | undefined, timeoutMs: number, signal: AbortSignal): Promise<void> {
-  if (pool === undefined) throw new Error('the database is not connected');
-  const client = await pool.connect();
-  if (signal.aborted) return client.release(); // the probe already answered; the connection is fine
-  let failure: Error | undefined;
-  try {
-    // query_timeout is a pg option that @types/pg does not declare on QueryConfig.
-    const query: QueryConfig & { query_timeout: number } = { text: 'SELECT 1', query_timeout: timeoutMs };
-    await client.query(query);
-  } catch (error) {
-    failure = error instanceof Error ? error : new Error(String(error));
-    throw error;
-  } finally {
-    client.release(failure);
-  }
-}
+import { DatabaseStatus } from '@hive/database';
 
 /** The database checks of readiness and of the full report, each bounded by HEALTH_CHECK_TIMEOUT_MS. */
 @Injectable()
@@ -36,7 +11,7 @@ export class DatabaseIndicator {
 
   constructor(
     private readonly indicators: HealthIndicatorService,
-    private readonly dataSource: DataSource,
+    private readonly database: DatabaseStatus,
     private readonly config: HiveConfig,
   ) {}
 
@@ -44,7 +19,7 @@ export class DatabaseIndicator {
     const timeoutMs = this.config.healthCheckTimeoutMs;
     return this.indicators
       .check(key)
-      .attempt(({ signal }) => ping(pgPool(this.dataSource), timeoutMs, signal))
+      .attempt(({ signal }) => this.database.ping(timeoutMs, signal))
       .withTimeout(timeoutMs);
   }
 
@@ -53,7 +28,7 @@ export class DatabaseIndicator {
       .check(key)
       .attempt(async () => {
         if (this.migrated) return;
-        if (!(await migrationsApplied(this.dataSource))) throw new Error('migrations are pending');
+        if (!(await this.database.migrationsApplied())) throw new Error('migrations are pending');
         this.migrated = true;
       })
       .withTimeout(this.config.healthCheckTimeoutMs);

@@ -1,7 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource } from 'typeorm';
 import { PACKAGE } from '@hive/config';
-import { pgPool } from '@hive/metrics';
+import { DatabaseStatus } from '@hive/database';
 import { ShutdownState } from '../shutdown-state.js';
 import { DatabaseIndicator } from '../indicators/database.indicator.js';
 import { CoordinatorIndicator } from '../indicators/coordinator.indicator.js';
@@ -25,7 +24,7 @@ export class HealthReportService {
     private readonly database: DatabaseIndicator,
     private readonly coordinator: CoordinatorIndicator,
     private readonly agents: AgentsIndicator,
-    private readonly dataSource: DataSource,
+    private readonly databaseStatus: DatabaseStatus,
   ) {}
 
   async report(): Promise<HealthReport> {
@@ -54,7 +53,7 @@ export class HealthReportService {
 
   /** The ping decides; pending migrations make a reachable database unhealthy too. Pool figures are local, always known. */
   private databaseComponent(ping: IndicatorDetail, migrations: IndicatorDetail): ComponentReport {
-    const pool = pgPool(this.dataSource);
+    const pool = this.databaseStatus.pool();
     const failing = ping.status === 'up' ? migrations : ping;
     const { status, error } = toComponent(failing);
     const responseMs: unknown = ping.responseTime;
@@ -62,7 +61,7 @@ export class HealthReportService {
       status,
       ...(error === undefined ? {} : { error }),
       response_ms: typeof responseMs === 'number' ? responseMs : null,
-      pool: pool === undefined ? null : { total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount },
+      pool: pool === undefined ? null : { total: pool.total, idle: pool.idle, waiting: pool.waiting },
     };
   }
 }

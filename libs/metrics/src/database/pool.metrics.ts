@@ -1,19 +1,18 @@
 import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { Gauge } from 'prom-client';
-import { DataSource } from 'typeorm';
+import { DatabaseStatus } from '@hive/database';
 import { MetricsRegistry } from '../metrics-registry.js';
-import { pgPool } from '../pg-pool.js';
 
 /** The pg pool's connections, read at scrape time; no series while the pool does not exist (before connect, after close). */
 @Injectable()
 export class PoolMetrics implements OnModuleInit {
   constructor(
-    private readonly dataSource: DataSource,
+    private readonly database: DatabaseStatus,
     private readonly registry: MetricsRegistry,
   ) {}
 
   onModuleInit(): void {
-    const dataSource = this.dataSource;
+    const database = this.database;
     new Gauge({
       name: 'hive_db_pool_connections',
       help: 'PostgreSQL pool connections: total open, idle, and callers waiting for one (state = total|idle|waiting).',
@@ -21,11 +20,11 @@ export class PoolMetrics implements OnModuleInit {
       registers: [this.registry],
       collect() {
         this.reset();
-        const pool = pgPool(dataSource);
+        const pool = database.pool();
         if (pool === undefined) return;
-        this.set({ state: 'total' }, pool.totalCount);
-        this.set({ state: 'idle' }, pool.idleCount);
-        this.set({ state: 'waiting' }, pool.waitingCount);
+        this.set({ state: 'total' }, pool.total);
+        this.set({ state: 'idle' }, pool.idle);
+        this.set({ state: 'waiting' }, pool.waiting);
       },
     });
     new Gauge({
@@ -34,7 +33,7 @@ export class PoolMetrics implements OnModuleInit {
       registers: [this.registry],
       collect() {
         this.reset();
-        const max = pgPool(dataSource)?.options.max;
+        const max = database.pool()?.max;
         if (max !== undefined) this.set(max);
       },
     });

@@ -2,7 +2,7 @@ import type { ServerResponse } from 'node:http';
 import { Injectable, type NestMiddleware } from '@nestjs/common';
 import { InjectMetric } from '@willsoto/nestjs-prometheus';
 import type { Histogram } from 'prom-client';
-import { METRICS_PATH } from '../metrics.controller.js';
+import { METRICS_PATH } from '../metrics-exposition.js';
 import { HTTP_REQUEST_DURATION, methodLabel, routeLabel, type HttpLabel, type RoutedRequest } from './http-metrics.js';
 
 /**

@@ -1,10 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
-import type { Serialized } from '../../openapi/serialized.js';
-import type { AgentsController } from '../agents.controller.js';
 
-type Answer<K extends keyof AgentsController> = Serialized<Awaited<ReturnType<AgentsController[K]>>>;
-
-export class AgentRegisteredResponse implements Answer<'register'> {
+export class AgentRegisteredResponse {
   @ApiProperty({ enum: ['success'] })
   status!: 'success';
 
@@ -15,7 +11,7 @@ export class AgentRegisteredResponse implements Answer<'register'> {
   agent_id!: string;
 }
 
-export class AgentRemovedResponse implements Answer<'remove'> {
+export class AgentRemovedResponse {
   @ApiProperty({ enum: ['success'] })
   status!: 'success';
 

@@ -1,7 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
 import type { AgentStatus, AgentView } from '@hive/coordinator';
-import type { Serialized } from '../../openapi/serialized.js';
-import type { AgentsController } from '../agents.controller.js';
 import { AGENT_ID, AGENT_KINDS, SPECIALTY } from './agent-fields.js';
 
 /** Written as a record so that the compiler checks the list against AgentStatus. */
@@ -12,8 +10,8 @@ const STATUS_MEANINGS: Record<AgentStatus, string> = {
 };
 const AGENT_STATUSES = Object.keys(STATUS_MEANINGS);
 
-/** An agent as AgentRegistry reports it: its load and status are derived from the tasks table. */
-export class AgentResponse implements Serialized<AgentView> {
+/** An agent as the API reports it: its load and status are derived from the tasks table. */
+export class AgentResponse implements AgentView {
   @ApiProperty({ pattern: AGENT_ID.source, example: 'coder-1' })
   id!: string;
 
@@ -56,16 +54,16 @@ export class AgentResponse implements Serialized<AgentView> {
   consecutive_failures!: number;
 
   @ApiProperty({ type: String, format: 'date-time', nullable: true, description: 'Last successful call or probe' })
-  last_seen!: string | null;
+  last_seen!: Date | null;
 
   @ApiProperty({ type: String, nullable: true, description: 'Why the last call or probe failed', example: null })
   last_error!: string | null;
 
-  @ApiProperty({ format: 'date-time' })
-  created_at!: string;
+  @ApiProperty({ type: String, format: 'date-time' })
+  created_at!: Date;
 }
 
-export class AgentListResponse implements Serialized<Awaited<ReturnType<AgentsController['list']>>> {
+export class AgentListResponse {
   @ApiProperty({ type: [AgentResponse], description: 'Ordered by id' })
   agents!: AgentResponse[];
 

@@ -1,13 +1,8 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { API_KEY_ROLES, type ApiKeyRole } from '@hive/database';
-import type { ApiKeyView } from '../../auth/api-key.service.js';
-import type { Serialized } from '../../openapi/serialized.js';
-import type { KeysController } from '../keys.controller.js';
-
-type Answer<K extends keyof KeysController> = Serialized<Awaited<ReturnType<KeysController[K]>>>;
+import { API_KEY_ROLES, type ApiKeyRole, type ApiKeyView } from '@hive/database';
 
 /** A key's record; the key itself is never part of it (Hive keeps only its SHA-256). */
-export class ApiKeyResponse implements Serialized<ApiKeyView> {
+export class ApiKeyResponse implements ApiKeyView {
   @ApiProperty({ format: 'uuid', example: '0b7e4c1a-5d2f-4e8b-9a6c-3f1d2e4b5a6c' })
   id!: string;
 
@@ -20,25 +15,25 @@ export class ApiKeyResponse implements Serialized<ApiKeyView> {
   @ApiProperty({ description: 'The first characters of the key, to tell keys apart', example: 'hive_Xk3v9Q' })
   key_prefix!: string;
 
-  @ApiProperty({ format: 'date-time' })
-  created_at!: string;
+  @ApiProperty({ type: String, format: 'date-time' })
+  created_at!: Date;
 
   @ApiProperty({ type: String, format: 'date-time', nullable: true, description: 'Updated at most once a minute' })
-  last_used_at!: string | null;
+  last_used_at!: Date | null;
 
   @ApiProperty({ type: String, format: 'date-time', nullable: true, description: 'null: never expires' })
-  expires_at!: string | null;
+  expires_at!: Date | null;
 
   @ApiProperty({ type: String, format: 'date-time', nullable: true, description: 'null: not revoked' })
-  revoked_at!: string | null;
+  revoked_at!: Date | null;
 }
 
-export class CreatedApiKeyResponse extends ApiKeyResponse implements Answer<'create'> {
+export class CreatedApiKeyResponse extends ApiKeyResponse {
   @ApiProperty({ description: 'The key itself: shown only in this answer, never again', example: 'hive_Xk3v9Q…' })
   key!: string;
 }
 
-export class ApiKeyListResponse implements Answer<'list'> {
+export class ApiKeyListResponse {
   @ApiProperty({ type: [ApiKeyResponse], description: 'Newest first' })
   keys!: ApiKeyResponse[];
 
@@ -46,7 +41,7 @@ export class ApiKeyListResponse implements Answer<'list'> {
   total!: number;
 }
 
-export class ApiKeyRevokedResponse implements Answer<'revoke'> {
+export class ApiKeyRevokedResponse {
   @ApiProperty({ enum: ['success'] })
   status!: 'success';
 

@@ -1,7 +1,7 @@
 import { ApiProperty } from '@nestjs/swagger';
-import type { RootController } from '../root.controller.js';
 
-export class ServiceInfoResponse implements ReturnType<RootController['describe']> {
+/** Which service answers on this port. */
+export class ServiceInfoResponse {
   @ApiProperty({ example: 'hive' })
   service!: string;
 

@@ -1,17 +1,12 @@
 import { ApiProperty } from '@nestjs/swagger';
-import type { CoordinatorPhase, TaskCounts } from '@hive/coordinator';
+import type { AgentCounts, CoordinatorPhase } from '@hive/coordinator';
+import type { TaskCounts } from '@hive/database';
 import { AgentResponse } from '../../agents/dto/agent.response.js';
-import type { Serialized } from '../../openapi/serialized.js';
-import type { StatusController } from '../status.controller.js';
-
-type StatusReport = Serialized<Awaited<ReturnType<StatusController['status']>>>;
-type SystemStatus = StatusReport['system'];
-type AgentSummary = StatusReport['agents'];
 
 /** Written as a record so that the compiler checks the list against CoordinatorPhase. */
 const PHASES: Record<CoordinatorPhase, true> = { starting: true, running: true, draining: true, stopped: true };
 
-export class SystemStatusResponse implements SystemStatus {
+export class SystemStatusResponse {
   @ApiProperty({
     enum: Object.keys(PHASES),
     enumName: 'CoordinatorPhase',
@@ -27,7 +22,7 @@ export class SystemStatusResponse implements SystemStatus {
   version!: string;
 }
 
-export class AgentSummaryResponse implements AgentSummary {
+export class AgentSummaryResponse implements AgentCounts {
   @ApiProperty({ type: 'integer', minimum: 0, example: 3 })
   total!: number;
 
@@ -45,7 +40,7 @@ export class AgentSummaryResponse implements AgentSummary {
 }
 
 /** Tasks in each status, and in all. */
-export class TaskCountsResponse implements Serialized<TaskCounts> {
+export class TaskCountsResponse implements TaskCounts {
   @ApiProperty({ type: 'integer', minimum: 0, example: 42 })
   total!: number;
 
@@ -66,7 +61,7 @@ export class TaskCountsResponse implements Serialized<TaskCounts> {
 }
 
 /** The whole picture, read from the database, so every replica gives the same answer (uptime aside). */
-export class StatusResponse implements StatusReport {
+export class StatusResponse {
   @ApiProperty({ type: SystemStatusResponse })
   system!: SystemStatusResponse;
 

@@ -1,16 +1,11 @@
 import { ApiProperty } from '@nestjs/swagger';
-import type { TaskView } from '@hive/coordinator';
-import { TASK_STATUSES, type TaskStatus } from '@hive/database';
-import type { Serialized } from '../../openapi/serialized.js';
-import type { TasksController } from '../tasks.controller.js';
+import { TASK_STATUSES, type SubmittedTask, type TaskPage, type TaskStatus, type TaskView } from '@hive/database';
 import { SPECIALTY } from '../../agents/dto/agent-fields.js';
-
-type Answer<K extends keyof TasksController> = Serialized<Awaited<ReturnType<TasksController[K]>>>;
 
 const EXAMPLE_ID = '6f1c2a4e-8b3d-4f5a-9e7c-1d2b3a4c5e6f';
 
 /** What POST /api/tasks answers: the stored task's identity, before any agent has seen it. */
-export class CreatedTaskResponse implements Answer<'submit'> {
+export class CreatedTaskResponse implements SubmittedTask {
   @ApiProperty({ format: 'uuid', example: EXAMPLE_ID })
   id!: string;
 
@@ -26,18 +21,18 @@ export class CreatedTaskResponse implements Answer<'submit'> {
   @ApiProperty({ type: 'object', additionalProperties: true, example: { prompt: 'Write a binary search in Go' } })
   context!: Record<string, unknown>;
 
-  @ApiProperty({ format: 'date-time' })
-  created_at!: string;
+  @ApiProperty({ type: String, format: 'date-time' })
+  created_at!: Date;
 }
 
 /** What POST /api/tasks/batch answers: the stored tasks, in the order given. */
-export class CreatedTaskBatchResponse implements Answer<'submitBatch'> {
+export class CreatedTaskBatchResponse {
   @ApiProperty({ type: [CreatedTaskResponse] })
   tasks!: CreatedTaskResponse[];
 }
 
-/** A task as TaskService reports it. */
-export class TaskResponse extends CreatedTaskResponse implements Serialized<TaskView> {
+/** A task as the API reports it. */
+export class TaskResponse extends CreatedTaskResponse implements TaskView {
   @ApiProperty({
     type: String,
     nullable: true,
@@ -75,13 +70,13 @@ export class TaskResponse extends CreatedTaskResponse implements Serialized<Task
   timeout_ms!: number | null;
 
   @ApiProperty({ type: String, format: 'date-time', nullable: true })
-  started_at!: string | null;
+  started_at!: Date | null;
 
   @ApiProperty({ type: String, format: 'date-time', nullable: true })
-  completed_at!: string | null;
+  completed_at!: Date | null;
 }
 
-export class TaskListResponse implements Answer<'list'> {
+export class TaskListResponse implements TaskPage {
   @ApiProperty({ type: [TaskResponse], description: 'Newest first' })
   tasks!: TaskResponse[];
 

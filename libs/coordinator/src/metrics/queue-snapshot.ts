@@ -1,9 +1,10 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { Counter } from 'prom-client';
 import { HiveConfig } from '@hive/config';
-import { AgentRegistry, TaskService, type AgentView, type TaskCounts } from '@hive/coordinator';
-import { describeError } from '@hive/database';
-import { MetricsRegistry } from '../metrics-registry.js';
+import { describeError, TaskStore, type TaskCounts } from '@hive/database';
+import { MetricsRegistry } from '@hive/metrics';
+import { AgentRegistry } from '../agents/agent-registry.service.js';
+import type { AgentView } from '../agents/agent-view.js';
 
 /** Short enough for a 15 s scrape to see fresh numbers, long enough that a scrape reads the database once. */
 const TTL_MS = 5_000;
@@ -26,7 +27,7 @@ export class QueueSnapshotReader {
   private readonly failures: Counter;
 
   constructor(
-    private readonly tasks: TaskService,
+    private readonly tasks: TaskStore,
     private readonly agents: AgentRegistry,
     private readonly config: HiveConfig,
     registry: MetricsRegistry,
@@ -59,7 +60,10 @@ export class QueueSnapshotReader {
       return await Promise.race([this.reading, timeout]);
     } catch (error) {
       this.failures.inc();
-      this.logger.warn(`Could not read tasks and agents for /api/metrics: ${describeError(error)}`);
+      this.logger.warn(
+        { err: describeError(error) },
+        `Could not read tasks and agents for /api/metrics: ${describeError(error)}`,
+      );
       return undefined;
     } finally {
       clearTimeout(timer);
@@ -67,7 +71,7 @@ export class QueueSnapshotReader {
   }
 
   private async readDatabase(): Promise<QueueSnapshot> {
-    const [tasks, agents] = await Promise.all([this.tasks.counts(), this.agents.list()]);
+    const [tasks, agents] = await Promise.all([this.tasks.countsByState(), this.agents.list()]);
     return { tasks, agents };
   }
 }

@@ -1,8 +1,8 @@
 import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { Gauge } from 'prom-client';
 import { TASK_STATUSES } from '@hive/database';
-import type { AgentView } from '@hive/coordinator';
-import { MetricsRegistry } from '../metrics-registry.js';
+import { MetricsRegistry } from '@hive/metrics';
+import type { AgentView } from '../agents/agent-view.js';
 import { QueueSnapshotReader } from './queue-snapshot.js';
 
 type AgentValue = (agent: AgentView) => number;

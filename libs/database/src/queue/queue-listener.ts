@@ -1,27 +1,26 @@
 import { Logger } from '@nestjs/common';
 import pg from 'pg';
-import { backoffDelay, describeError } from '@hive/database';
-
-export const WAKE_CHANNEL = 'hive_wake';
-export const CANCEL_CHANNEL = 'hive_cancel';
-/** A hive_cancel payload is a task id, or `<task id> <agent id>` to abort only the call on that agent. */
-export const CANCEL_AGENT_SEPARATOR = ' ';
-/** Payload of a wake-up that only says tasks were queued (any other payload: capacity may have changed). */
-export const TASK_QUEUED = 'task';
-
-/** Why a dispatcher is woken: new tasks only matter when an agent has room; capacity changes always do. */
-export type WakeReason = 'task' | 'capacity';
+import { backoffDelay } from '../support/backoff.js';
+import { describeError } from '../support/describe-error.js';
+import {
+  CANCEL_CHANNEL,
+  parseCancel,
+  parseWake,
+  WAKE_CHANNEL,
+  type CancelNotice,
+  type WakeReason,
+} from './queue-payloads.js';
 
 export interface QueueEvents {
   /** Tasks were queued, or capacity changed; also called after (re)connecting, as events may have been missed. */
   onWake(reason: WakeReason): void;
   /** A running task was cancelled or requeued: abort its call (only the one on `agentId`, when given). */
-  onCancel(taskId: string, agentId?: string): void;
+  onCancel(notice: CancelNotice): void;
 }
 
 /**
  * LISTENs for queue events on a connection of its own (a pooled one would be recycled under it) and reconnects
- * with backoff when it drops. The poll in the dispatcher covers the gaps.
+ * with backoff when it drops. The dispatchers' poll covers the gaps.
  */
 export class QueueListener {
   private readonly logger = new Logger('QueueListener');
@@ -38,11 +37,11 @@ export class QueueListener {
   async start(): Promise<void> {
     const client = new pg.Client({ ...this.connection, application_name: 'hive-listener', keepAlive: true });
     client.on('notification', (msg) => {
-      if (msg.channel === CANCEL_CHANNEL && msg.payload) {
-        const [taskId = '', agentId] = msg.payload.split(CANCEL_AGENT_SEPARATOR);
-        this.events.onCancel(taskId, agentId);
+      const payload = msg.payload ?? '';
+      if (msg.channel === CANCEL_CHANNEL && payload !== '') {
+        this.events.onCancel(parseCancel(payload));
         this.events.onWake('capacity'); // the slot it held is free, whoever ran it
-      } else this.events.onWake(msg.payload === TASK_QUEUED ? 'task' : 'capacity');
+      } else this.events.onWake(parseWake(payload));
     });
     client.on('error', (error) => this.lost(client, error));
     client.on('end', () => this.lost(client, new Error('connection ended')));
@@ -76,7 +75,10 @@ export class QueueListener {
     void client.end().catch(() => undefined);
     this.failures += 1;
     const delay = backoffDelay(250, this.failures, 10_000);
-    this.logger.warn(`Queue listener connection lost (${describeError(error)}); reconnecting in ${delay} ms`);
+    this.logger.warn(
+      { err: describeError(error), retryInMs: delay },
+      `Queue listener connection lost (${describeError(error)}); reconnecting in ${delay} ms`,
+    );
     clearTimeout(this.retryTimer);
     this.retryTimer = setTimeout(() => void this.start(), delay);
   }

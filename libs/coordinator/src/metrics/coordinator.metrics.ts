@@ -1,12 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import { InjectMetric, makeCounterProvider, makeHistogramProvider } from '@willsoto/nestjs-prometheus';
 import type { Counter, Histogram } from 'prom-client';
-import type { TaskStatus } from '@hive/database';
-import type { AgentFailureKind } from './client/agent-call-error.js';
+import type { FinalTaskStatus } from '@hive/database';
+import type { AgentFailureKind } from '../client/agent-call-error.js';
 
 /** Outcomes of one agent call: success, or why it failed. */
 export type AgentCallOutcome = 'success' | AgentFailureKind;
-export type TaskOutcome = Extract<TaskStatus, 'completed' | 'failed' | 'cancelled'>;
 
 const TASK_SECONDS = [0.005, 0.01, 0.05, 0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600];
 
@@ -73,7 +72,7 @@ export class CoordinatorMetrics {
     this.queueWait.observe({ type }, Math.max(0, (Date.now() - waitingSince.getTime()) / 1000));
   }
 
-  taskFinished(type: string, outcome: TaskOutcome, seconds?: number): void {
+  taskFinished(type: string, outcome: FinalTaskStatus, seconds?: number): void {
     this.finished.inc({ type, outcome });
     if (seconds !== undefined) this.duration.observe({ type }, seconds);
   }

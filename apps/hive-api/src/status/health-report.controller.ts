@@ -6,12 +6,13 @@ import {
   ApiResponse,
   ApiSecurity,
   ApiTags,
+  getSchemaPath,
   type SchemaObject,
 } from '@nestjs/swagger';
 import { HealthCheck } from '@nestjs/terminus';
-import { SERVICE_UNAVAILABLE, type StatusSetter } from '../http-status.js';
-import { HealthReportService } from './health-report.service.js';
-import type { HealthReport } from './health-report.js';
+import { HealthReportService, SERVICE_UNAVAILABLE, type HealthReport, type StatusSetter } from '@hive/health';
+import { ErrorResponse } from '../errors/dto/error.response.js';
+import { API_KEY_BEARER_SCHEME, API_KEY_HEADER_SCHEME } from '../openapi/api-key-auth.decorator.js';
 
 const STATUS: SchemaObject = { type: 'string', enum: ['healthy', 'degraded', 'unhealthy'] };
 /** A component: its status, `error` when not healthy, and the figures its check produced. */
@@ -36,15 +37,12 @@ const REPORT: SchemaObject = {
     },
   },
 };
-/**
- * The app's common error body and API-key schemes, named as the app's document defines them (this library cannot
- * import the app; the document's validation fails on a dangling reference).
- */
-const ERROR = { $ref: '#/components/schemas/ErrorResponse' };
+const ERROR = { $ref: getSchemaPath(ErrorResponse) };
 
 @ApiTags('health')
-@ApiBearerAuth('bearer')
-@ApiSecurity('api_key')
+@ApiBearerAuth(API_KEY_BEARER_SCHEME)
+@ApiSecurity(API_KEY_HEADER_SCHEME)
+/** GET /api/health: the full report of libs/health, for people and dashboards with a key. */
 @Controller('api/health')
 export class HealthReportController {
   constructor(private readonly reports: HealthReportService) {}

@@ -1,0 +1,52 @@
+import { Injectable } from '@nestjs/common';
+import type { AbortReason } from '../client/agent-call-error.js';
+
+/** One agent call this replica has in flight, from its claim until its outcome is stored. */
+export interface RunningCall {
+  readonly taskId: string;
+  readonly agentId: string;
+  readonly controller: AbortController;
+  /** Until when this replica surely holds the task's lease (local clock), as of the last claim or renewal. */
+  leaseUntil: number;
+  /** Settles once the call has ended and its outcome is stored (or given up). */
+  done: Promise<void>;
+}
+
+/**
+ * The agent calls in flight on this replica. Not keyed by task id: a task requeued by a force-removed agent can be
+ * claimed again here (on another agent) while its first call is still being aborted.
+ */
+@Injectable()
+export class RunningCalls {
+  private readonly calls = new Set<RunningCall>();
+
+  get size(): number {
+    return this.calls.size;
+  }
+
+  add(call: RunningCall): void {
+    this.calls.add(call);
+  }
+
+  delete(call: RunningCall): void {
+    this.calls.delete(call);
+  }
+
+  /** A snapshot: calls added later are not in it. */
+  all(): RunningCall[] {
+    return [...this.calls];
+  }
+
+  /** Aborts a task's calls (only its call on `agentId`, when given). */
+  abort(taskId: string, reason: AbortReason, agentId?: string): void {
+    for (const call of this.calls) {
+      if (call.taskId === taskId && (agentId === undefined || call.agentId === agentId)) call.controller.abort(reason);
+    }
+  }
+
+  /** Until when the lease of this task's call on `agentId` surely holds; 0 when there is no such call. */
+  leaseUntil(taskId: string, agentId: string): number {
+    for (const call of this.calls) if (call.taskId === taskId && call.agentId === agentId) return call.leaseUntil;
+    return 0;
+  }
+}

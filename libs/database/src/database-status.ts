@@ -1,0 +1,67 @@
+import { Injectable } from '@nestjs/common';
+import type { Pool, QueryConfig } from 'pg';
+import { DataSource } from 'typeorm';
+import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver.js';
+import { MIGRATIONS_TABLE } from './data-source-options.js';
+
+export interface PoolStats {
+  /** Connections open. */
+  total: number;
+  idle: number;
+  /** Callers waiting for a connection. */
+  waiting: number;
+  /** Most connections the pool opens. */
+  max: number;
+}
+
+/** What the health checks and the metrics read of the database: the pool, a bounded ping, the migrations. */
+@Injectable()
+export class DatabaseStatus {
+  constructor(private readonly dataSource: DataSource) {}
+
+  /** The pool's figures, or undefined before the DataSource connects and after it closes. */
+  pool(): PoolStats | undefined {
+    const pool = this.pgPool();
+    if (pool === undefined) return undefined;
+    return { total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount, max: pool.options.max ?? 0 };
+  }
+
+  /**
+   * `SELECT 1` on a pooled connection with a real timeout: pg abandons the query after `timeoutMs`, and a connection
+   * that failed or timed out is closed instead of going back to the pool, so a hanging database does not leave the
+   * pool full of stuck connections (probes keep coming every few seconds).
+   */
+  async ping(timeoutMs: number, signal: AbortSignal): Promise<void> {
+    const pool = this.pgPool();
+    if (pool === undefined) throw new Error('the database is not connected');
+    const client = await pool.connect();
+    if (signal.aborted) return client.release(); // the probe already answered; the connection is fine
+    let failure: Error | undefined;
+    try {
+      // query_timeout is a pg option that @types/pg does not declare on QueryConfig.
+      const query: QueryConfig & { query_timeout: number } = { text: 'SELECT 1', query_timeout: timeoutMs };
+      await client.query(query);
+    } catch (error) {
+      failure = error instanceof Error ? error : new Error(String(error));
+      throw error;
+    } finally {
+      client.release(failure);
+    }
+  }
+
+  /** True when every migration Hive knows has been applied (readiness uses it). */
+  async migrationsApplied(): Promise<boolean> {
+    const names = (this.dataSource.options.migrations as { name: string }[]).map((m) => m.name);
+    const rows: { applied: number }[] = await this.dataSource.query(
+      `SELECT count(*)::int AS applied FROM ${MIGRATIONS_TABLE} WHERE name = ANY($1)`,
+      [names],
+    );
+    return rows[0]?.applied === names.length;
+  }
+
+  /** The pg Pool behind TypeORM. */
+  private pgPool(): Pool | undefined {
+    if (!this.dataSource.isInitialized) return undefined;
+    return (this.dataSource.driver as PostgresDriver).master as Pool | undefined;
+  }
+}

@@ -1,0 +1,33 @@
+/**
+ * The LISTEN/NOTIFY channels of the queue and the payloads on them, for both sides (docs/architecture.md,
+ * "Wake-ups"). PostgreSQL limits a payload to 8,000 bytes; these stay far below.
+ */
+export const WAKE_CHANNEL = 'hive_wake';
+export const CANCEL_CHANNEL = 'hive_cancel';
+
+/** Why dispatchers are woken: new tasks only matter when an agent has room; capacity changes always do. */
+export type WakeReason = 'task' | 'capacity';
+
+const WAKE_PAYLOADS: Record<WakeReason, string> = { task: 'task', capacity: '' };
+
+export const wakePayload = (reason: WakeReason): string => WAKE_PAYLOADS[reason];
+
+/** Any payload but 'task' may mean changed capacity (older replicas send '' or other text). */
+export const parseWake = (payload: string): WakeReason => (payload === WAKE_PAYLOADS.task ? 'task' : 'capacity');
+
+/** A hive_cancel payload is a task id, or `<task id> <agent id>` to abort only the call on that agent. */
+const CANCEL_AGENT_SEPARATOR = ' ';
+
+export const cancelSuffix = (agentId: string | undefined): string =>
+  agentId === undefined ? '' : `${CANCEL_AGENT_SEPARATOR}${agentId}`;
+
+export interface CancelNotice {
+  taskId: string;
+  /** Only the call on this agent (the agent was force-removed and the task requeued), else every call. */
+  agentId?: string;
+}
+
+export function parseCancel(payload: string): CancelNotice {
+  const [taskId = '', agentId] = payload.split(CANCEL_AGENT_SEPARATOR);
+  return agentId === undefined ? { taskId } : { taskId, agentId };
+}

@@ -1,0 +1,179 @@
+import { randomUUID } from 'node:crypto';
+import { Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { queryRows } from '../support/query-rows.js';
+import { CLAIM_SQL } from './tasks/claim.sql.js';
+import type { Claim, ClaimableAgent, ClaimedTask, ClaimPlanner, PendingTask } from './tasks/claim.types.js';
+import { COMPLETE_SQL } from './tasks/complete.sql.js';
+import { READ_SQL } from './tasks/read.sql.js';
+import { SUBMIT_SQL } from './tasks/submit.sql.js';
+import { TRANSITION_SQL } from './tasks/transitions.sql.js';
+import {
+  TASK_STATUSES,
+  type Completion,
+  type HeldTask,
+  type NewTask,
+  type PendingOfType,
+  type ReapedTask,
+  type SubmittedTask,
+  type TaskCounts,
+  type TaskFilter,
+  type TaskPage,
+  type TaskStatus,
+  type TaskView,
+} from './tasks/task.types.js';
+
+const heldParams = (task: HeldTask): unknown[] => [task.taskId, task.agentId, task.replicaId];
+
+/**
+ * The tasks table: every statement that reads or moves a task, one method per transition (docs/architecture.md,
+ * "The task lifecycle"). Writes of a running task's end take a HeldTask and land only while it is still held.
+ */
+@Injectable()
+export class TaskStore {
+  constructor(private readonly db: DataSource) {}
+
+  /** Stores one task; undefined when no registered agent serves its type (nothing stored). */
+  async submit(task: NewTask): Promise<SubmittedTask | undefined> {
+    const rows = await queryRows<SubmittedTask>(this.db, SUBMIT_SQL.one, [
+      task.type,
+      task.priority,
+      JSON.stringify(task.context),
+      task.max_attempts,
+      task.timeout_ms ?? null,
+    ]);
+    return rows[0];
+  }
+
+  /** Stores tasks in one statement, all or none; answers in the order given, or [] when a type is unserved. */
+  async submitBatch(tasks: readonly NewTask[]): Promise<SubmittedTask[]> {
+    const ids = tasks.map(() => randomUUID());
+    const rows = await queryRows<SubmittedTask>(this.db, SUBMIT_SQL.batch, [
+      ids,
+      tasks.map((t) => t.type),
+      tasks.map((t) => t.priority),
+      tasks.map((t) => JSON.stringify(t.context)),
+      tasks.map((t) => t.max_attempts),
+      tasks.map((t) => t.timeout_ms ?? null),
+    ]);
+    if (rows.length === 0) return [];
+    const byId = new Map(rows.map((row) => [row.id, row]));
+    return ids.map((id) => byId.get(id) as SubmittedTask);
+  }
+
+  async get(id: string): Promise<TaskView | undefined> {
+    const rows = await queryRows<TaskView>(this.db, READ_SQL.get, [id]);
+    return rows[0];
+  }
+
+  async list(filter: TaskFilter): Promise<TaskPage> {
+    const params = [filter.status ?? null, filter.type ?? null, filter.agent ?? null];
+    const [tasks, counts] = await Promise.all([
+      queryRows<TaskView>(this.db, READ_SQL.page, [...params, filter.limit, filter.offset]),
+      queryRows<{ total: number; filtered: number }>(this.db, READ_SQL.pageCounts, params),
+    ]);
+    return { tasks, total: counts[0]?.total ?? 0, filtered: counts[0]?.filtered ?? 0 };
+  }
+
+  /** pending or in_progress → cancelled: the task, and the status it had; undefined when it was not cancellable. */
+  async cancel(id: string): Promise<{ task: TaskView; was: TaskStatus } | undefined> {
+    const rows = await queryRows<TaskView & { was: TaskStatus }>(this.db, TRANSITION_SQL.cancel, [id]);
+    const row = rows[0];
+    if (row === undefined) return undefined;
+    const { was, ...task } = row;
+    return { task, was };
+  }
+
+  /**
+   * Claims up to `limit` due tasks in one transaction (docs/architecture.md, "Claiming"): the usable agents are
+   * locked and their load over all replicas counted, `planner` decides what to take and where it runs, and the
+   * chosen rows become in_progress under this replica's lease.
+   */
+  claim(replicaId: string, leaseMs: number, limit: number, planner: ClaimPlanner): Promise<Claim> {
+    return this.db.transaction(async (tx) => {
+      const agents = await queryRows<ClaimableAgent>(tx, CLAIM_SQL.lockAgents);
+      if (agents.length === 0) return { tasks: [], freeSlots: 0 };
+      const loadRows = await queryRows<{ id: string; running: number }>(tx, CLAIM_SQL.countLoad, [
+        agents.map((a) => a.id),
+      ]);
+      const plan = planner(agents, new Map(loadRows.map((r) => [r.id, r.running])));
+      if (plan.demand.size === 0) return { tasks: [], freeSlots: plan.freeSlots };
+      const demand = [...plan.demand];
+      const pending = await queryRows<PendingTask>(tx, CLAIM_SQL.takePending, [
+        demand.map(([type]) => type),
+        demand.map(([, slots]) => slots),
+        limit,
+      ]);
+      const tasks: ClaimedTask[] = [];
+      for (const task of pending) {
+        const agent = plan.place(task);
+        if (agent !== undefined) tasks.push({ ...task, attempts: task.attempts + 1, agent });
+      }
+      if (tasks.length > 0) {
+        await tx.query(CLAIM_SQL.assign, [tasks.map((t) => t.id), tasks.map((t) => t.agent.id), replicaId, leaseMs]);
+      }
+      return { tasks, freeSlots: plan.freeSlots };
+    });
+  }
+
+  /** in_progress → completed for each result still held by this replica; returns the ids stored. */
+  async completeBatch(replicaId: string, completions: readonly Completion[]): Promise<Set<string>> {
+    const rows = await queryRows<{ id: string }>(this.db, COMPLETE_SQL, [
+      completions.map((c) => c.taskId),
+      completions.map((c) => JSON.stringify(c.result)),
+      completions.map((c) => c.agentId),
+      replicaId,
+    ]);
+    return new Set(rows.map((r) => r.id));
+  }
+
+  /** in_progress → failed; false when the task was no longer held. */
+  fail(task: HeldTask, error: string): Promise<boolean> {
+    return this.transition(TRANSITION_SQL.fail, [...heldParams(task), error]);
+  }
+
+  /** in_progress → pending, due in `delayMs`; false when the task was no longer held. */
+  retry(task: HeldTask, error: string, delayMs: number): Promise<boolean> {
+    return this.transition(TRANSITION_SQL.retry, [...heldParams(task), error, delayMs]);
+  }
+
+  /** in_progress → pending untouched, the attempt not counted (shutdown); false when no longer held. */
+  release(task: HeldTask): Promise<boolean> {
+    return this.transition(TRANSITION_SQL.release, heldParams(task));
+  }
+
+  /** Extends the leases this replica still holds among `taskIds`; returns those (a missing one was lost). */
+  async renewLeases(replicaId: string, taskIds: readonly string[], leaseMs: number): Promise<Set<string>> {
+    const rows = await queryRows<{ id: string }>(this.db, TRANSITION_SQL.renewLeases, [taskIds, replicaId, leaseMs]);
+    return new Set(rows.map((r) => r.id));
+  }
+
+  /** Requeues (or fails, on the last attempt) up to `batch` tasks whose lease expired. */
+  reap(batch = 500): Promise<ReapedTask[]> {
+    return queryRows<ReapedTask>(this.db, TRANSITION_SQL.reap, [batch]);
+  }
+
+  /** Deletes up to `batch` tasks finished more than `days` ago; returns how many. */
+  async sweepFinished(days: number, batch: number): Promise<number> {
+    return (await queryRows(this.db, TRANSITION_SQL.sweep, [days, batch])).length;
+  }
+
+  async countsByState(): Promise<TaskCounts> {
+    const rows = await queryRows<{ status: TaskStatus; n: number }>(this.db, READ_SQL.countsByState);
+    const counts = Object.fromEntries(TASK_STATUSES.map((s) => [s, 0])) as TaskCounts;
+    counts.total = 0;
+    for (const { status, n } of rows) {
+      counts[status] = n;
+      counts.total += n;
+    }
+    return counts;
+  }
+
+  pendingByType(): Promise<PendingOfType[]> {
+    return queryRows<PendingOfType>(this.db, READ_SQL.pendingByType);
+  }
+
+  private async transition(sql: string, params: unknown[]): Promise<boolean> {
+    return (await queryRows(this.db, sql, params)).length === 1;
+  }
+}
