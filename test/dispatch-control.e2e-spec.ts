@@ -6,8 +6,9 @@ import { scrape } from './support/scrape.js';
 
 /** Cancelling, leases of long tasks, agents going offline and back, and removing an agent that runs a task. */
 describe('dispatch: cancel, leases, offline agents, removal (in-process Hive, real PostgreSQL, real agents)', () => {
-  // A 1 s lease: renewed every ~333 ms, reaped every 500 ms, so a slow task lives through many renewals.
-  const world = suiteFixture({ TASK_LEASE_MS: '1000' });
+  // Renewed every second, reaped every 1.5 s.
+  const LEASE_MS = 3_000;
+  const world = suiteFixture({ TASK_LEASE_MS: String(LEASE_MS) });
 
   it('cancels a pending task (200, cancelled), which never reaches the agent', async () => {
     const { api, agents } = world();
@@ -63,10 +64,27 @@ describe('dispatch: cancel, leases, offline agents, removal (in-process Hive, re
   });
 
   it('keeps the lease of a task that runs longer than the lease, and completes it on the first attempt', async () => {
-    const { api, agents } = world();
-    const agent = await agents.start({ behavior: { kind: 'ok', delayMs: 1800 } });
+    const { api, agents, db } = world();
+    let answer = (): void => undefined;
+    const gate = new Promise<void>((resolve) => (answer = resolve));
+    const agent = await agents.start({ behavior: { kind: 'ok', gate } });
     await api.registerAgent({ id: 'slow-1', endpoint: agent.url, specialty: 'slow' });
     const submitted = await api.submitTask({ type: 'slow', context: { prompt: 'take your time' } });
+    await agent.waitForRequests(1);
+
+    // The agent answers only once the lease has been renewed past its first expiry: the call outlived a lease.
+    const leaseExpiry = async (): Promise<number> => {
+      const [row] = await db.query<{ at: Date | null }>(`SELECT lease_expires_at AS at FROM tasks WHERE id = $1`, [
+        submitted.id,
+      ]);
+      return row?.at?.getTime() ?? NaN;
+    };
+    const first = await leaseExpiry();
+    await waitUntil(async () => (await leaseExpiry()) > first + LEASE_MS, {
+      describe: 'the lease renewed past its first expiry',
+      timeoutMs: 5 * LEASE_MS,
+    });
+    answer();
 
     const task = await api.waitForTask(submitted.id, (t) => t.status !== 'pending' && t.status !== 'in_progress');
     expect(task).toMatchObject({ status: 'completed', attempts: 1, error: null });

@@ -10,9 +10,10 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { pathToFileURL } from 'node:url';
 
+/** `gate`: the answer waits until it settles, so a test decides exactly when the agent answers. */
 export type AgentBehavior =
-  | { kind: 'ok'; delayMs?: number; response?: string }
-  | { kind: 'error'; status: number; message: string; delayMs?: number }
+  | { kind: 'ok'; delayMs?: number; response?: string; gate?: Promise<unknown> }
+  | { kind: 'error'; status: number; message: string; delayMs?: number; gate?: Promise<unknown> }
   | { kind: 'busy' }
   | { kind: 'model-not-found' }
   | { kind: 'hang' }
@@ -82,6 +83,20 @@ function wait(ms: number, res: ServerResponse): Promise<boolean> {
       resolve(true);
     }, ms);
     res.once('close', onClose);
+  });
+}
+
+/** Resolves true once `gate` settles, or false as soon as the response is closed. */
+function waitFor(gate: Promise<unknown>, res: ServerResponse): Promise<boolean> {
+  if (res.destroyed) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    const onClose = (): void => resolve(false);
+    res.once('close', onClose);
+    const open = (): void => {
+      res.off('close', onClose);
+      resolve(!res.destroyed);
+    };
+    gate.then(open, open);
   });
 }
 
@@ -206,8 +221,9 @@ export async function startOllamaAgent(options: OllamaAgentOptions = {}): Promis
       case 'model-not-found':
         return sendJson(res, 404, { error: `model '${model}' not found` });
       case 'error':
-        if (await wait(current.delayMs ?? 0, res)) sendJson(res, current.status, { error: current.message });
-        return;
+        if (!(await wait(current.delayMs ?? 0, res))) return;
+        if (current.gate !== undefined && !(await waitFor(current.gate, res))) return;
+        return sendJson(res, current.status, { error: current.message });
       case 'malformed':
         if (res.destroyed) return;
         res.writeHead(200, { 'Content-Type': JSON_TYPE }).end(`{"model":"${model}","response":"trunc`);
@@ -220,6 +236,7 @@ export async function startOllamaAgent(options: OllamaAgentOptions = {}): Promis
 
     if (!known.has(normalizeModel(model))) return sendJson(res, 404, { error: `model '${model}' not found` });
     if (!(await wait(current.delayMs ?? 0, res))) return;
+    if (current.gate !== undefined && !(await waitFor(current.gate, res))) return;
     const createdAt = new Date().toISOString();
     if (prompt === '') {
       // Ollama answers an empty prompt by just (un)loading the model, always as one JSON object.

@@ -18,10 +18,11 @@ describe('connectWithRetry', () => {
       },
     } as unknown as DataSource;
     const said = { log: [] as string[], warn: [] as string[], error: [] as string[] };
+    // Each call is (fields, message): the message is what a person reads, the fields what a log query finds.
     const logger = {
-      log: (m: string) => said.log.push(m),
-      warn: (m: string) => said.warn.push(m),
-      error: (m: string) => said.error.push(m),
+      log: (_fields: object, m: string) => said.log.push(m),
+      warn: (_fields: object, m: string) => said.warn.push(m),
+      error: (_fields: object, m: string) => said.error.push(m),
     } as unknown as Logger;
     return { dataSource, logger, said, calls: () => calls };
   }

@@ -17,16 +17,22 @@ export async function connectWithRetry(
   for (let attempt = 1; ; attempt++) {
     try {
       await dataSource.initialize();
-      if (attempt > 1) logger.log(`Connected to PostgreSQL on attempt ${attempt}`);
+      if (attempt > 1) logger.log({ attempt }, `Connected to PostgreSQL on attempt ${attempt}`);
       return;
     } catch (error) {
       const cause = describeError(error);
       if (attempt >= attempts) {
-        logger.error(`PostgreSQL connection attempt ${attempt}/${attempts} failed: ${cause}; giving up`);
+        logger.error(
+          { attempt, attempts, err: cause },
+          `PostgreSQL connection attempt ${attempt}/${attempts} failed: ${cause}; giving up`,
+        );
         throw error;
       }
       const delay = backoffDelay(settings.connectRetryDelayMs, attempt);
-      logger.warn(`PostgreSQL connection attempt ${attempt}/${attempts} failed: ${cause}; retrying in ${delay} ms`);
+      logger.warn(
+        { attempt, attempts, err: cause, retryInMs: delay },
+        `PostgreSQL connection attempt ${attempt}/${attempts} failed: ${cause}; retrying in ${delay} ms`,
+      );
       await new Promise((resolve) => setTimeout(resolve, delay));
     }
   }

@@ -29,12 +29,24 @@ export class PinoNestLogger implements LoggerService {
     this.write('fatal', message, rest);
   }
 
+  /**
+   * Nest passes the context as the last string argument, and a stack before it for errors. As with nestjs-pino
+   * (which takes over once the app is built), a plain object first carries fields and the message follows it:
+   * `logger.warn({ agentId }, 'message')`.
+   */
   private write(level: Level, message: unknown, rest: unknown[]): void {
-    // Nest passes the context as the last string argument (and a stack before it for errors).
-    const context = typeof rest.at(-1) === 'string' ? (rest.at(-1) as string) : undefined;
-    const stack = rest.length > 1 && typeof rest[0] === 'string' ? rest[0] : undefined;
-    const fields = { ...(context === undefined ? {} : { context }), ...(stack === undefined ? {} : { stack }) };
-    if (message instanceof Error) this.pino[level]({ ...fields, err: message }, message.message);
-    else this.pino[level](fields, typeof message === 'string' ? message : JSON.stringify(message));
+    const context = rest.length > 0 && typeof rest.at(-1) === 'string' ? (rest.at(-1) as string) : undefined;
+    const params = context === undefined ? rest : rest.slice(0, -1);
+    const withContext = (fields: object) => (context === undefined ? fields : { ...fields, context });
+    if (message instanceof Error) {
+      this.pino[level](withContext({ err: message }), message.message);
+    } else if (message !== null && typeof message === 'object') {
+      const text = typeof params[0] === 'string' ? params[0] : undefined;
+      this.pino[level](withContext(message), text);
+    } else {
+      const stack = typeof params[0] === 'string' ? params[0] : undefined;
+      const text = typeof message === 'string' ? message : JSON.stringify(message);
+      this.pino[level](withContext(stack === undefined ? {} : { stack }), text);
+    }
   }
 }

@@ -80,7 +80,7 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy, Befo
     // The first pass completes before the app listens, so readiness is true from the first request on.
     this.wakes.capacity = true;
     if (!this.looping) await this.loop();
-    this.logger.log(`Coordinator ${this.state.replicaId} is dispatching`);
+    this.logger.log({ replicaId: this.state.replicaId }, `Coordinator ${this.state.replicaId} is dispatching`);
   }
 
   /** Asks for a claim pass; passes never overlap, and wake-ups during one (or a pause) cause one more. */
