@@ -1,6 +1,6 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 
-/** The agents registry and the durable task queue (DESIGN.md, "The task lifecycle"). */
+/** The agents registry and the durable task queue (docs/architecture.md, "The task lifecycle"). */
 export class InitialSchema1764403200000 implements MigrationInterface {
   name = 'InitialSchema1764403200000';
 

@@ -1,7 +1,7 @@
 /**
  * A real Ollama-compatible HTTP server (node:http, 127.0.0.1, ephemeral port) standing in for a remote Ollama
- * machine in Hive's e2e tests and benchmark. It speaks the wire protocol of /work/shared/reference/ollama-api.md
- * and lets a test choose how it misbehaves. Kept in one file so that `node test/support/ollama-agent.ts`
+ * machine in Hive's e2e tests and benchmark. It speaks Ollama's wire protocol (`/api/generate`, `/api/tags`, their
+ * error bodies and NDJSON streaming) and lets a test choose how it misbehaves. Kept in one file so that `node test/support/ollama-agent.ts`
  * (native type stripping) runs it standalone: a relative `.js` import would not resolve there.
  */
 import { createHash } from 'node:crypto';
