@@ -1,7 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { resolve } from 'node:path';
-import { freePort } from '@hive/database';
+// A relative import, not @hive/database: the benchmark compiles this file with plain tsc, which does not rewrite
+// path aliases (and would pull the whole lib into its build); jest maps it like any other relative import.
+import { freePort } from '../../libs/database/src/embedded-postgres.js';
 import { TEST_ADMIN_KEY } from './test-keys.js';
 
 export const MAIN = resolve(import.meta.dirname, '../../dist/apps/hive-api/src/main.js');
@@ -35,16 +37,23 @@ export interface SpawnOptions {
    * `process.kill(-child.pid, 'SIGINT')` then reaches the whole group, like a terminal's Ctrl-C.
    */
   detached?: boolean;
+  /** The entry point to run instead of MAIN (e.g. another build). */
+  main?: string;
+  /** Node options before the entry point, e.g. `--inspect=127.0.0.1:0` or `--import <url>`. */
+  nodeArgs?: readonly string[];
+  /** Working directory of the process; this process's own by default. */
+  cwd?: string;
 }
 
 /**
  * Hive as a real process, started from the production build exactly as the Docker image starts it
  * (`node dist/apps/hive-api/src/main.js`), with `env` as its whole configuration (plus TEST_ADMIN_KEY as the admin
- * key unless `env` sets one).
+ * key unless `env` sets one). `options` may run another entry point, with node options, in another directory.
  */
 export async function spawnHive(env: Record<string, string>, options: SpawnOptions = {}): Promise<HiveProcess> {
   const port = env.PORT ?? String(await freePort());
-  const child = spawn(process.execPath, [MAIN], {
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), options.main ?? MAIN], {
+    cwd: options.cwd,
     env: {
       PATH: process.env.PATH ?? '',
       NODE_ENV: 'test',
