@@ -1,20 +1,19 @@
 /**
- * The benchmark's REST client for Hive: node:http over keep-alive sockets (a bounded pool), JSON in and out. Kept
- * minimal so that the client costs as little CPU as possible on a machine Hive shares with it.
+ * The benchmark's submit path into Hive: node:http over a bounded pool of keep-alive sockets, JSON in and out.
+ *
+ * Everything else the benchmark asks Hive (agents, status, metrics) goes through test/support/api.ts, but not the
+ * submissions: they are the measured load, tens of thousands of requests from a process that shares the machine's
+ * two cores with Hive, and fetch (undici: WHATWG streams and headers) costs the client more CPU per request than a
+ * bare node:http request. Latency samples also need the moment the whole response had arrived (`at`).
  */
 import { Agent as HttpAgent, request } from 'node:http';
+import type { NewTask } from '../test/support/api.js';
 
-export interface JsonResponse {
+export interface SubmitResponse {
   status: number;
   body: unknown;
   /** performance.now() when the whole response had arrived. */
   at: number;
-}
-
-export interface BenchTask {
-  type: string;
-  priority: number;
-  context: Record<string, unknown>;
 }
 
 export class HiveClient {
@@ -28,50 +27,8 @@ export class HiveClient {
     this.sockets = new HttpAgent({ keepAlive: true, maxSockets, maxFreeSockets: maxSockets });
   }
 
-  request(method: string, path: string, payload?: unknown): Promise<JsonResponse> {
-    const body = payload === undefined ? undefined : JSON.stringify(payload);
-    return new Promise((ok, fail) => {
-      const req = request(
-        {
-          host: this.base.hostname,
-          port: this.base.port,
-          method,
-          path,
-          agent: this.sockets,
-          headers:
-            body === undefined
-              ? { accept: 'application/json', 'x-api-key': this.apiKey }
-              : {
-                  accept: 'application/json',
-                  'x-api-key': this.apiKey,
-                  'content-type': 'application/json',
-                  'content-length': Buffer.byteLength(body),
-                },
-        },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (chunk: Buffer) => chunks.push(chunk));
-          res.on('error', fail);
-          res.on('end', () => {
-            const at = performance.now();
-            const text = Buffer.concat(chunks).toString('utf8');
-            let parsed: unknown = text;
-            try {
-              parsed = JSON.parse(text);
-            } catch {
-              // not JSON (e.g. Prometheus text): keep the text
-            }
-            ok({ status: res.statusCode ?? 0, body: parsed, at });
-          });
-        },
-      );
-      req.on('error', fail);
-      req.end(body);
-    });
-  }
-
   /** POST /api/tasks; throws unless 201. */
-  async submitTask(task: BenchTask): Promise<JsonResponse> {
+  submitTask(task: NewTask): Promise<SubmitResponse> {
     return this.created('/api/tasks', task);
   }
 
@@ -79,7 +36,7 @@ export class HiveClient {
    * Submits `count` tasks with `concurrency` requests in flight, one task per POST /api/tasks or, with `batch` > 1,
    * up to `batch` per POST /api/tasks/batch; resolves when every one was accepted.
    */
-  async submitMany(count: number, concurrency: number, task: (i: number) => BenchTask, batch = 1): Promise<void> {
+  async submitMany(count: number, concurrency: number, task: (i: number) => NewTask, batch = 1): Promise<void> {
     let next = 0;
     const worker = async (): Promise<void> => {
       while (next < count) {
@@ -93,13 +50,52 @@ export class HiveClient {
     await Promise.all(Array.from({ length: Math.min(concurrency, Math.ceil(count / batch)) }, worker));
   }
 
-  private async created(path: string, payload: unknown): Promise<JsonResponse> {
-    const res = await this.request('POST', path, payload);
+  close(): void {
+    this.sockets.destroy();
+  }
+
+  private async created(path: string, payload: unknown): Promise<SubmitResponse> {
+    const res = await this.post(path, payload);
     if (res.status !== 201) throw new Error(`POST ${path} answered ${res.status}: ${JSON.stringify(res.body)}`);
     return res;
   }
 
-  close(): void {
-    this.sockets.destroy();
+  private post(path: string, payload: unknown): Promise<SubmitResponse> {
+    const body = JSON.stringify(payload);
+    return new Promise((ok, fail) => {
+      const req = request(
+        {
+          host: this.base.hostname,
+          port: this.base.port,
+          method: 'POST',
+          path,
+          agent: this.sockets,
+          headers: {
+            accept: 'application/json',
+            'x-api-key': this.apiKey,
+            'content-type': 'application/json',
+            'content-length': Buffer.byteLength(body),
+          },
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (chunk: Buffer) => chunks.push(chunk));
+          res.on('error', fail);
+          res.on('end', () => {
+            const at = performance.now();
+            const text = Buffer.concat(chunks).toString('utf8');
+            let parsed: unknown = text;
+            try {
+              parsed = JSON.parse(text);
+            } catch {
+              // not JSON (an error page): keep the text for the message
+            }
+            ok({ status: res.statusCode ?? 0, body: parsed, at });
+          });
+        },
+      );
+      req.on('error', fail);
+      req.end(body);
+    });
   }
 }

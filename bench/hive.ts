@@ -1,31 +1,23 @@
 /**
  * Hive under benchmark: a real process of the production build (`node dist/apps/hive-api/src/main.js`, as the
- * Docker image runs it) with NODE_ENV=production against its own database, plus the readings the benchmark takes
- * of it (CPU from /proc, memory from GET /api/metrics or /proc and the inspector).
+ * Docker image runs it, started by test/support/hive-process.ts) with NODE_ENV=production against its own
+ * database, plus the readings the benchmark takes of it (CPU from /proc, memory from GET /api/metrics or /proc and
+ * the inspector).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
-import { createServer } from 'node:net';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import type { components } from '../test/generated/hive-api.js';
+import { HiveApi } from '../test/support/api.js';
+import { spawnHive, type HiveProcess } from '../test/support/hive-process.js';
+import { waitUntil } from '../test/support/poll.js';
+import { isRunning, stopHiveProcess } from '../test/support/process-control.js';
+import { parseSamples, sampleValue, type Sample } from '../test/support/prometheus-text.js';
 import type { CpuProfile } from './cpu-profile.js';
 import { HiveClient } from './hive-client.js';
-import { ADMIN_API_KEY, processRssBytes, ROOT, sleep } from './support.js';
-
-export const HIVE_MAIN = process.env.BENCH_HIVE_MAIN ?? resolve(ROOT, 'dist/apps/hive-api/src/main.js');
-
-function freePort(): Promise<number> {
-  return new Promise((ok, fail) => {
-    const server = createServer();
-    server.once('error', fail);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === 'object' && address !== null ? ok(address.port) : fail(new Error('no port')),
-      );
-    });
-  });
-}
+import { InspectorSession } from './inspector.js';
+import { processRssBytes } from './proc.js';
+import { ADMIN_API_KEY, HIVE_MAIN, ROOT } from './settings.js';
+import type { AgentRow } from './workload.js';
 
 /** Extra settings for Hive from BENCH_HIVE_ENV="DB_POOL_SIZE=20,DB_POOL_MAX_OVERFLOW=60" (for experiments). */
 function extraEnv(): Record<string, string> {
@@ -46,59 +38,41 @@ export interface MemoryReading {
   source: string;
 }
 
-export class BenchHive {
-  readonly url: string;
-  readonly client: HiveClient;
-  private readonly child: ChildProcess;
-  private readonly lines: string[] = [];
-  private readonly exited: Promise<number | null>;
-  private inspectorUrl: string | undefined;
-  private inspectorId = 0;
-  private session: Promise<WebSocket> | undefined;
-  private readonly calls = new Map<number, { ok: (value: unknown) => void; fail: (error: Error) => void }>();
+export interface BenchHiveOptions {
+  /** Open the inspector on a free local port: forced GCs before memory readings, CPU profiles. */
+  inspect?: boolean;
+  /** Load bench/count-queries.ts (node --import) to count the statements Hive sends. */
+  countQueries?: boolean;
+  /** Keep-alive sockets of the submitting client. */
+  clientSockets?: number;
+}
 
-  private constructor(child: ChildProcess, url: string, clientSockets: number) {
-    this.child = child;
-    this.url = url;
-    this.client = new HiveClient(url, ADMIN_API_KEY, clientSockets);
-    const collect = (chunk: Buffer): void => {
-      for (const line of chunk.toString('utf8').split('\n')) {
-        if (line === '') continue;
-        this.lines.push(line);
-        if (this.lines.length > 200) this.lines.shift();
-        const inspector = /Debugger listening on (ws:\/\/\S+)/.exec(line);
-        if (inspector?.[1] !== undefined) this.inspectorUrl = inspector[1];
-      }
-    };
-    child.stdout?.on('data', collect);
-    child.stderr?.on('data', collect);
-    this.exited = once(child, 'exit').then(([code]) => code as number | null);
+export class BenchHive {
+  /** The lean submit path (see hive-client.ts). */
+  readonly client: HiveClient;
+  /** Everything else: agents, status, metrics. */
+  readonly api: HiveApi;
+  private readonly spawned: HiveProcess;
+  private session: InspectorSession | undefined;
+
+  private constructor(spawned: HiveProcess, clientSockets: number) {
+    this.spawned = spawned;
+    this.client = new HiveClient(spawned.url, ADMIN_API_KEY, clientSockets);
+    this.api = new HiveApi(spawned.url, ADMIN_API_KEY);
   }
 
-  /**
-   * Starts Hive and waits until it dispatches. `inspect` opens the inspector on a free local port, used only to
-   * force a garbage collection before memory readings.
-   */
-  static async start(
-    databaseUrl: string,
-    options: { inspect?: boolean; countQueries?: boolean; clientSockets?: number } = {},
-  ): Promise<BenchHive> {
-    const port = await freePort();
-    const args = [
+  /** Starts Hive and waits until it dispatches. */
+  static async start(databaseUrl: string, options: BenchHiveOptions = {}): Promise<BenchHive> {
+    const nodeArgs = [
       ...(options.inspect === true ? ['--inspect=127.0.0.1:0'] : []),
       ...(options.countQueries === true
         ? ['--import', pathToFileURL(resolve(import.meta.dirname, 'count-queries.js')).href]
         : []),
-      HIVE_MAIN,
     ];
-    const child = spawn(process.execPath, args, {
-      cwd: ROOT,
-      env: {
-        PATH: process.env.PATH ?? '',
+    const spawned = await spawnHive(
+      {
         NODE_ENV: 'production',
         LOG_LEVEL: process.env.BENCH_HIVE_LOG_LEVEL ?? 'warn',
-        HOST: '127.0.0.1',
-        PORT: String(port),
         DATABASE_URL: databaseUrl,
         HIVE_REPLICA_ID: 'bench',
         HIVE_ADMIN_API_KEY: ADMIN_API_KEY,
@@ -108,54 +82,50 @@ export class BenchHive {
         THROTTLE_TTL_MS: '1000',
         ...extraEnv(),
       },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    const hive = new BenchHive(child, `http://127.0.0.1:${port}`, options.clientSockets ?? 64);
+      { main: HIVE_MAIN, nodeArgs, cwd: ROOT },
+    );
+    const hive = new BenchHive(spawned, options.clientSockets ?? 64);
     await hive.waitUntilRunning();
     return hive;
   }
 
+  get url(): string {
+    return this.spawned.url;
+  }
+
   get pid(): number {
-    return this.child.pid ?? NaN;
+    return this.spawned.child.pid ?? NaN;
   }
 
   /** The last lines Hive wrote (for error messages). */
   output(): string {
-    return this.lines.slice(-40).join('\n');
+    return this.spawned.lines.slice(-40).join('\n');
   }
 
-  async registerAgents(
-    agents: { id: string; endpoint: string; model: string; specialty: string; max_concurrent: number }[],
-  ): Promise<void> {
-    for (const agent of agents) {
-      const res = await this.client.request('POST', '/api/agents', agent);
-      if (res.status !== 201) throw new Error(`POST /api/agents answered ${res.status}: ${JSON.stringify(res.body)}`);
-    }
+  async registerAgents(agents: readonly AgentRow[]): Promise<void> {
+    for (const agent of agents) await this.api.registerAgent(agent);
   }
 
-  /** GET /api/metrics as `name{labels}` → value; undefined when Hive has no metrics endpoint. */
-  async metrics(): Promise<Map<string, number> | undefined> {
-    const res = await this.client.request('GET', '/api/metrics').catch(() => undefined);
+  /** GET /api/metrics; undefined when Hive has no metrics endpoint. */
+  async metrics(): Promise<Sample[] | undefined> {
+    const res = await this.api.request<unknown>('GET', '/api/metrics').catch(() => undefined);
     if (res?.status !== 200 || typeof res.body !== 'string') return undefined;
-    const values = new Map<string, number>();
-    for (const line of res.body.split('\n')) {
-      const match = /^([a-zA-Z_:][a-zA-Z0-9_:]*(?:\{[^}]*\})?) (\S+)$/.exec(line);
-      if (match?.[1] !== undefined && match[2] !== undefined) values.set(match[1], Number(match[2]));
-    }
-    return values;
+    return parseSamples(res.body);
   }
 
   /** Memory from Hive's own metrics when GET /api/metrics exists; else VmRSS from /proc and the inspector's heap. */
   async memory(): Promise<MemoryReading> {
     const metrics = await this.metrics();
     if (metrics !== undefined) {
-      const rss = metrics.get('process_resident_memory_bytes') ?? NaN;
-      const heap = metrics.get('nodejs_heap_size_used_bytes') ?? NaN;
+      const rss = sampleValue(metrics, 'process_resident_memory_bytes') ?? NaN;
+      const heap = sampleValue(metrics, 'nodejs_heap_size_used_bytes') ?? NaN;
       if (Number.isFinite(rss) || Number.isFinite(heap))
         return { rssBytes: rss, heapUsedBytes: heap, source: 'GET /api/metrics' };
     }
     const heap =
-      this.inspectorUrl === undefined ? undefined : await this.inspector<{ usedSize: number }>('Runtime.getHeapUsage');
+      this.inspectorUrl() === undefined
+        ? undefined
+        : await this.inspector<{ usedSize: number }>('Runtime.getHeapUsage');
     return {
       rssBytes: processRssBytes(this.pid),
       heapUsedBytes: heap?.usedSize ?? NaN,
@@ -165,7 +135,7 @@ export class BenchHive {
 
   /** A full garbage collection through the inspector (only when started with `inspect`); false otherwise. */
   async collectGarbage(): Promise<boolean> {
-    if (this.inspectorUrl === undefined) return false;
+    if (this.inspectorUrl() === undefined) return false;
     await this.inspector('HeapProfiler.collectGarbage');
     return true;
   }
@@ -192,73 +162,52 @@ export class BenchHive {
   }
 
   /**
-   * SIGTERM, as Kubernetes stops it; resolves with a complaint (and Hive's last lines) when it did not end well.
-   * Nest re-raises SIGTERM after its shutdown hooks unless told to exit, so "killed by SIGTERM" counts as a clean end.
+   * SIGTERM, as Kubernetes stops it (SIGKILL after 30 s); resolves with a complaint (and Hive's last lines) when it
+   * did not end well. Nest re-raises SIGTERM after its shutdown hooks unless told to exit, so "killed by SIGTERM"
+   * counts as a clean end.
    */
   async stop(): Promise<string | undefined> {
     this.client.close();
-    void this.session?.then((socket) => socket.close());
-    if (this.child.exitCode === null && this.child.signalCode === null) {
-      this.child.kill('SIGTERM');
-      const timer = setTimeout(() => this.child.kill('SIGKILL'), 30_000);
-      await this.exited;
-      clearTimeout(timer);
-    }
-    const { exitCode, signalCode } = this.child;
-    if (exitCode === 0 || signalCode === 'SIGTERM') return undefined;
-    return `Hive ended with ${exitCode === null ? `signal ${signalCode}` : `exit code ${exitCode}`}:\n${this.output()}`;
+    this.session?.close();
+    await stopHiveProcess(this.spawned, 30_000);
+    const { code, signal } = await this.spawned.exited;
+    if (code === 0 || signal === 'SIGTERM') return undefined;
+    return `Hive ended with ${code === null ? `signal ${signal}` : `exit code ${code}`}:\n${this.output()}`;
   }
 
+  /** Until GET /api/status says the coordinator is running (it dispatches), or Hive has exited. */
   private async waitUntilRunning(timeoutMs = 60_000): Promise<void> {
-    const deadline = performance.now() + timeoutMs;
-    let exited = false;
-    void this.exited.then(() => (exited = true));
-    while (performance.now() < deadline) {
-      if (exited) throw new Error(`Hive exited while starting:\n${this.output()}`);
-      const res = await this.client.request('GET', '/api/status').catch(() => undefined);
-      const phase = (res?.body as { system?: { status?: string } } | undefined)?.system?.status;
-      if (res?.status === 200 && phase === 'running') return;
-      await sleep(50);
+    const running = async (): Promise<boolean> => {
+      const res = await this.api.request<components['schemas']['StatusResponse']>('GET', '/api/status');
+      return res.status === 200 && res.body.system.status === 'running';
+    };
+    try {
+      await waitUntil(async () => !isRunning(this.spawned) || (await running()), {
+        describe: 'Hive to start dispatching (GET /api/status: system.status running)',
+        timeoutMs,
+        intervalMs: 50,
+      });
+    } catch (error) {
+      throw new Error(`${error instanceof Error ? error.message : String(error)}\n${this.output()}`, { cause: error });
     }
-    throw new Error(`Hive did not start dispatching within ${timeoutMs} ms:\n${this.output()}`);
+    if (!isRunning(this.spawned)) throw new Error(`Hive exited while starting:\n${this.output()}`);
   }
 
-  /** One Chrome DevTools Protocol call, on a session kept open (a profiler lives as long as its session). */
+  /** The inspector's address, from Hive's "Debugger listening on ws://…" line (started with `inspect` only). */
+  private inspectorUrl(): string | undefined {
+    for (const line of this.spawned.lines) {
+      const match = /Debugger listening on (ws:\/\/\S+)/.exec(line);
+      if (match?.[1] !== undefined) return match[1];
+    }
+    return undefined;
+  }
+
   private async inspector<T>(method: string, params: object = {}): Promise<T> {
-    const url = this.inspectorUrl;
-    if (url === undefined) throw new Error('Hive was started without the inspector');
-    this.session ??= new Promise<WebSocket>((ok, fail) => {
-      const socket = new WebSocket(url);
-      socket.addEventListener('open', () => ok(socket));
-      socket.addEventListener('error', () => fail(new Error(`inspector connection to ${url} failed`)));
-      socket.addEventListener('message', (event: MessageEvent) => {
-        const message = JSON.parse(String(event.data)) as {
-          id?: number;
-          result?: unknown;
-          error?: { message: string };
-        };
-        const waiter = message.id === undefined ? undefined : this.calls.get(message.id);
-        if (waiter === undefined || message.id === undefined) return;
-        this.calls.delete(message.id);
-        if (message.error !== undefined) waiter.fail(new Error(message.error.message));
-        else waiter.ok(message.result);
-      });
-    });
-    const socket = await this.session;
-    const id = ++this.inspectorId;
-    return new Promise<T>((ok, fail) => {
-      const timer = setTimeout(() => fail(new Error(`inspector ${method} timed out`)), 60_000);
-      this.calls.set(id, {
-        ok: (value) => {
-          clearTimeout(timer);
-          ok(value as T);
-        },
-        fail: (error) => {
-          clearTimeout(timer);
-          fail(new Error(`inspector ${method}: ${error.message}`));
-        },
-      });
-      socket.send(JSON.stringify({ id, method, params }));
-    });
+    if (this.session === undefined) {
+      const url = this.inspectorUrl();
+      if (url === undefined) throw new Error('Hive was started without the inspector');
+      this.session = new InspectorSession(url);
+    }
+    return this.session.call<T>(method, params);
   }
 }

@@ -1,43 +1,33 @@
 /**
  * The raw limit: Hive's dispatch cycle written as a plain loop with `pg` and `node:http`, nothing else (no Nest, no
- * TypeORM, no axios, no metrics, no logging, no REST API). It issues the same statements as Hive for the same work:
+ * TypeORM, no axios, no metrics, no logging, no REST API). It runs the statements Hive runs, imported from Hive's
+ * task store, so that the reference cannot drift from them:
  *
- *   claim    one transaction: lock the available agents FOR UPDATE, count their running tasks, take pending tasks
- *            per type with FOR UPDATE SKIP LOCKED (priority, then age), pick the least-loaded agent for each, mark
- *            them in_progress with a lease (libs/coordinator/src/dispatch/claim-tasks.ts);
+ *   claim    one transaction of CLAIM_SQL (libs/database/src/stores/tasks/claim.sql.ts): lock the available agents
+ *            FOR UPDATE, count their running tasks, take pending tasks per type with FOR UPDATE SKIP LOCKED
+ *            (priority, then age), mark them in_progress with a lease; the least-loaded agent for each is picked
+ *            here, between the statements, as Hive's planner does it;
  *   call     POST {endpoint}/api/generate, stream: false, over a keep-alive socket pool per agent;
- *   complete one statement: store the result while the lease is held, refresh the agent's last_seen
- *            (libs/coordinator/src/dispatch/task-outcomes.ts).
+ *   complete COMPLETE_SQL (complete.sql.ts) with one row, once per task: store the result while the lease is held,
+ *            refresh the agent's last_seen. Hive's CompletionWriter gives it the results that arrived meanwhile
+ *            together; the raw loop keeps one statement per task.
  *
  * One claimer at a time, woken by every completion, claiming up to 64 per transaction (as Hive's dispatcher does), so
- * the concurrency is the agents' capacity. Run as a child process of bench/run.ts (IPC: `run` → `result`), so that
- * it has a process of its own, like Hive.
+ * the concurrency is the agents' capacity. Run as a child process of the benchmark (raw-loop-process.ts; IPC: `run`
+ * → `result`), so that it has a process of its own, like Hive.
+ *
+ * The libs are imported by relative path: the benchmark is compiled by plain tsc, which does not rewrite Hive's
+ * `@hive/*` aliases. For the same reason the placement is not planClaim (libs/coordinator/src/dispatch/placement.ts):
+ * its type imports through `@hive/database` would pull the whole lib into the benchmark's build.
  */
 import { Agent as HttpAgent, request } from 'node:http';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { pathToFileURL } from 'node:url';
 import pg from 'pg';
-
-interface ClaimableAgent {
-  id: string;
-  endpoint: string;
-  model: string;
-  specialty: string;
-  max_concurrent: number;
-  consecutive_failures: number;
-}
-
-interface PendingRow {
-  id: string;
-  type: string;
-  priority: number;
-  context: Record<string, unknown>;
-  attempts: number;
-  previous_agent: string | null;
-}
-
-interface ClaimedTask extends PendingRow {
-  agent: ClaimableAgent;
-}
+import { CLAIM_SQL } from '../libs/database/src/stores/tasks/claim.sql.js';
+import type { ClaimableAgent, ClaimedTask, PendingTask } from '../libs/database/src/stores/tasks/claim.types.js';
+import { COMPLETE_SQL } from '../libs/database/src/stores/tasks/complete.sql.js';
+import { TRANSITION_SQL } from '../libs/database/src/stores/tasks/transitions.sql.js';
 
 export interface RawLoopSettings {
   databaseUrl: string;
@@ -63,6 +53,7 @@ export type RawLoopRequest = { type: 'run'; expected: number } | { type: 'stop' 
 export type RawLoopReply =
   { type: 'ready' } | { type: 'result'; result: RawRunResult } | { type: 'error'; message: string };
 
+/** The least-loaded agent with a free slot, avoiding the previous attempt's: Hive's pickAgent (placement.ts). */
 function pickAgent(
   candidates: ClaimableAgent[],
   load: Map<string, number>,
@@ -148,7 +139,7 @@ export class RawLoop {
     });
     this.wake();
     await done;
-    while (this.looping) await new Promise((ok) => setTimeout(ok, 1));
+    while (this.looping) await sleep(1);
     const cpu = process.cpuUsage(cpuBefore);
     return {
       completed: this.completed,
@@ -189,7 +180,7 @@ export class RawLoop {
     }
   }
 
-  /** The claim transaction of claim-tasks.ts, statement for statement. */
+  /** The claim transaction of TaskStore.claim, statement for statement. */
   private async claim(limit: number): Promise<ClaimedTask[]> {
     const db = await this.pool.connect();
     this.claimTransactions += 1;
@@ -199,17 +190,10 @@ export class RawLoop {
     };
     try {
       await query('BEGIN');
-      const agents = await query<ClaimableAgent>(
-        `SELECT id, endpoint, model, specialty, max_concurrent, consecutive_failures
-           FROM agents WHERE enabled AND NOT offline ORDER BY id FOR UPDATE`,
-      );
+      const agents = await query<ClaimableAgent>(CLAIM_SQL.lockAgents);
       const claimed: ClaimedTask[] = [];
       if (agents.length > 0) {
-        const loadRows = await query<{ id: string; running: number }>(
-          `SELECT assigned_agent AS id, count(*)::int AS running FROM tasks
-            WHERE status = 'in_progress' AND assigned_agent = ANY($1) GROUP BY assigned_agent`,
-          [agents.map((a) => a.id)],
-        );
+        const loadRows = await query<{ id: string; running: number }>(CLAIM_SQL.countLoad, [agents.map((a) => a.id)]);
         const load = new Map(loadRows.map((r) => [r.id, r.running]));
         const bySpecialty = new Map<string, ClaimableAgent[]>();
         const free = new Map<string, number>();
@@ -222,21 +206,12 @@ export class RawLoop {
           .filter(([, slots]) => slots > 0)
           .map(([type, slots]) => [type, Math.min(slots, limit)] as const);
         if (wanted.length > 0) {
-          const pending = await query<PendingRow>(
-            `SELECT t.id, t.type, t.priority, t.context, t.attempts, t.max_attempts, t.timeout_ms, t.created_at,
-                    t.available_at, t.assigned_agent AS previous_agent
-               FROM unnest($1::text[], $2::int[]) AS w(type, slots)
-               CROSS JOIN LATERAL (
-                 SELECT * FROM tasks
-                  WHERE status = 'pending' AND type = w.type AND available_at <= now()
-                  ORDER BY priority DESC, created_at
-                  LIMIT w.slots
-                  FOR UPDATE SKIP LOCKED
-               ) t
-              ORDER BY t.priority DESC, t.created_at
-              LIMIT $3`,
-            [wanted.map(([type]) => type), wanted.map(([, slots]) => slots), limit],
-          );
+          // $1 types, $2 slots per type, $3 limit
+          const pending = await query<PendingTask>(CLAIM_SQL.takePending, [
+            wanted.map(([type]) => type),
+            wanted.map(([, slots]) => slots),
+            limit,
+          ]);
           for (const task of pending) {
             const agent = pickAgent(bySpecialty.get(task.type) ?? [], load, task.previous_agent);
             if (agent === undefined) continue;
@@ -244,19 +219,13 @@ export class RawLoop {
             claimed.push({ ...task, attempts: task.attempts + 1, agent });
           }
           if (claimed.length > 0) {
-            await query(
-              `UPDATE tasks t
-                  SET status = 'in_progress', assigned_agent = c.agent, attempts = t.attempts + 1, started_at = now(),
-                      lease_owner = $3, lease_expires_at = now() + $4 * interval '1 millisecond', updated_at = now()
-                 FROM unnest($1::uuid[], $2::text[]) AS c(id, agent)
-                WHERE t.id = c.id`,
-              [
-                claimed.map((t) => t.id),
-                claimed.map((t) => t.agent.id),
-                this.settings.replicaId,
-                this.settings.leaseMs,
-              ],
-            );
+            // $1 task ids, $2 agent ids, $3 replica, $4 lease ms
+            await query(CLAIM_SQL.assign, [
+              claimed.map((t) => t.id),
+              claimed.map((t) => t.agent.id),
+              this.settings.replicaId,
+              this.settings.leaseMs,
+            ]);
           }
         }
       }
@@ -302,31 +271,21 @@ export class RawLoop {
         total_duration: count(a.total_duration),
         eval_duration: count(a.eval_duration),
       };
+      // One row: $1 task ids, $2 results, $3 agent ids, $4 replica id.
       this.statements += 1;
-      await this.pool.query(
-        `WITH done AS (
-           UPDATE tasks SET status = 'completed', result = $2, error = NULL, completed_at = now(),
-                  lease_owner = NULL, lease_expires_at = NULL, updated_at = now()
-            WHERE id = $1 AND status = 'in_progress' AND lease_owner = $3
-           RETURNING id
-         ), seen AS (
-           UPDATE agents SET consecutive_failures = 0, last_seen = now()
-            WHERE id = $4 AND (consecutive_failures > 0 OR last_seen IS NULL OR last_seen < now() - interval '5 seconds')
-         )
-         SELECT id FROM done`,
-        [task.id, JSON.stringify(result), this.settings.replicaId, task.agent.id],
-      );
+      await this.pool.query(COMPLETE_SQL, [
+        [task.id],
+        [JSON.stringify(result)],
+        [task.agent.id],
+        this.settings.replicaId,
+      ]);
       this.completed += 1;
     } catch (error) {
+      // $1 task id, $2 agent id, $3 replica id, $4 error (a failure ends the run: every task must complete)
       this.failed += 1;
       this.statements += 1;
       await this.pool
-        .query(
-          `UPDATE tasks SET status = 'failed', error = $2, completed_at = now(), lease_owner = NULL,
-                  lease_expires_at = NULL, updated_at = now()
-            WHERE id = $1 AND status = 'in_progress' AND lease_owner = $3`,
-          [task.id, String(error), this.settings.replicaId],
-        )
+        .query(TRANSITION_SQL.fail, [task.id, task.agent.id, this.settings.replicaId, String(error)])
         .catch((e: unknown) => this.failure?.(e));
     }
     this.lastFinishedAt = performance.now();

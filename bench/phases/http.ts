@@ -1,6 +1,6 @@
 /**
  * The HTTP phase: `GET /health` (no database, no key) served by Hive and by a bare node:http server
- * (`bare-server.ts`), both in processes of their own, loaded in turn by wrk over keep-alive connections in the same
+ * (`bench/bare-server.ts`), both in processes of their own, loaded in turn by wrk over keep-alive connections in the same
  * run. The ratio of the two rates is what Hive's HTTP stack (router, hooks, security headers, logging, metrics)
  * leaves of what Node itself can serve. Needs `wrk` on the PATH (Debian package wrk).
  */
@@ -8,16 +8,12 @@ import { execFile, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { BenchHive } from './hive.js';
-import { fmt, median, processCpuSplitMs } from './support.js';
+import { BenchHive } from '../hive.js';
+import type { PhaseContext } from '../phase.js';
+import { processCpuSplitMs } from '../proc.js';
+import { fmt, median } from '../stats.js';
 
-const BARE_SERVER = resolve(import.meta.dirname, 'bare-server.js');
-
-export interface HttpPhaseSettings {
-  seconds: number;
-  connections: number;
-  rounds: number;
-}
+const BARE_SERVER = resolve(import.meta.dirname, '../bare-server.js');
 
 interface Load {
   rate: number;
@@ -61,12 +57,22 @@ async function startBareServer(): Promise<{ url: string; pid: number; stop: () =
 const line = (label: string, load: Load): string =>
   `${label}: ${fmt(load.rate)} req/s, ${fmt(load.cpuUs, 1)} µs CPU per request, p99 ${fmt(load.p99Ms, 2)} ms`;
 
-/** Returns the summary line: median rates and their ratio. */
-export async function httpPhase(
-  databaseUrl: string,
-  settings: HttpPhaseSettings,
-  log: (line: string) => void,
-): Promise<string> {
+export async function httpPhase(run: PhaseContext): Promise<void> {
+  const { settings, log } = run;
+  log(
+    `\n== http: GET /health by wrk, ${settings.httpConnections} keep-alive connections, ${settings.httpSeconds} s per run`,
+  );
+  const db = await run.dbs.create('http');
+  try {
+    run.summary(await measure(run, db.url));
+  } finally {
+    await run.dbs.drop(db.name);
+  }
+}
+
+/** Warms both servers up, then rounds of bare server and Hive; returns the summary: median rates and their ratio. */
+async function measure(run: PhaseContext, databaseUrl: string): Promise<string> {
+  const { httpSeconds: seconds, httpConnections: connections, rounds } = run.settings;
   const bare = await startBareServer();
   const hive = await BenchHive.start(databaseUrl, { clientSockets: 1 });
   try {
@@ -74,27 +80,25 @@ export async function httpPhase(
     const hiveLoads: Load[] = [];
     const bareLoads: Load[] = [];
     // Warm both up (JIT, sockets) before measuring.
-    await wrk(bare.url, 2, settings.connections, bare.pid);
-    await wrk(`${hive.url}/health`, 2, settings.connections, hive.pid);
-    for (let round = 1; round <= settings.rounds; round++) {
-      const b = await wrk(bare.url, settings.seconds, settings.connections, bare.pid);
-      const h = await wrk(`${hive.url}/health`, settings.seconds, settings.connections, hive.pid);
+    await wrk(bare.url, 2, connections, bare.pid);
+    await wrk(`${hive.url}/health`, 2, connections, hive.pid);
+    for (let round = 1; round <= rounds; round++) {
+      const b = await wrk(bare.url, seconds, connections, bare.pid);
+      const h = await wrk(`${hive.url}/health`, seconds, connections, hive.pid);
       bareLoads.push(b);
       hiveLoads.push(h);
       ratios.push(h.rate / b.rate);
-      log(`  round ${round}: ${line('bare node:http', b)}; ${line('hive', h)}; ratio ${fmt(h.rate / b.rate, 2)}`);
+      run.log(`  round ${round}: ${line('bare node:http', b)}; ${line('hive', h)}; ratio ${fmt(h.rate / b.rate, 2)}`);
     }
     return (
       `http: GET /health, hive ${fmt(median(hiveLoads.map((l) => l.rate)))} req/s ` +
       `(${fmt(median(hiveLoads.map((l) => l.cpuUs)), 1)} µs CPU each) vs bare node:http ${fmt(median(bareLoads.map((l) => l.rate)))} req/s ` +
       `(${fmt(median(bareLoads.map((l) => l.cpuUs)), 1)} µs CPU each): ratio ${fmt(median(ratios), 2)}` +
-      (settings.rounds > 1
-        ? ` (median of ${settings.rounds} rounds; per round ${ratios.map((r) => fmt(r, 2)).join(', ')})`
-        : '')
+      (rounds > 1 ? ` (median of ${rounds} rounds; per round ${ratios.map((r) => fmt(r, 2)).join(', ')})` : '')
     );
   } finally {
     const problem = await hive.stop();
-    if (problem !== undefined) log(`  ${problem}`);
+    if (problem !== undefined) run.log(`  ${problem}`);
     await bare.stop();
   }
 }
