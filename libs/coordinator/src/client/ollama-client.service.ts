@@ -2,12 +2,12 @@ import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import { Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import { HttpService } from '@nestjs/axios';
-import { isAxiosError, type AxiosResponse } from 'axios';
+import type { AxiosResponse } from 'axios';
 import { HiveConfig } from '@hive/config';
 import type { AgentAddress } from '@hive/database';
-import { AbortReason, AgentCallError } from './agent-call-error.js';
+import { statusFailure, transportFailure } from './agent-failure.js';
 import { withConnectTimeout } from './connect-timeout.js';
-import { errorText, parseGenerateAnswer, type OllamaResult } from './ollama-answer.js';
+import { parseGenerateAnswer, type OllamaResult } from './ollama-answer.js';
 import type { GeneratePrompt } from './prompt.js';
 
 const MAX_ANSWER_BYTES = 16 * 1024 * 1024;
@@ -17,7 +17,6 @@ function retire(pool: HttpAgent): void {
   (pool as HttpAgent & { keepAlive: boolean }).keepAlive = false;
   for (const sockets of Object.values(pool.freeSockets)) for (const socket of sockets ?? []) socket.destroy();
 }
-const BUSY = /server busy/i;
 
 /**
  * Hive's one HTTP client to agents: keep-alive sockets, a bounded pool per agent, a connect timeout, and every
@@ -43,7 +42,7 @@ export class OllamaClient implements OnApplicationShutdown {
       signal,
     );
     if (res.status >= 200 && res.status < 300) return parseGenerateAnswer(res.data);
-    throw this.statusError(res);
+    throw statusFailure(res.status, res.data);
   }
 
   /** GET /api/tags: the cheap liveness call of an Ollama server. */
@@ -53,7 +52,7 @@ export class OllamaClient implements OnApplicationShutdown {
       () => this.http.axiosRef.get<string>(`${agent.endpoint}/api/tags`, this.requestOptions(agent, signal)),
       signal,
     );
-    if (res.status !== 200) throw this.statusError(res);
+    if (res.status !== 200) throw statusFailure(res.status, res.data);
   }
 
   /**
@@ -111,32 +110,7 @@ export class OllamaClient implements OnApplicationShutdown {
     try {
       return await call();
     } catch (error) {
-      throw this.transportError(error, signal);
+      throw transportFailure(error, signal);
     }
-  }
-
-  private statusError(res: AxiosResponse<string>): AgentCallError {
-    const text = errorText(res.status, typeof res.data === 'string' ? res.data : '');
-    if (res.status === 503 && BUSY.test(text)) return new AgentCallError('busy', text, res.status);
-    if (res.status >= 500) return new AgentCallError('server_error', text, res.status);
-    return new AgentCallError('client_error', text, res.status);
-  }
-
-  private transportError(error: unknown, signal: AbortSignal): AgentCallError {
-    if (signal.aborted) {
-      const reason: unknown = signal.reason;
-      if (reason instanceof AbortReason) {
-        const kind = reason.kind === 'lost' ? 'cancelled' : reason.kind;
-        return new AgentCallError(kind, reason.message);
-      }
-      return new AgentCallError('timeout', 'agent did not answer in time');
-    }
-    if (isAxiosError(error)) {
-      if (error.code === 'ERR_FR_MAX_BODY_LENGTH_EXCEEDED' || error.code === 'ERR_BAD_RESPONSE') {
-        return new AgentCallError('malformed', error.message);
-      }
-      return new AgentCallError('connection', `${error.code ?? 'ERROR'}: ${error.message}`);
-    }
-    return new AgentCallError('connection', error instanceof Error ? error.message : String(error));
   }
 }
