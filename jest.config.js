@@ -22,7 +22,7 @@ const database = {
   globalTeardown: '<rootDir>/test/support/global-teardown.ts',
 };
 
-/** The test pyramid (CONVENTIONS 15): `npm test` runs every tier, `npm run test:<tier>` one of them. */
+/** The test pyramid: `npm test` runs every tier, `npm run test:<tier>` one of them. */
 export default {
   testTimeout: 60_000,
   projects: [
