@@ -1,5 +1,4 @@
 import { Module } from '@nestjs/common';
-import { HttpModule } from '@nestjs/axios';
 import { CoordinatorState } from './coordinator-state.js';
 import { OllamaClient } from './client/ollama-client.service.js';
 import { AgentHealth } from './agents/agent-health.js';
@@ -20,7 +19,6 @@ import { TaskRetention } from './tasks/task-retention.service.js';
 
 /** The agent registry, the durable task queue and the dispatcher that runs it, with their metrics. */
 @Module({
-  imports: [HttpModule],
   providers: [
     ...coordinatorMetricProviders,
     CoordinatorMetrics,

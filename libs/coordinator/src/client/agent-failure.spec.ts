@@ -1,6 +1,9 @@
-import { AxiosError } from 'axios';
 import { AbortReason, AgentCallError } from './agent-call-error.js';
 import { statusFailure, transportFailure } from './agent-failure.js';
+import { AnswerTooLargeError } from './http-exchange.js';
+
+/** A socket error as node:http raises it. */
+const socketError = (message: string, code?: string): Error => Object.assign(new Error(message), { code });
 
 const BUSY_BODY = '{"error":"server busy, please try again.  maximum pending requests exceeded"}';
 
@@ -42,7 +45,7 @@ describe('statusFailure', () => {
 
 describe('transportFailure', () => {
   const live = () => new AbortController().signal;
-  const refused = new AxiosError('connect ECONNREFUSED 127.0.0.1:1', 'ECONNREFUSED');
+  const refused = socketError('connect ECONNREFUSED 127.0.0.1:1', 'ECONNREFUSED');
 
   it.each([
     ['timeout', 'timeout'],
@@ -64,17 +67,11 @@ describe('transportFailure', () => {
     }
   });
 
-  it('calls an answer above the size limit or unreadable malformed', () => {
-    const tooLarge = new AxiosError('maxContentLength size of 16777216 exceeded', AxiosError.ERR_BAD_RESPONSE);
-    expect(transportFailure(tooLarge, live())).toMatchObject({
+  it('calls an answer above the size limit malformed', () => {
+    expect(transportFailure(new AnswerTooLargeError(16_777_216), live())).toMatchObject({
       kind: 'malformed',
-      message: 'maxContentLength size of 16777216 exceeded',
+      message: 'the answer is larger than 16777216 bytes',
     });
-    const redirected = new AxiosError(
-      'Request body larger than maxBodyLength limit',
-      'ERR_FR_MAX_BODY_LENGTH_EXCEEDED',
-    );
-    expect(transportFailure(redirected, live()).kind).toBe('malformed');
   });
 
   it('calls every other failure a connection failure, naming its code', () => {
@@ -82,20 +79,17 @@ describe('transportFailure', () => {
       kind: 'connection',
       message: 'ECONNREFUSED: connect ECONNREFUSED 127.0.0.1:1',
     });
-    expect(transportFailure(new AxiosError('connect timeout after 5000 ms', 'ECONNTIMEOUT'), live()).message).toBe(
+    expect(transportFailure(socketError('connect timeout after 5000 ms', 'ECONNTIMEOUT'), live()).message).toBe(
       'ECONNTIMEOUT: connect timeout after 5000 ms',
     );
-    expect(transportFailure(new AxiosError('socket hang up'), live())).toMatchObject({
+    expect(transportFailure(socketError('socket hang up', 'ECONNRESET'), live())).toMatchObject({
       kind: 'connection',
-      message: 'ERROR: socket hang up',
+      message: 'ECONNRESET: socket hang up',
     });
+    expect(transportFailure(socketError('no code'), live()).message).toBe('ERROR: no code');
   });
 
-  it('calls an error that is not from axios, or a thrown value, a connection failure with its text', () => {
-    expect(transportFailure(new Error('read ECONNRESET'), live())).toMatchObject({
-      kind: 'connection',
-      message: 'read ECONNRESET',
-    });
+  it('calls a thrown value that is not an error a connection failure with its text', () => {
     expect(transportFailure('boom', live())).toMatchObject({ kind: 'connection', message: 'boom' });
   });
 });

@@ -1,5 +1,5 @@
-import { isAxiosError } from 'axios';
 import { AbortReason, AgentCallError } from './agent-call-error.js';
+import { AnswerTooLargeError } from './http-exchange.js';
 import { errorText } from './ollama-answer.js';
 
 const BUSY = /server busy/i;
@@ -25,11 +25,10 @@ export function transportFailure(error: unknown, signal: AbortSignal): AgentCall
     }
     return new AgentCallError('timeout', 'agent did not answer in time');
   }
-  if (isAxiosError(error)) {
-    if (error.code === 'ERR_FR_MAX_BODY_LENGTH_EXCEEDED' || error.code === 'ERR_BAD_RESPONSE') {
-      return new AgentCallError('malformed', error.message);
-    }
-    return new AgentCallError('connection', `${error.code ?? 'ERROR'}: ${error.message}`);
+  if (error instanceof AnswerTooLargeError) return new AgentCallError('malformed', error.message);
+  if (error instanceof Error) {
+    const { code } = error as { code?: unknown };
+    return new AgentCallError('connection', `${typeof code === 'string' ? code : 'ERROR'}: ${error.message}`);
   }
-  return new AgentCallError('connection', error instanceof Error ? error.message : String(error));
+  return new AgentCallError('connection', String(error));
 }

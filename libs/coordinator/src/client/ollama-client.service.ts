@@ -1,12 +1,11 @@
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import { Injectable, type OnApplicationShutdown } from '@nestjs/common';
-import { HttpService } from '@nestjs/axios';
-import type { AxiosResponse } from 'axios';
 import { HiveConfig } from '@hive/config';
 import type { AgentAddress } from '@hive/database';
 import { statusFailure, transportFailure } from './agent-failure.js';
 import { withConnectTimeout } from './connect-timeout.js';
+import { exchange, type Exchange, type ExchangeOptions } from './http-exchange.js';
 import { parseGenerateAnswer, type OllamaResult } from './ollama-answer.js';
 import type { GeneratePrompt } from './prompt.js';
 
@@ -26,10 +25,7 @@ function retire(pool: HttpAgent): void {
 export class OllamaClient implements OnApplicationShutdown {
   private readonly pools = new Map<string, HttpAgent>();
 
-  constructor(
-    private readonly http: HttpService,
-    private readonly config: HiveConfig,
-  ) {}
+  constructor(private readonly config: HiveConfig) {}
 
   async generate(
     agent: AgentAddress & { model: string },
@@ -37,22 +33,16 @@ export class OllamaClient implements OnApplicationShutdown {
     signal: AbortSignal,
   ): Promise<OllamaResult> {
     const body = { model: agent.model, ...prompt, stream: false };
-    const res = await this.send(
-      () => this.http.axiosRef.post<string>(`${agent.endpoint}/api/generate`, body, this.requestOptions(agent, signal)),
-      signal,
-    );
-    if (res.status >= 200 && res.status < 300) return parseGenerateAnswer(res.data);
-    throw statusFailure(res.status, res.data);
+    const res = await this.send(`${agent.endpoint}/api/generate`, agent, { method: 'POST', body, signal });
+    if (res.status >= 200 && res.status < 300) return parseGenerateAnswer(res.body);
+    throw statusFailure(res.status, res.body);
   }
 
   /** GET /api/tags: the cheap liveness call of an Ollama server. */
   async probe(agent: AgentAddress): Promise<void> {
     const signal = AbortSignal.timeout(this.config.httpTimeoutMs);
-    const res = await this.send(
-      () => this.http.axiosRef.get<string>(`${agent.endpoint}/api/tags`, this.requestOptions(agent, signal)),
-      signal,
-    );
-    if (res.status !== 200) throw statusFailure(res.status, res.data);
+    const res = await this.send(`${agent.endpoint}/api/tags`, agent, { method: 'GET', signal });
+    if (res.status !== 200) throw statusFailure(res.status, res.body);
   }
 
   /**
@@ -73,21 +63,6 @@ export class OllamaClient implements OnApplicationShutdown {
     this.pools.clear();
   }
 
-  private requestOptions(agent: AgentAddress, signal: AbortSignal) {
-    const pool = this.pool(agent);
-    return {
-      signal,
-      responseType: 'text' as const,
-      transformResponse: (data: unknown) => data,
-      validateStatus: () => true,
-      maxContentLength: MAX_ANSWER_BYTES,
-      maxRedirects: 0,
-      proxy: false as const,
-      headers: { 'content-type': 'application/json', accept: 'application/json' },
-      ...(pool instanceof HttpsAgent ? { httpsAgent: pool } : { httpAgent: pool }),
-    };
-  }
-
   /**
    * One keep-alive pool per agent and endpoint, sized to the agent's concurrency plus one spare for probes; a new
    * max_concurrent resizes it in place.
@@ -106,11 +81,15 @@ export class OllamaClient implements OnApplicationShutdown {
     return pool;
   }
 
-  private async send(call: () => Promise<AxiosResponse<string>>, signal: AbortSignal): Promise<AxiosResponse<string>> {
+  private async send(
+    url: string,
+    agent: AgentAddress,
+    options: Pick<ExchangeOptions, 'method' | 'body' | 'signal'>,
+  ): Promise<Exchange> {
     try {
-      return await call();
+      return await exchange(url, { ...options, agent: this.pool(agent), maxBytes: MAX_ANSWER_BYTES });
     } catch (error) {
-      throw transportFailure(error, signal);
+      throw transportFailure(error, options.signal);
     }
   }
 }
