@@ -1,0 +1,186 @@
+import {
+  newTask,
+  openStoreWorld,
+  plannerFor,
+  registerType,
+  taskRow,
+  type PlannerView,
+  type StoreWorld,
+} from '../../../../test/support/store-fixture.js';
+
+/** TaskStore.claim on a real PostgreSQL (docs/architecture.md, "Claiming"). */
+describe('TaskStore.claim', () => {
+  let world: StoreWorld;
+  const replicaId = 'replica-a';
+  const leaseMs = 45_000;
+
+  beforeAll(async () => {
+    world = await openStoreWorld();
+  });
+  afterAll(() => world.close());
+
+  it('takes the highest priority first, then the oldest, up to the limit', async () => {
+    const { type } = await registerType(world, [10]);
+    const submitted = await world.tasks.submitBatch([1, 5, 3, 5, 1].map((priority) => newTask(type, { priority })));
+    const ids = submitted.map((t) => t.id);
+
+    const first = await world.tasks.claim(replicaId, leaseMs, 3, plannerFor([type], 3));
+    expect(first.tasks.map((t) => t.id)).toEqual([ids[1], ids[3], ids[2]]);
+    const rest = await world.tasks.claim(replicaId, leaseMs, 10, plannerFor([type]));
+    expect(rest.tasks.map((t) => t.id)).toEqual([ids[0], ids[4]]);
+  });
+
+  it('takes no more of a type than the planner asks for', async () => {
+    const { type } = await registerType(world, [2]);
+    const submitted = await world.tasks.submitBatch([1, 2, 3].map((n) => newTask(type, { context: { n } })));
+
+    const claim = await world.tasks.claim(replicaId, leaseMs, 64, plannerFor([type]));
+
+    expect(claim.tasks.map((t) => t.id)).toEqual([submitted[0].id, submitted[1].id]);
+    expect(claim.freeSlots).toBe(2);
+    await expect(taskRow(world, submitted[2].id)).resolves.toMatchObject({ status: 'pending', attempts: 0 });
+  });
+
+  it('leaves a task that is not due yet', async () => {
+    const { type } = await registerType(world, [5]);
+    const [later, now] = await world.tasks.submitBatch([newTask(type), newTask(type)]);
+    await world.sql(`UPDATE tasks SET available_at = now() + interval '1 hour' WHERE id = $1`, [later.id]);
+
+    const claim = await world.tasks.claim(replicaId, leaseMs, 64, plannerFor([type]));
+
+    expect(claim.tasks.map((t) => t.id)).toEqual([now.id]);
+    await expect(taskRow(world, later.id)).resolves.toMatchObject({
+      status: 'pending',
+      attempts: 0,
+      lease_owner: null,
+    });
+  });
+
+  it('puts the task in progress on an agent under this replica’s lease, counting the attempt', async () => {
+    const { type, agents } = await registerType(world, [4]);
+    const agent = agents[0];
+    const task = await world.tasks.submit(newTask(type, { priority: 2, context: { q: 1 }, timeout_ms: 900 }));
+
+    const claim = await world.tasks.claim(replicaId, leaseMs, 64, plannerFor([type]));
+
+    expect(claim.freeSlots).toBe(4);
+    expect(claim.tasks).toEqual([
+      {
+        id: task?.id,
+        type,
+        priority: 2,
+        context: { q: 1 },
+        attempts: 1,
+        max_attempts: 3,
+        timeout_ms: 900,
+        created_at: task?.created_at,
+        available_at: expect.any(Date) as unknown,
+        previous_agent: null,
+        agent: {
+          id: agent.id,
+          endpoint: agent.endpoint,
+          model: agent.model,
+          specialty: type,
+          max_concurrent: 4,
+          consecutive_failures: 0,
+        },
+      },
+    ]);
+    await expect(taskRow(world, task?.id ?? '')).resolves.toMatchObject({
+      status: 'in_progress',
+      assigned_agent: agent.id,
+      attempts: 1,
+      lease_owner: replicaId,
+      started_at: expect.any(Date) as unknown,
+    });
+    const [lease] = await world.sql<{ ms: number }>(
+      `SELECT round(extract(epoch FROM lease_expires_at - started_at) * 1000)::int AS ms FROM tasks WHERE id = $1`,
+      [task?.id],
+    );
+    expect(lease.ms).toBe(leaseMs);
+  });
+
+  it('counts attempts on and names the previous agent of a retried task', async () => {
+    const { type, agents } = await registerType(world, [1]);
+    const task = await world.tasks.submit(newTask(type));
+    await world.tasks.claim(replicaId, leaseMs, 64, plannerFor([type]));
+    const agentId = agents[0].id;
+    expect(await world.tasks.retry({ taskId: task?.id ?? '', agentId, replicaId }, 'timeout', 0)).toBe(true);
+
+    const again = await world.tasks.claim('replica-b', leaseMs, 64, plannerFor([type]));
+
+    expect(again.tasks.map((t) => [t.id, t.attempts, t.previous_agent, t.agent.id])).toEqual([
+      [task?.id, 2, agentId, agentId],
+    ]);
+    await expect(taskRow(world, task?.id ?? '')).resolves.toMatchObject({ attempts: 2, lease_owner: 'replica-b' });
+  });
+
+  it('never offers a disabled or offline agent to the planner', async () => {
+    const { type, agents } = await registerType(world, [2, 2, 2]);
+    const ids = agents.map((a) => a.id);
+    const [disabled, offline, reenabled] = ids;
+    expect(await world.agents.update(disabled, { enabled: false })).toBe(true);
+    expect(await world.agents.recordFailure(offline, 'down', 1)).toEqual({
+      consecutiveFailures: 1,
+      wentOffline: true,
+    });
+    expect(await world.agents.update(reenabled, { enabled: false })).toBe(true);
+    const [task] = await world.tasks.submitBatch([newTask(type)]);
+    const seen: PlannerView[] = [];
+    const offered = () => seen.flatMap((view) => view.agents.map((a) => a.id).filter((id) => ids.includes(id)));
+
+    const none = await world.tasks.claim(replicaId, leaseMs, 64, plannerFor([type], 64, seen));
+
+    expect(none).toEqual({ tasks: [], freeSlots: 0 });
+    expect(offered()).toEqual([]);
+    await expect(taskRow(world, task.id)).resolves.toMatchObject({ status: 'pending', attempts: 0 });
+
+    expect(await world.agents.update(reenabled, { enabled: true })).toBe(true);
+    const claim = await world.tasks.claim(replicaId, leaseMs, 64, plannerFor([type], 64, seen));
+    expect(offered()).toEqual([reenabled]);
+    expect(claim.tasks.map((t) => [t.id, t.agent.id])).toEqual([[task.id, reenabled]]);
+    expect(claim.freeSlots).toBe(2);
+  });
+
+  it('counts the tasks other replicas run on an agent against its max_concurrent', async () => {
+    const { type, agents } = await registerType(world, [3]);
+    const agentId = agents[0].id;
+    await world.tasks.submitBatch([1, 2, 3, 4, 5].map((n) => newTask(type, { context: { n } })));
+    const other = await world.openReplica();
+
+    const mine = await world.tasks.claim(replicaId, leaseMs, 2, plannerFor([type], 2));
+    expect(mine.tasks).toHaveLength(2);
+
+    const seen: PlannerView[] = [];
+    const theirs = await other.tasks.claim('replica-b', leaseMs, 64, plannerFor([type], 64, seen));
+    expect(seen.at(-1)?.load.get(agentId)).toBe(2);
+    expect(theirs.freeSlots).toBe(1);
+    expect(theirs.tasks).toHaveLength(1);
+
+    const full = await world.tasks.claim(replicaId, leaseMs, 64, plannerFor([type]));
+    expect(full).toEqual({ tasks: [], freeSlots: 0 });
+    const owners = await world.sql<{ lease_owner: string; n: number }>(
+      `SELECT lease_owner, count(*)::int AS n FROM tasks WHERE assigned_agent = $1 AND status = 'in_progress'
+        GROUP BY lease_owner ORDER BY lease_owner`,
+      [agentId],
+    );
+    expect(owners).toEqual([
+      { lease_owner: replicaId, n: 2 },
+      { lease_owner: 'replica-b', n: 1 },
+    ]);
+  });
+
+  it('answers no tasks and no free slots, without asking the planner, when no agent is usable', async () => {
+    const own = await openStoreWorld();
+    try {
+      const seen: PlannerView[] = [];
+      await expect(own.tasks.claim(replicaId, leaseMs, 64, plannerFor([], 64, seen))).resolves.toEqual({
+        tasks: [],
+        freeSlots: 0,
+      });
+      expect(seen).toEqual([]);
+    } finally {
+      await own.close();
+    }
+  });
+});
