@@ -52,11 +52,18 @@ export default async function globalSetup(): Promise<void> {
   const templateUrl = new URL(server.url);
   templateUrl.pathname = `/${template}`;
   // The template is migrated by the migration CLI a user runs (npm run migration:run), so the CLI is tested too.
-  await promisify(execFile)(
-    process.execPath,
-    [join(ROOT, 'node_modules/typeorm/cli.js'), 'migration:run', '-d', join(ROOT, 'dist/migrations/data-source.js')],
-    { env: { ...process.env, DATABASE_URL: templateUrl.toString(), NODE_ENV: 'test' } },
-  );
+  try {
+    await promisify(execFile)(
+      process.execPath,
+      [join(ROOT, 'node_modules/typeorm/cli.js'), 'migration:run', '-d', join(ROOT, 'dist/migrations/data-source.js')],
+      { env: { ...process.env, DATABASE_URL: templateUrl.toString(), NODE_ENV: 'test' } },
+    );
+  } catch (error) {
+    // No teardown runs after a failed setup: leave no template database and no server behind.
+    await admin(server.url, `DROP DATABASE IF EXISTS ${template} WITH (FORCE)`).catch(() => undefined);
+    await server.embedded?.stop();
+    throw error;
+  }
 
   process.env.HIVE_TEST_ADMIN_URL = server.url;
   process.env.HIVE_TEST_TEMPLATE_DB = template;
