@@ -15,16 +15,20 @@ describe('coordinator REST API (in-process Hive, real PostgreSQL, real agent ser
   });
 
   /** A 400 whose messages name `field`; the answer is part of the expectation, so a failure shows it. */
-  async function expect400(method: string, path: string, body: unknown, field: string): Promise<void> {
-    const res = await api.request(method, path, body);
+  async function expect400(method: string, path: string, body: unknown, field: string, on = api): Promise<void> {
+    const res = await on.request(method, path, body);
     expect({ status: res.status, messages: messages(res.body) }).toEqual({
       status: 400,
       messages: expect.arrayContaining([expect.stringContaining(field)]) as unknown,
     });
   }
 
+  /** The ids of every registered agent, in the order GET /api/agents lists them. */
+  const agentIds = async (): Promise<string[]> =>
+    (await api.expect<{ agents: Agent[] }>(200, 'GET', '/api/agents')).agents.map((a) => a.id);
+
   describe('agents', () => {
-    const valid = () => ({ id: 'coder-1', endpoint, model: 'llama3:8b', specialty: 'code' });
+    const valid = (id = 'coder-1') => ({ id, endpoint, model: 'llama3:8b', specialty: 'code' });
 
     it.each([
       ['endpoint', 'ftp://example.com'],
@@ -38,11 +42,15 @@ describe('coordinator REST API (in-process Hive, real PostgreSQL, real agent ser
       ['specialty', undefined],
       ['color', 'blue'],
     ])('POST /api/agents with %s = %j → 400 naming it', async (field: string, value: unknown) => {
-      await expect400('POST', '/api/agents', { ...valid(), [field]: value }, field);
-      await expect(api.request('GET', '/api/agents/coder-1')).resolves.toMatchObject({ status: 404 });
+      const before = await agentIds();
+      await expect400('POST', '/api/agents', { ...valid('rejected-1'), [field]: value }, field);
+      // Nothing stored: not under the valid id, nor under the invalid one (the `id` cases).
+      await expect(api.request('GET', '/api/agents/rejected-1')).resolves.toMatchObject({ status: 404 });
+      await expect(agentIds()).resolves.toEqual(before);
     });
 
     it('registers (201), refuses a duplicate (409), lists and reads agents', async () => {
+      const before = await agentIds();
       await expect(api.request('POST', '/api/agents', valid())).resolves.toEqual({
         status: 201,
         body: { status: 'success', message: 'Agent coder-1 registered', agent_id: 'coder-1' },
@@ -54,9 +62,13 @@ describe('coordinator REST API (in-process Hive, real PostgreSQL, real agent ser
       });
       await api.registerAgent({ id: 'writer-1', endpoint, specialty: 'write', max_concurrent: 5 });
 
+      // Listed by id among whatever other tests registered: the two new ones in their order, the others as before.
       const list = await api.expect<{ agents: Agent[]; total: number }>(200, 'GET', '/api/agents');
-      expect(list.total).toBe(2);
-      expect(list.agents.map((a) => a.id)).toEqual(['coder-1', 'writer-1']);
+      const mine = ['coder-1', 'writer-1'];
+      const ids = list.agents.map((a) => a.id);
+      expect(list.total).toBe(before.length + 2);
+      expect(ids.filter((id) => mine.includes(id))).toEqual(mine);
+      expect(ids.filter((id) => !mine.includes(id))).toEqual(before);
       const coder = await api.getAgent('coder-1');
       expect(coder).toEqual({
         id: 'coder-1',
@@ -73,32 +85,34 @@ describe('coordinator REST API (in-process Hive, real PostgreSQL, real agent ser
         last_error: null,
         created_at: expect.stringMatching(ISO_8601) as unknown,
       });
-      expect(list.agents[0]).toEqual({ ...coder, last_seen: list.agents[0]?.last_seen });
+      const listed = list.agents.find((a) => a.id === 'coder-1');
+      expect(listed).toEqual({ ...coder, last_seen: listed?.last_seen });
       await api.waitForAgent('coder-1', (a) => a.last_seen !== null, 'to be probed');
       expect((await api.getAgent('coder-1')).last_seen).toMatch(ISO_8601);
     });
 
     it('updates with PATCH, validates it, and answers 404 for an unknown agent', async () => {
-      const updated = await api.updateAgent('writer-1', { model: 'llama3:70b', max_concurrent: 3, enabled: false });
+      await api.registerAgent({ id: 'patched-1', endpoint, specialty: 'write', max_concurrent: 5 });
+      const updated = await api.updateAgent('patched-1', { model: 'llama3:70b', max_concurrent: 3, enabled: false });
       expect(updated).toMatchObject({
-        id: 'writer-1',
+        id: 'patched-1',
         model: 'llama3:70b',
         max_concurrent: 3,
         enabled: false,
         status: 'offline',
       });
-      await expect(api.getAgent('writer-1')).resolves.toMatchObject({
+      await expect(api.getAgent('patched-1')).resolves.toMatchObject({
         model: 'llama3:70b',
         max_concurrent: 3,
         enabled: false,
       });
-      await expect400('PATCH', '/api/agents/writer-1', { max_concurrent: 0 }, 'max_concurrent');
-      await expect400('PATCH', '/api/agents/writer-1', { endpoint: 'ftp://x' }, 'endpoint');
-      await expect400('PATCH', '/api/agents/writer-1', { specialty: 'other' }, 'specialty');
+      await expect400('PATCH', '/api/agents/patched-1', { max_concurrent: 0 }, 'max_concurrent');
+      await expect400('PATCH', '/api/agents/patched-1', { endpoint: 'ftp://x' }, 'endpoint');
+      await expect400('PATCH', '/api/agents/patched-1', { specialty: 'other' }, 'specialty');
       await expect(api.request('PATCH', '/api/agents/nobody', { enabled: true })).resolves.toMatchObject({
         status: 404,
       });
-      await expect(api.getAgent('writer-1')).resolves.toMatchObject({ specialty: 'write', max_concurrent: 3 });
+      await expect(api.getAgent('patched-1')).resolves.toMatchObject({ specialty: 'write', max_concurrent: 3 });
     });
 
     it('deletes (200), then answers 404; 400 for an id that is not a slug', async () => {
@@ -133,6 +147,8 @@ describe('coordinator REST API (in-process Hive, real PostgreSQL, real agent ser
     });
 
     it('refuses a type no agent serves, listing the served types', async () => {
+      await api.registerAgent({ id: 'served-code', endpoint, specialty: 'code' });
+      await api.registerAgent({ id: 'served-write', endpoint, specialty: 'write' });
       const res = await api.request('POST', '/api/tasks', { type: 'astrology' });
       expect(res.status).toBe(400);
       const text = messages(res.body).join(' ');
@@ -148,12 +164,18 @@ describe('coordinator REST API (in-process Hive, real PostgreSQL, real agent ser
     });
   });
 
+  /**
+   * A Hive and database of its own, so that `total` (which counts every task) is exactly what this block stored,
+   * whatever the other tests of the file did or will do.
+   */
   describe('task listing', () => {
+    const listing = suiteFixture();
+    let api: HiveApi;
     const submitted: SubmittedTask[] = [];
-    let baseline = 0;
 
     beforeAll(async () => {
-      baseline = (await api.listTasks({ limit: 1 })).total;
+      api = listing().api;
+      const endpoint = (await listing().agents.start()).url;
       await api.registerAgent({ id: 'sum-ok', endpoint, specialty: 'summarize' });
       await api.registerAgent({ id: 'tr-bad', endpoint, specialty: 'translate', model: 'missing:1b' });
       await api.registerAgent({ id: 'cls-off', endpoint, specialty: 'classify', enabled: false });
@@ -191,17 +213,17 @@ describe('coordinator REST API (in-process Hive, real PostgreSQL, real agent ser
 
     it('lists newest first with total and filtered counts', async () => {
       const all = await api.listTasks({ limit: 1000 });
-      expect(all.total).toBe(baseline + 7);
-      expect(all.filtered).toBe(all.total);
-      expect(all.tasks.slice(0, 7).map((t) => t.id)).toEqual(submitted.map((t) => t.id).reverse());
+      expect(all.total).toBe(7);
+      expect(all.filtered).toBe(7);
+      expect(all.tasks.map((t) => t.id)).toEqual(submitted.map((t) => t.id).reverse());
       const created = all.tasks.map((t) => Date.parse(t.created_at));
       expect(created).toEqual([...created].sort((a, b) => b - a));
-      await expect(api.listTasks()).resolves.toMatchObject({ total: baseline + 7 });
+      await expect(api.listTasks()).resolves.toMatchObject({ total: 7 });
     });
 
     it('filters by status, type and agent, together with total', async () => {
       const completed = await api.listTasks({ status: 'completed', type: 'summarize' });
-      expect(completed).toMatchObject({ total: baseline + 7, filtered: 3 });
+      expect(completed).toMatchObject({ total: 7, filtered: 3 });
       expect(completed.tasks.every((t) => t.status === 'completed' && t.type === 'summarize')).toBe(true);
       await expect(api.listTasks({ status: 'failed', type: 'translate' })).resolves.toMatchObject({ filtered: 2 });
       await expect(api.listTasks({ status: 'cancelled', type: 'classify' })).resolves.toMatchObject({ filtered: 1 });
@@ -226,11 +248,11 @@ describe('coordinator REST API (in-process Hive, real PostgreSQL, real agent ser
           .reverse(),
       );
       await expect(api.listTasks({ type: 'summarize', offset: 3 })).resolves.toMatchObject({ tasks: [], filtered: 3 });
-      await expect(api.listTasks({ limit: 1000 })).resolves.toMatchObject({ total: baseline + 7 });
-      await expect400('GET', '/api/tasks?limit=1001', undefined, 'limit');
-      await expect400('GET', '/api/tasks?limit=0', undefined, 'limit');
-      await expect400('GET', '/api/tasks?offset=-1', undefined, 'offset');
-      await expect400('GET', '/api/tasks?status=done', undefined, 'status');
+      await expect(api.listTasks({ limit: 1000 })).resolves.toMatchObject({ total: 7 });
+      await expect400('GET', '/api/tasks?limit=1001', undefined, 'limit', api);
+      await expect400('GET', '/api/tasks?limit=0', undefined, 'limit', api);
+      await expect400('GET', '/api/tasks?offset=-1', undefined, 'offset', api);
+      await expect400('GET', '/api/tasks?status=done', undefined, 'status', api);
     });
 
     it('reports results, errors and timestamps in ISO-8601', async () => {

@@ -38,6 +38,11 @@ describe('probes while PostgreSQL is unreachable (in process, behind a TCP proxy
     });
     await waitUntil(readyIs(200), { describe: 'readiness 200 at start' });
   });
+  // Every test starts from a reachable database and a ready Hive, whichever test ran before it.
+  beforeEach(async () => {
+    proxy.setMode('forward');
+    await waitUntil(readyIs(200), { describe: 'readiness 200 before the test', timeoutMs: 30_000 });
+  });
   afterAll(async () => {
     proxy.setMode('forward');
     await hive.close();
@@ -71,6 +76,9 @@ describe('probes while PostgreSQL is unreachable (in process, behind a TCP proxy
   });
 
   it('turns readiness back to 200 once PostgreSQL is reachable again, without a restart', async () => {
+    proxy.setMode('refuse');
+    await waitUntil(readyIs(503), { describe: 'readiness 503 during the outage' });
+
     proxy.setMode('forward');
     const back = performance.now();
     await waitUntil(readyIs(200), { describe: 'readiness 200 after the outage', timeoutMs: 30_000 });

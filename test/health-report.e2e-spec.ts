@@ -60,18 +60,24 @@ describe('GET /api/health (in process)', () => {
   });
 
   it('is degraded (503) when a task type has pending tasks and no online agent, naming the type', async () => {
-    await db.query(
-      `INSERT INTO tasks (type, priority, status) VALUES ('writing', 3, 'pending'), ('writing', 1, 'pending')`,
+    const backlog = await db.query<{ id: string }>(
+      `INSERT INTO tasks (type, priority, status) VALUES ('writing', 3, 'pending'), ('writing', 1, 'pending')
+       RETURNING id`,
     );
-    const res = await request(hive.url).get('/api/health').set('x-api-key', TEST_ADMIN_KEY).expect(503);
-    expect(res.body).toMatchObject({
-      status: 'degraded',
-      components: {
-        database: { status: 'healthy' },
-        coordinator: { status: 'healthy' },
-        agents: { status: 'degraded', error: 'no online agent for task type writing (2 pending)', offline: 1 },
-      },
-    });
+    try {
+      const res = await request(hive.url).get('/api/health').set('x-api-key', TEST_ADMIN_KEY).expect(503);
+      expect(res.body).toMatchObject({
+        status: 'degraded',
+        components: {
+          database: { status: 'healthy' },
+          coordinator: { status: 'healthy' },
+          agents: { status: 'degraded', error: 'no online agent for task type writing (2 pending)', offline: 1 },
+        },
+      });
+    } finally {
+      // The backlog is this test's alone: the other tests see the fleet as beforeAll left it.
+      await db.query(`DELETE FROM tasks WHERE id = ANY($1::uuid[])`, [backlog.map((t) => t.id)]);
+    }
   });
 
   it('needs no API key on any probe', async () => {

@@ -67,16 +67,27 @@ describe('GET /api/metrics (in process)', () => {
   });
 
   it('drops the series of a deleted agent', async () => {
-    await db.query(`DELETE FROM agents WHERE id = 'writer'`);
-    // The database-derived series are cached for 5 s: wait for the next read.
-    await waitUntil(async () => !('writer' in byLabel(await samplesNow(), 'hive_agent_up', 'agent')), {
-      describe: 'the writer series to disappear',
+    // An agent of this test's own, so the fleet the other tests read stays as beforeAll wrote it.
+    const names = ['hive_agent_up', 'hive_agent_inflight', 'hive_agent_capacity'];
+    const agentsIn = (samples: Sample[]) => names.map((name) => Object.keys(byLabel(samples, name, 'agent')).sort());
+    await db.query(
+      `INSERT INTO agents (id, endpoint, model, specialty, max_concurrent, enabled)
+       VALUES ('retired', $1, 'llama3:8b', 'retiring', 1, false)`,
+      [agent.url],
+    );
+    // The database-derived series are cached for 5 s: wait for a read that has the agent, then for one without.
+    await waitUntil(async () => 'retired' in byLabel(await samplesNow(), 'hive_agent_up', 'agent'), {
+      describe: 'the retired series to appear',
       timeoutMs: 15_000,
     });
-    const samples = await samplesNow();
-    for (const name of ['hive_agent_up', 'hive_agent_inflight', 'hive_agent_capacity']) {
-      expect(Object.keys(byLabel(samples, name, 'agent'))).toEqual(['coder']);
-    }
+    expect(agentsIn(await samplesNow())).toEqual(names.map(() => ['coder', 'retired', 'writer']));
+
+    await db.query(`DELETE FROM agents WHERE id = 'retired'`);
+    await waitUntil(async () => !('retired' in byLabel(await samplesNow(), 'hive_agent_up', 'agent')), {
+      describe: 'the retired series to disappear',
+      timeoutMs: 15_000,
+    });
+    expect(agentsIn(await samplesNow())).toEqual(names.map(() => ['coder', 'writer']));
   });
 
   it('counts failed SQL statements', async () => {
@@ -86,13 +97,17 @@ describe('GET /api/metrics (in process)', () => {
   });
 
   it('times HTTP requests by route template, unmatched routes under one label, never /api/metrics', async () => {
+    // Counted from before this test's requests, so what other tests requested does not matter.
+    const countsNow = async () => (await samplesNow()).filter((s) => s.name === 'http_request_duration_seconds_count');
+    const before = await countsNow();
     await request(hive.url).get(`/api/tasks/${randomUUID()}`).set('x-api-key', TEST_ADMIN_KEY).expect(404);
     await request(hive.url).get(`/no/such/${randomUUID()}`).expect(404);
     await request(hive.url).get('/health').expect(200);
     await scrape(hive.url);
-    const counts = (await samplesNow()).filter((s) => s.name === 'http_request_duration_seconds_count');
+    const counts = await countsNow();
     const count = (method: string, route: string, status: string) =>
-      sampleValue(counts, 'http_request_duration_seconds_count', { method, route, status });
+      (sampleValue(counts, 'http_request_duration_seconds_count', { method, route, status }) ?? 0) -
+      (sampleValue(before, 'http_request_duration_seconds_count', { method, route, status }) ?? 0);
     expect(count('GET', '/api/tasks/:id', '404')).toBe(1);
     expect(count('GET', 'unmatched', '404')).toBe(1);
     expect(count('GET', '/health', '200')).toBeGreaterThanOrEqual(1);

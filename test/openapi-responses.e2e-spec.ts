@@ -314,10 +314,14 @@ describe('every answer of every route matches the OpenAPI document the server se
     contract.check(method.toLowerCase() as Method, template, answer);
   });
 
-  it('covered every operation of the document, and every status the issue names', () => {
-    const checkedOps = new Set([...contract.checked].map((c) => c.split(' ').slice(0, 2).join(' ')));
-    expect(contract.operations().filter((op) => !checkedOps.has(op))).toEqual([]);
-    const statuses = new Set([...contract.checked].map((c) => Number(c.split(' ')[2])));
+  it('has a case for every operation of the document, and for every status the issue names', () => {
+    // Each case asserts its own status and checks its answer against the document, so the list of cases is what
+    // the suite covers, whichever of them ran (and in whatever order).
+    const operations = contract.operations();
+    const planned = new Set<string>(cases.map((c) => c.op));
+    expect(operations.filter((op) => !planned.has(op))).toEqual([]);
+    expect([...planned].filter((op) => !operations.includes(op))).toEqual([]);
+    const statuses = new Set(cases.map((c) => c.status));
     expect([...statuses].sort()).toEqual(expect.arrayContaining([200, 201, 400, 401, 403, 404, 409, 413, 429]));
   });
 

@@ -33,12 +33,17 @@ describe('production build started like the Docker image (real process)', () => 
   let identity: Identity | undefined;
   let runtime: Runtime | undefined;
   let db: TestDatabase | undefined;
-  let hive: ProductionProcess | undefined;
-  let port = 0;
-  let url = '';
+  const started: ProductionProcess[] = [];
 
-  /** Runs the image's HEALTHCHECK command as the image's user would; resolves with its exit code. */
-  async function runHealthcheck(): Promise<number> {
+  /** One production process: the image's CMD on a free loopback port of its own. */
+  interface Started {
+    readonly proc: ProductionProcess;
+    readonly port: number;
+    readonly url: string;
+  }
+
+  /** Runs the image's HEALTHCHECK command as the image's user would, against `port`; resolves with its exit code. */
+  async function runHealthcheck(port: number): Promise<number> {
     if (runtime === undefined) throw new Error('no runtime');
     const [program, ...args] = healthcheck.command;
     expect(program).toBe('node');
@@ -57,14 +62,12 @@ describe('production build started like the Docker image (real process)', () => 
     }
   }
 
-  beforeAll(async () => {
-    expect(cmd[0]).toBe('node');
-    identity = await unprivilegedIdentity();
-    runtime = await prepareRuntime(identity, join(ROOT, cmd[1] ?? ''));
-    db = await createTestDatabase();
-    port = await freePort();
-    url = `http://127.0.0.1:${port}`;
-    hive = spawnProduction(runtime, identity, cmd.slice(1), {
+  /** Starts the CMD like the image does and resolves once /health/ready answers 200. */
+  async function startProduction(): Promise<Started> {
+    if (runtime === undefined || db === undefined) throw new Error('the runtime was not prepared');
+    const port = await freePort();
+    const url = `http://127.0.0.1:${port}`;
+    const proc = spawnProduction(runtime, identity, cmd.slice(1), {
       PATH: `${dirname(runtime.node)}:/usr/bin:/bin`,
       HOME: '/nonexistent',
       TMPDIR: '/nonexistent/tmp',
@@ -75,20 +78,31 @@ describe('production build started like the Docker image (real process)', () => 
       DATABASE_URL: db.url,
       HIVE_ADMIN_API_KEY: adminKey,
     });
-    const proc = hive;
+    started.push(proc);
     await until(
       async () => (await statusOf(`${url}/health/ready`)) === 200,
       '/health/ready to answer 200',
       proc,
       90_000,
     );
+    return { proc, port, url };
+  }
+
+  async function stop(proc: ProductionProcess): Promise<void> {
+    if (!proc.running()) return;
+    proc.child.kill('SIGKILL');
+    await proc.exited;
+  }
+
+  beforeAll(async () => {
+    expect(cmd[0]).toBe('node');
+    identity = await unprivilegedIdentity();
+    runtime = await prepareRuntime(identity, join(ROOT, cmd[1] ?? ''));
+    db = await createTestDatabase();
   }, 150_000);
 
   afterAll(async () => {
-    if (hive?.running() === true) {
-      hive.child.kill('SIGKILL');
-      await hive.exited;
-    }
+    await Promise.all(started.map(stop));
     await db?.drop();
     await runtime?.cleanup();
   });
@@ -99,36 +113,52 @@ describe('production build started like the Docker image (real process)', () => 
     expect(envOf(dockerfile.runtime).NODE_ENV).toBe('production');
   });
 
-  it('runs as an unprivileged user', async () => {
-    const pid = hive?.child.pid;
-    if (pid === undefined) throw new Error('no pid');
-    const uid = await uidOf(pid);
-    expect(uid).not.toBe(0);
-    if (identity !== undefined) expect(uid).toBe(identity.uid);
+  /** One process, started before these tests and left running by each of them. */
+  describe('while it runs', () => {
+    let running: Started | undefined;
+    const live = (): Started => {
+      if (running === undefined) throw new Error('the process did not start');
+      return running;
+    };
+
+    beforeAll(async () => {
+      running = await startProduction();
+    }, 150_000);
+    afterAll(async () => {
+      if (running !== undefined) await stop(running.proc);
+    });
+
+    it('runs as an unprivileged user', async () => {
+      const pid = live().proc.child.pid;
+      if (pid === undefined) throw new Error('no pid');
+      const uid = await uidOf(pid);
+      expect(uid).not.toBe(0);
+      if (identity !== undefined) expect(uid).toBe(identity.uid);
+    });
+
+    it('is ready and live, and passes the image HEALTHCHECK command', async () => {
+      const { url, port } = live();
+      await expect(statusOf(`${url}/health/ready`)).resolves.toBe(200);
+      await expect(statusOf(`${url}/health`)).resolves.toBe(200);
+      await expect(runHealthcheck(port)).resolves.toBe(0);
+    });
+
+    it('logs JSON lines only, none of them an error, and never the admin key', () => {
+      const { proc } = live();
+      expect(proc.lines.length).toBeGreaterThan(0);
+      expect(proc.logs()).toHaveLength(proc.lines.length);
+      expect(proc.logs().filter((l) => typeof l.level === 'number' && l.level >= 50)).toEqual([]);
+      expect(proc.lines.join('\n')).not.toContain(adminKey);
+    });
   });
 
-  it('is ready and live, and passes the image HEALTHCHECK command', async () => {
-    await expect(statusOf(`${url}/health/ready`)).resolves.toBe(200);
-    await expect(statusOf(`${url}/health`)).resolves.toBe(200);
-    await expect(runHealthcheck()).resolves.toBe(0);
-  });
-
-  it('logs JSON lines only, none of them an error, and never the admin key', () => {
-    const lines = hive?.lines ?? [];
-    const logs = hive?.logs() ?? [];
-    expect(lines.length).toBeGreaterThan(0);
-    expect(logs).toHaveLength(lines.length);
-    expect(logs.filter((l) => typeof l.level === 'number' && l.level >= 50)).toEqual([]);
-    expect(lines.join('\n')).not.toContain(adminKey);
-  });
-
+  // A process of its own: stopping it takes nothing away from the tests above, whatever the order.
   it('on SIGTERM turns readiness 503, then exits 0; the HEALTHCHECK command then fails', async () => {
-    const proc = hive;
-    if (proc === undefined) throw new Error('no process');
+    const { proc, port, url } = await startProduction();
     proc.child.kill('SIGTERM');
     await until(async () => (await statusOf(`${url}/health/ready`)) === 503, '/health/ready to answer 503', proc);
     await expect(proc.exited).resolves.toEqual({ code: 0, signal: null });
     expect(proc.logs().filter((l) => typeof l.level === 'number' && l.level >= 50)).toEqual([]);
-    await expect(runHealthcheck()).resolves.toBe(1);
-  });
+    await expect(runHealthcheck(port)).resolves.toBe(1);
+  }, 150_000);
 });

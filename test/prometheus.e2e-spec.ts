@@ -6,7 +6,7 @@ import { join, resolve } from 'node:path';
 import { createTestDatabase, type TestDatabase } from './support/test-database.js';
 import { startHive, type RunningHive } from './support/hive-app.js';
 import { freePort } from '@hive/database';
-import { waitUntil } from './support/poll.js';
+import { pollUntil, waitUntil } from './support/poll.js';
 import { requireBinary } from './support/prometheus-tools.js';
 import { dashboardExpressions } from './support/promql-names.js';
 
@@ -61,6 +61,13 @@ describe('a real Prometheus server scraping Hive', () => {
     ]);
     prometheus.stdout?.on('data', (chunk: Buffer) => output.push(chunk.toString()));
     prometheus.stderr?.on('data', (chunk: Buffer) => output.push(chunk.toString()));
+    // Every test talks to the server: it is ready before the first one, whichever that is.
+    const ready = async () =>
+      await fetch(`${api}/-/ready`).then(
+        (r) => r.ok,
+        () => false,
+      );
+    await waitUntil(ready, { describe: 'Prometheus to start', timeoutMs: 30_000, state: () => output.join('') });
   });
   afterAll(async () => {
     if (prometheus !== undefined && prometheus.exitCode === null) {
@@ -74,12 +81,6 @@ describe('a real Prometheus server scraping Hive', () => {
   });
 
   it('scrapes /api/metrics: up is 1 and hive_tasks has data', async () => {
-    const ready = async () =>
-      await fetch(`${api}/-/ready`).then(
-        (r) => r.ok,
-        () => false,
-      );
-    await waitUntil(ready, { describe: 'Prometheus to start', timeoutMs: 30_000, state: () => output.join('') });
     await waitUntil(async () => (await values('up{job="hive"}')).includes('1'), {
       describe: 'up{job="hive"} == 1',
       timeoutMs: 30_000,
@@ -95,12 +96,19 @@ describe('a real Prometheus server scraping Hive', () => {
     expect(Number(series)).toBeGreaterThan(50);
   });
 
-  it('loads the shipped alert rules', async () => {
-    const res = await fetch(`${api}/api/v1/rules`);
-    const body = (await res.json()) as { data: { groups: { rules: { name: string; health: string }[] }[] } };
-    const rules = body.data.groups.flatMap((g) => g.rules);
-    expect(rules.length).toBeGreaterThanOrEqual(8);
-    expect(rules.filter((r) => r.health === 'err')).toEqual([]);
+  it('loads the shipped alert rules, and evaluates each of them without an error', async () => {
+    const rules = async () => {
+      const res = await fetch(`${api}/api/v1/rules`);
+      const body = (await res.json()) as { data: { groups: { rules: { name: string; health: string }[] }[] } };
+      return body.data.groups.flatMap((g) => g.rules);
+    };
+    // A rule's health is 'unknown' until its first evaluation: wait until every rule has had one.
+    const evaluated = await pollUntil(rules, (all) => all.length > 0 && all.every((r) => r.health !== 'unknown'), {
+      describe: 'every rule to be evaluated once',
+      timeoutMs: 30_000,
+    });
+    expect(evaluated.length).toBeGreaterThanOrEqual(8);
+    expect(evaluated.filter((r) => r.health === 'err')).toEqual([]);
   });
 
   it('parses every query of the Grafana dashboard', async () => {

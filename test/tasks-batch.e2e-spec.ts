@@ -26,6 +26,11 @@ describe('POST /api/tasks/batch (in-process Hive, real PostgreSQL, real agent se
   });
 
   const total = async (): Promise<number> => (await api.listTasks({ limit: 1 })).total;
+  const filtered = async (type: string): Promise<number> => (await api.listTasks({ type, limit: 1 })).filtered;
+  /** Types of this test's own, each served by a disabled agent: their tasks stay pending, and no other test's mix in. */
+  const heldTypes = async (...types: string[]): Promise<void> => {
+    for (const type of types) await api.registerAgent({ id: `${type}-1`, endpoint, specialty: type, enabled: false });
+  };
   const submitBatch = (tasks: readonly unknown[], as: HiveApi = api) =>
     as.request<{ tasks: Submitted[] }>('POST', '/api/tasks/batch', { tasks });
 
@@ -40,16 +45,17 @@ describe('POST /api/tasks/batch (in-process Hive, real PostgreSQL, real agent se
 
   describe('accepted batches', () => {
     it('answers 201 with the stored tasks in the order given, each as GET /api/tasks/:id reads it', async () => {
+      await heldTypes('ordered-a', 'ordered-b');
       const before = await total();
       const given: NewTask[] = [
-        { type: 'held', priority: 5, context: { prompt: 'first' }, max_attempts: 7, timeout_ms: 5000 },
+        { type: 'ordered-a', priority: 5, context: { prompt: 'first' }, max_attempts: 7, timeout_ms: 5000 },
         {
-          type: 'kept',
+          type: 'ordered-b',
           priority: 1,
           context: { prompt: 'second', nested: { list: [1, 'two', null], deep: { ok: true } } },
         },
-        { type: 'held', priority: 4, context: { prompt: 'third' }, max_attempts: 1 },
-        { type: 'kept', priority: 2, context: { prompt: 'fourth' }, timeout_ms: 100 },
+        { type: 'ordered-a', priority: 4, context: { prompt: 'third' }, max_attempts: 1 },
+        { type: 'ordered-b', priority: 2, context: { prompt: 'fourth' }, timeout_ms: 100 },
       ];
       const res = await submitBatch(given);
       expect(res.status).toBe(201);
@@ -88,10 +94,10 @@ describe('POST /api/tasks/batch (in-process Hive, real PostgreSQL, real agent se
       }
       await expect(total()).resolves.toBe(before + given.length);
       // Newest first: the listing of the batch is the order given, reversed (created_at grows with the position).
-      const held = await api.listTasks({ type: 'held' });
-      expect(held.tasks.map((t) => t.id)).toEqual([answered[2]?.id, answered[0]?.id]);
-      const kept = await api.listTasks({ type: 'kept' });
-      expect(kept.tasks.map((t) => t.id)).toEqual([answered[3]?.id, answered[1]?.id]);
+      const a = await api.listTasks({ type: 'ordered-a' });
+      expect(a.tasks.map((t) => t.id)).toEqual([answered[2]?.id, answered[0]?.id]);
+      const b = await api.listTasks({ type: 'ordered-b' });
+      expect(b.tasks.map((t) => t.id)).toEqual([answered[3]?.id, answered[1]?.id]);
     });
 
     it('applies the defaults of POST /api/tasks to each task: priority 3, context {}, TASK_MAX_ATTEMPTS, no timeout', async () => {
@@ -262,6 +268,7 @@ describe('POST /api/tasks/batch (in-process Hive, real PostgreSQL, real agent se
 
     it('refuses a whole batch when one type is served by no agent, naming it and listing the served types', async () => {
       const before = await total();
+      const servedBefore = await Promise.all([filtered('code'), filtered('write')]);
       const res = await submitBatch([{ type: 'code' }, { type: 'astrology', priority: 5 }, { type: 'write' }]);
       expect(res.status).toBe(400);
       const text = messages(res.body).join(' ');
@@ -272,8 +279,7 @@ describe('POST /api/tasks/batch (in-process Hive, real PostgreSQL, real agent se
       for (const type of ['code', 'write', 'held', 'kept', 'bulk']) expect(served).toMatch(new RegExp(`\\b${type}\\b`));
       expect(served).not.toContain('astrology');
       await expect(total()).resolves.toBe(before);
-      await expect(api.listTasks({ type: 'code' })).resolves.toMatchObject({ filtered: 0 });
-      await expect(api.listTasks({ type: 'write' })).resolves.toMatchObject({ filtered: 0 });
+      await expect(Promise.all([filtered('code'), filtered('write')])).resolves.toEqual(servedBefore);
     });
 
     it('names every unserved type of a batch, each once', async () => {
