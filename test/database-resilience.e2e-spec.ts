@@ -1,4 +1,5 @@
 import request from 'supertest';
+import pg from 'pg';
 import { DataSource } from 'typeorm';
 import { createTestDatabase, withAdminClient, type TestDatabase } from './support/test-database.js';
 import { startHive, type RunningHive } from './support/hive-app.js';
@@ -6,6 +7,8 @@ import { LEVEL, level, message } from './support/process-control.js';
 import { waitUntil } from './support/poll.js';
 
 const POOL_SIZE = 4;
+/** The advisory lock (of this suite's own database) that holds the pool's queries. */
+const LOCK = 42_424;
 const ADMIN_KEY = 'resilience-suite-admin-key-0123456789abcdef';
 
 /**
@@ -39,14 +42,42 @@ describe('connections killed under a running app (in process)', () => {
       ),
     );
 
+  /** Backends of this suite's database waiting for the test's advisory lock. */
+  const waitingOnLock = (name: string): Promise<number> =>
+    withAdminClient(adminUrl(), async (c) => {
+      const { rows } = await c.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM pg_locks l JOIN pg_database d ON d.oid = l.database
+          WHERE d.datname = $1 AND l.locktype = 'advisory' AND NOT l.granted`,
+        [name],
+      );
+      return rows[0]?.n ?? 0;
+    });
+
   it('serves the next requests on fresh connections after every backend was terminated', async () => {
     if (hive === undefined || db === undefined) throw new Error('setup failed');
     const { name } = db;
     const dataSource = hive.app.get(DataSource);
 
-    // Several queries at once make the pool open several connections.
-    await Promise.all(Array.from({ length: POOL_SIZE }, () => dataSource.query('SELECT pg_sleep(0.05)')));
-    const before = await backends(name);
+    // POOL_SIZE queries held at once on an advisory lock the test owns make the pool open POOL_SIZE connections:
+    // the lock, not a sleep, keeps them busy until they are all seen waiting on the server.
+    const holder = new pg.Client({ connectionString: db.url });
+    await holder.connect();
+    let before: number[];
+    try {
+      const holderPid = (await holder.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]?.pid;
+      await holder.query('SELECT pg_advisory_lock($1)', [LOCK]);
+      const held = Promise.all(
+        Array.from({ length: POOL_SIZE }, () => dataSource.query('SELECT pg_advisory_xact_lock_shared($1)', [LOCK])),
+      );
+      await waitUntil(async () => (await waitingOnLock(name)) === POOL_SIZE, {
+        describe: `${POOL_SIZE} pool connections waiting on the lock`,
+      });
+      before = (await backends(name)).filter((pid) => pid !== holderPid);
+      await holder.query('SELECT pg_advisory_unlock($1)', [LOCK]);
+      await held;
+    } finally {
+      await holder.end(); // before the kill below, which would otherwise take this client too
+    }
     expect(before.length).toBeGreaterThanOrEqual(POOL_SIZE);
 
     const terminated = await withAdminClient(

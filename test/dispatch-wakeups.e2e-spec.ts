@@ -2,7 +2,15 @@ import { HiveApi } from './support/api.js';
 import { AgentFleet, closeAll, FAST_COORDINATOR_ENV } from './support/hive-fixture.js';
 import { startHive, type RunningHive } from './support/hive-app.js';
 import { spawnHive, type HiveProcess } from './support/hive-process.js';
+import { waitUntil } from './support/poll.js';
 import { createTestDatabase, type TestDatabase } from './support/test-database.js';
+
+/** A promise and the function that settles it: the `gate` of an agent's answer, opened when the test says. */
+function gate(): { promise: Promise<void>; open: () => void } {
+  let open = (): void => undefined;
+  const promise = new Promise<void>((resolve) => (open = resolve));
+  return { promise, open };
+}
 
 /**
  * A dispatcher whose agents are all busy ignores wake-ups that only announce new tasks; these tests make sure no
@@ -30,11 +38,20 @@ describe('dispatch wake-ups while every agent slot is taken (two in-process Hive
   });
 
   it('runs tasks queued behind a busy agent as each slot frees, in order, never two at once', async () => {
-    const agent = await agents.start({ behavior: { kind: 'ok', delayMs: 150 } });
+    const busy = gate();
+    const agent = await agents.start();
+    agent.queueBehaviors({ kind: 'ok', gate: busy.promise }); // the first call holds the only slot until opened
     await one.registerAgent({ id: 'single-slot', endpoint: agent.url, specialty: 'queued', max_concurrent: 1 });
-    const ids: string[] = [];
-    for (let i = 0; i < 4; i++) ids.push((await one.submitTask({ type: 'queued', context: { prompt: `q${i}` } })).id);
+    const ids = [(await one.submitTask({ type: 'queued', context: { prompt: 'q0' } })).id];
+    await agent.waitForRequests(1);
+    for (let i = 1; i < 4; i++) ids.push((await one.submitTask({ type: 'queued', context: { prompt: `q${i}` } })).id);
+    await expect(Promise.all(ids.slice(1).map(async (id) => (await one.getTask(id)).status))).resolves.toEqual([
+      'pending',
+      'pending',
+      'pending',
+    ]);
 
+    busy.open();
     for (const id of ids) await one.waitForTask(id, 'completed');
     expect(agent.requests.map((r) => r.prompt)).toEqual(['q0', 'q1', 'q2', 'q3']);
     expect(agent.maxInFlight).toBe(1);
@@ -60,14 +77,19 @@ describe('dispatch wake-ups while every agent slot is taken (two in-process Hive
   });
 
   it('completes tasks submitted alternately through both replicas to one busy agent', async () => {
-    const agent = await agents.start({ behavior: { kind: 'ok', delayMs: 60 } });
+    const busy = gate();
+    const agent = await agents.start();
+    agent.queueBehaviors({ kind: 'ok', gate: busy.promise }); // s0 holds the only slot until opened
     await two.registerAgent({ id: 'shared', endpoint: agent.url, specialty: 'shared', max_concurrent: 1 });
-    const ids: string[] = [];
-    for (let i = 0; i < 8; i++)
+    const ids = [(await one.submitTask({ type: 'shared', context: { prompt: 's0' } })).id];
+    await agent.waitForRequests(1);
+    for (let i = 1; i < 8; i++)
       ids.push((await (i % 2 === 0 ? one : two).submitTask({ type: 'shared', context: { prompt: `s${i}` } })).id);
+    await expect(one.listTasks({ type: 'shared', status: 'pending' })).resolves.toMatchObject({ filtered: 7 });
 
+    busy.open();
     for (const id of ids) await two.waitForTask(id, 'completed');
-    expect(agent.requests).toHaveLength(8);
+    expect(agent.requests.map((r) => r.prompt)).toEqual(['s0', 's1', 's2', 's3', 's4', 's5', 's6', 's7']);
     expect(agent.maxInFlight).toBe(1);
   });
 });
@@ -93,7 +115,9 @@ describe('slots freed by a replica that is leaving or dead are refilled (in-proc
 
   it('runs a task queued on a busy agent as soon as the draining replica finishes its call there', async () => {
     const env = { DATABASE_URL: db.url, ...FAST_COORDINATOR_ENV, QUEUE_POLL_MS: '600000', SHUTDOWN_GRACE_MS: '5000' };
-    const agent = await agents.start({ behavior: { kind: 'ok', delayMs: 400 } });
+    const call = gate();
+    const agent = await agents.start();
+    agent.queueBehaviors({ kind: 'ok', gate: call.promise }); // 'first' holds the only slot until opened
     const leaving = await startHive(env);
     const leavingApi = new HiveApi(leaving.url);
     await leavingApi.registerAgent({ id: 'only-one', endpoint: agent.url, specialty: 'handover', max_concurrent: 1 });
@@ -106,8 +130,21 @@ describe('slots freed by a replica that is leaving or dead are refilled (in-proc
     const stayingApi = new HiveApi(staying.url);
     const closing = leaving.close();
     const second = await stayingApi.submitTask({ type: 'handover', context: { prompt: 'second' } });
-    await closing;
+    // The leaving replica drains (it serves HTTP until its drain is over); only then does its call end.
+    await waitUntil(
+      async () => {
+        const report = await leavingApi.request<{ components: { coordinator: { phase: string } } }>(
+          'GET',
+          '/api/health',
+        );
+        return report.body.components.coordinator.phase === 'draining';
+      },
+      { describe: 'the leaving replica to drain' },
+    );
+    await expect(stayingApi.getTask(second.id)).resolves.toMatchObject({ status: 'pending' });
 
+    call.open();
+    await closing;
     await expect(stayingApi.getTask(first.id)).resolves.toMatchObject({ status: 'completed' });
     await stayingApi.waitForTask(second.id, 'completed');
     expect(agent.requests.map((r) => r.prompt)).toEqual(['first', 'second']);

@@ -1,16 +1,15 @@
 import { startOllamaAgent } from './support/ollama-agent.js';
 import type { OllamaAgent } from './support/ollama-agent.js';
+import { waitUntil } from './support/poll.js';
 
 /** jest's asymmetric matchers are typed `any`; as `unknown` they go into expected objects without unsafe assignments. */
 const anyString = expect.any(String) as unknown;
 
-/** Polls until the condition holds; server-side bookkeeping (socket close) lags the client by a few ticks. */
-async function until(condition: () => boolean, what: string, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
+/** A promise and the function that settles it: the `gate` of a behaviour, opened when the test says. */
+function gate(): { promise: Promise<void>; open: () => void } {
+  let open = (): void => undefined;
+  const promise = new Promise<void>((resolve) => (open = resolve));
+  return { promise, open };
 }
 
 describe('ollama test agent (real HTTP)', () => {
@@ -31,6 +30,10 @@ describe('ollama test agent (real HTTP)', () => {
   afterEach(async () => {
     await agent.close();
   });
+
+  /** Server-side bookkeeping (the socket's close) lags the client by a few ticks: wait for it, do not assume it. */
+  const idle = () =>
+    waitUntil(() => agent.inFlight === 0, { describe: 'inFlight to drop to 0', state: () => agent.inFlight });
 
   it('answers a non-streaming generate like Ollama, with consistent stats', async () => {
     const res = await generate({ prompt: 'why is the sky blue', system: 'be brief', options: { temperature: 0 } });
@@ -131,7 +134,7 @@ describe('ollama test agent (real HTTP)', () => {
       message: 'fetch failed',
       cause: { code: 'ECONNRESET' },
     });
-    await until(() => agent.inFlight === 0, 'inFlight to drop to 0');
+    await idle();
   });
 
   it('keeps a hanging request open until the client aborts, then inFlight returns to 0', async () => {
@@ -143,7 +146,7 @@ describe('ollama test agent (real HTTP)', () => {
 
     controller.abort();
     await expect(pending).rejects.toMatchObject({ name: 'AbortError' });
-    await until(() => agent.inFlight === 0, 'inFlight to drop to 0');
+    await idle();
     expect(agent.maxInFlight).toBe(1);
   });
 
@@ -153,7 +156,7 @@ describe('ollama test agent (real HTTP)', () => {
     await agent.waitForRequests(1);
     await agent.close();
     await expect(pending).rejects.toThrow('fetch failed');
-    await until(() => agent.inFlight === 0, 'inFlight to drop to 0');
+    await idle();
   });
 
   it('consumes queued behaviours in order, then falls back to the default', async () => {
@@ -179,22 +182,60 @@ describe('ollama test agent (real HTTP)', () => {
     await expect((await generate({ prompt: 'x' })).json()).resolves.toMatchObject({ response: 'echo: x' });
   });
 
-  it('counts 3 concurrent delayed requests as maxInFlight 3', async () => {
-    agent.setBehavior({ kind: 'ok', delayMs: 300 });
+  it('counts 3 concurrent gated requests as maxInFlight 3, and answers them once the gate opens', async () => {
+    const held = gate();
+    agent.setBehavior({ kind: 'ok', gate: held.promise });
     const seen: string[] = [];
     const unsubscribe = agent.onRequest((r) => seen.push(r.prompt));
-    const responses = await Promise.all([1, 2, 3].map((i) => generate({ prompt: `req ${i}` })));
-    await Promise.all(responses.map((r) => r.json()));
+    const pending = Promise.all([1, 2, 3].map((i) => generate({ prompt: `req ${i}` })));
+    await agent.waitForRequests(3);
+    // All three arrived and none was answered (a finished response leaves inFlight): the gate holds them.
+    expect(agent.inFlight).toBe(3);
+
+    held.open();
+    const responses = await pending;
+    await expect(Promise.all(responses.map((r) => r.json()))).resolves.toEqual(
+      [1, 2, 3].map((i) => expect.objectContaining({ response: `echo: req ${i}`, done: true }) as unknown),
+    );
     unsubscribe();
 
     expect(responses.map((r) => r.status)).toEqual([200, 200, 200]);
     expect(agent.maxInFlight).toBe(3);
     expect(seen.sort()).toEqual(['req 1', 'req 2', 'req 3']);
-    await until(() => agent.inFlight === 0, 'inFlight to drop to 0');
+    await idle();
 
     agent.reset();
     expect(agent.requests).toHaveLength(0);
     expect(agent.maxInFlight).toBe(0);
+  });
+
+  it('holds an error behaviour until its gate settles, a rejected gate too', async () => {
+    let refuse: (reason: Error) => void = () => undefined;
+    const rejected = new Promise<void>((_resolve, reject) => (refuse = reject));
+    agent.setBehavior({ kind: 'error', status: 500, message: 'boom', gate: rejected });
+    const pending = generate({ prompt: 'hi' });
+    await agent.waitForRequests(1);
+    expect(agent.inFlight).toBe(1);
+
+    refuse(new Error('the gate failed'));
+    const res = await pending;
+    expect(res.status).toBe(500);
+    await expect(res.json()).resolves.toEqual({ error: 'boom' });
+  });
+
+  it('answers after delayMs at the earliest, and counts the delay in total_duration', async () => {
+    // A real (small) delay: delayMs is what this test is about. Only lower bounds are asserted, which a slow
+    // machine cannot break; the 1 ms is the granularity of libuv's millisecond timer clock.
+    const delayMs = 50;
+    agent.setBehavior({ kind: 'ok', delayMs });
+    const started = performance.now();
+    const res = await generate({ prompt: 'wait for it' });
+    const elapsed = performance.now() - started;
+    const body = (await res.json()) as Record<string, unknown>;
+
+    expect(body).toMatchObject({ response: 'echo: wait for it', done: true });
+    expect(elapsed).toBeGreaterThanOrEqual(delayMs - 1);
+    expect(body.total_duration).toBeGreaterThanOrEqual(delayMs * 1_000_000);
   });
 
   it('waitForRequests rejects with a clear error on timeout', async () => {

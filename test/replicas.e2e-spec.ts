@@ -3,7 +3,7 @@ import { AgentFleet, closeAll, FAST_COORDINATOR_ENV } from './support/hive-fixtu
 import { spawnHive, type HiveProcess } from './support/hive-process.js';
 import type { AgentBehavior, OllamaAgent } from './support/ollama-agent.js';
 import { waitUntil } from './support/poll.js';
-import { stopHiveProcesses } from './support/process-control.js';
+import { message, stopHiveProcesses } from './support/process-control.js';
 import { createTestDatabase, type TestDatabase } from './support/test-database.js';
 
 /** How many times each prompt reached any of the agents. */
@@ -12,6 +12,21 @@ function promptCounts(fleet: readonly OllamaAgent[]): Map<string, number> {
   for (const prompt of fleet.flatMap((a) => a.requests.map((r) => r.prompt)))
     counts.set(prompt, (counts.get(prompt) ?? 0) + 1);
   return counts;
+}
+
+/**
+ * The agent's first answer waits until it holds two calls at once, so the test knows (rather than hopes) that Hive
+ * used all of its max_concurrent 2; if Hive never sent a second call, the first would never end.
+ */
+function holdFirstUntilTwoInFlight(agent: OllamaAgent, delayMs: number): void {
+  let open = (): void => undefined;
+  const gate = new Promise<void>((resolve) => (open = resolve));
+  const stop = agent.onRequest(() => {
+    if (agent.inFlight < 2) return;
+    stop();
+    open();
+  });
+  agent.queueBehaviors({ kind: 'ok', delayMs, gate });
 }
 
 const markerOf = (task: Pick<SubmittedTask, 'context'>): string => String(task.context.prompt);
@@ -91,9 +106,9 @@ describe('replicas (real processes on one PostgreSQL database, real agent server
 
   it('two processes run 300 tasks over 4 agents: each task reaches an agent exactly once, never over max_concurrent', async () => {
     const apis = (await Promise.all([spawn(), spawn()])).map((p) => new HiveApi(p.url));
-    const fleet = await Promise.all(
-      [5, 10, 15, 20].map((delayMs) => agents.start({ behavior: { kind: 'ok', delayMs } })),
-    );
+    const delays = [5, 10, 15, 20];
+    const fleet = await Promise.all(delays.map((delayMs) => agents.start({ behavior: { kind: 'ok', delayMs } })));
+    for (const [i, agent] of fleet.entries()) holdFirstUntilTwoInFlight(agent, delays[i] ?? 0);
     for (const [i, agent] of fleet.entries()) {
       await apis[i % 2].registerAgent({ id: `bulk-${i}`, endpoint: agent.url, specialty: 'bulk', max_concurrent: 2 });
     }
@@ -106,8 +121,7 @@ describe('replicas (real processes on one PostgreSQL database, real agent server
     const counts = promptCounts(fleet);
     expect(counts.size).toBe(300);
     expect([...counts].filter(([, n]) => n !== 1)).toEqual([]);
-    expect(fleet.map((a) => a.maxInFlight <= 2)).toEqual([true, true, true, true]);
-    expect(fleet.some((a) => a.maxInFlight === 2)).toBe(true); // the limit was actually reached
+    expect(fleet.map((a) => a.maxInFlight)).toEqual([2, 2, 2, 2]); // each limit reached, none exceeded
   }, 120_000);
 
   it('SIGKILL: the other process requeues the dead one’s tasks once their lease expires; nothing is lost', async () => {
@@ -145,7 +159,10 @@ describe('replicas (real processes on one PostgreSQL database, real agent server
 
   it('SIGTERM with a grace longer than the calls: in-flight tasks complete, the rest stay pending; exit 0', async () => {
     const first = await spawn({ SHUTDOWN_GRACE_MS: '5000' });
-    const fleet = await fleetOf(new HiveApi(first.url), 'drain', 4, { kind: 'ok', delayMs: 1000 });
+    // The calls answer only once the process drains: no slot can free (and no 9th task start) before the signal.
+    let answer = (): void => undefined;
+    const gate = new Promise<void>((resolve) => (answer = resolve));
+    const fleet = await fleetOf(new HiveApi(first.url), 'drain', 4, { kind: 'ok', gate });
     await submitAll([new HiveApi(first.url)], 'drain', 10);
     await waitUntil(() => inFlight(fleet) === 8, {
       describe: 'the agents to be full',
@@ -154,6 +171,8 @@ describe('replicas (real processes on one PostgreSQL database, real agent server
     const running = new Set(promptCounts(fleet).keys());
 
     first.kill('SIGTERM');
+    await first.waitForLog((line) => /^Draining 8 running task\(s\) for up to \d+ ms$/.test(message(line)));
+    answer();
     await expect(first.exited).resolves.toEqual({ code: 0, signal: null });
     const atExit = await statesAtRest('drain');
     expect(
@@ -166,7 +185,7 @@ describe('replicas (real processes on one PostgreSQL database, real agent server
       atExit.map((t) => (running.has(t.marker) ? ['completed', 1, null] : ['pending', 0, null])),
     );
     expect(promptCounts(fleet)).toEqual(new Map([...running].map((marker) => [marker, 1]))); // nothing sent after the signal
-    expect(running.size).toBeLessThan(10); // some tasks were still queued when the signal came
+    expect(running.size).toBe(8); // two tasks were still queued when the signal came
   }, 120_000);
 
   it('SIGTERM with a grace shorter than the calls: unfinished tasks go back to pending uncounted; a restart runs them', async () => {
