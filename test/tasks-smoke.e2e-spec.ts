@@ -3,6 +3,7 @@ import { TEST_ADMIN_KEY } from './support/test-keys.js';
 import { createTestDatabase, type TestDatabase } from './support/test-database.js';
 import { startHive, type RunningHive } from './support/hive-app.js';
 import { startOllamaAgent, type OllamaAgent } from './support/ollama-agent.js';
+import { pollUntil } from './support/poll.js';
 
 describe('tasks: happy path', () => {
   let db: TestDatabase;
@@ -33,12 +34,13 @@ describe('tasks: happy path', () => {
       .expect(201);
     const id = (created.body as { id: string }).id;
     await agent.waitForRequests(1);
-    let task: Record<string, unknown> = {};
-    for (let i = 0; i < 100 && task.status !== 'completed'; i++) {
-      task = (await request(hive.url).get(`/api/tasks/${id}`).set('x-api-key', TEST_ADMIN_KEY).expect(200))
-        .body as Record<string, unknown>;
-      await new Promise((r) => setTimeout(r, 20));
-    }
+    const readTask = async (): Promise<Record<string, unknown>> => {
+      const res = await request(hive.url).get(`/api/tasks/${id}`).set('x-api-key', TEST_ADMIN_KEY).expect(200);
+      return res.body as Record<string, unknown>;
+    };
+    const task = await pollUntil(readTask, (t) => t.status !== 'pending' && t.status !== 'in_progress', {
+      describe: `task ${id} to finish`,
+    });
     expect(task).toMatchObject({ status: 'completed', assigned_agent: 'coder-1', attempts: 1 });
     expect(task.result).toMatchObject({ response: 'echo: write hello world', done_reason: 'stop', model: 'llama3:8b' });
     expect(agent.requests[0]).toMatchObject({ model: 'llama3:8b', prompt: 'write hello world', stream: false });

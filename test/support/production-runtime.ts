@@ -18,6 +18,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { ROOT } from './dockerfile.js';
+import { waitUntil } from './poll.js';
 
 /** The user a production process runs as: an unprivileged one when the tests run as root, else the current one. */
 export interface Identity {
@@ -178,8 +179,8 @@ export async function statusOf(url: string): Promise<number> {
 }
 
 /**
- * Polls until `done()` holds. The deadline only turns a hang into a readable failure (with the process output),
- * it is not what the test asserts.
+ * Polls (with waitUntil) until `done()` holds, and gives up at once when the process exits first. The deadline only
+ * turns a hang into a readable failure (with the process output), it is not what the test asserts.
  */
 export async function until(
   done: () => Promise<boolean>,
@@ -187,13 +188,16 @@ export async function until(
   proc: ProductionProcess,
   timeoutMs = 60_000,
 ): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await done())) {
-    if (!proc.running()) throw new Error(`the process exited while waiting for ${what}:\n${proc.lines.join('\n')}`);
-    if (Date.now() > deadline)
-      throw new Error(`${what} did not happen within ${timeoutMs} ms:\n${proc.lines.join('\n')}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  let exited = false;
+  await waitUntil(
+    async () => {
+      if (await done()) return true;
+      exited = !proc.running();
+      return exited;
+    },
+    { describe: what, timeoutMs, intervalMs: 50, state: () => proc.lines.join('\n') },
+  );
+  if (exited) throw new Error(`the process exited while waiting for ${what}:\n${proc.lines.join('\n')}`);
 }
 
 /** The uid the kernel reports for a running process (Linux). */
