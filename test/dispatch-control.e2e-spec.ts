@@ -174,7 +174,9 @@ describe('dispatch: cancel, leases, offline agents, removal (in-process Hive, re
 
   it('resizes an agent (PATCH max_concurrent) without cutting the call it is running', async () => {
     const { api, agents } = world();
-    const agent = await agents.start({ behavior: { kind: 'ok', delayMs: 800 } });
+    let answer = (): void => undefined;
+    const gate = new Promise<void>((resolve) => (answer = resolve));
+    const agent = await agents.start({ behavior: { kind: 'ok', gate } });
     await api.registerAgent({ id: 'resized', endpoint: agent.url, specialty: 'resize', max_concurrent: 1 });
     const running = await api.submitTask({ type: 'resize', context: { prompt: 'keep going' } });
     await agent.waitForRequests(1);
@@ -184,9 +186,13 @@ describe('dispatch: cancel, leases, offline agents, removal (in-process Hive, re
       await api.submitTask({ type: 'resize', context: { prompt: 'second' } }),
       await api.submitTask({ type: 'resize', context: { prompt: 'third' } }),
     ];
+    // The first call is still open on its socket while the new slots take the other two.
+    await agent.waitForRequests(3);
+    expect(agent.inFlight).toBe(3);
+    answer();
     await expect(api.waitForTask(running.id, 'completed')).resolves.toMatchObject({ attempts: 1, error: null });
     for (const task of more) await api.waitForTask(task.id, 'completed');
-    expect(agent.maxInFlight).toBe(3);
+    expect(agent.requests).toHaveLength(3);
     await expect(api.getAgent('resized')).resolves.toMatchObject({ consecutive_failures: 0, status: 'available' });
   });
 });

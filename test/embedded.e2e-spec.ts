@@ -13,8 +13,6 @@ import { LEVEL, level, message, stopHiveProcesses } from './support/process-cont
 
 const START_TIMEOUT_MS = 90_000; // the first start runs initdb
 const EMBEDDED = /^Using the embedded PostgreSQL in (.+) on 127\.0\.0\.1:(\d+) \(no DATABASE_URL set\)$/;
-/** The agent's answer time in the Ctrl-C case: well inside the drain (SHUTDOWN_GRACE_MS, 25 s by default). */
-const AGENT_DELAY_MS = 2_000;
 /** Only turns a shutdown that hangs into a readable failure: the drain ends within SHUTDOWN_GRACE_MS (25 s). */
 const EXIT_TIMEOUT_MS = 60_000;
 /** For the cases that do not drain anything: a short readiness grace on SIGTERM (a fifth of it). */
@@ -146,10 +144,9 @@ describe('embedded PostgreSQL by default (real process)', () => {
   it(
     'creates and initialises its folder, migrates it, serves, and stops the server on SIGTERM',
     async () => {
-      const { hive, databaseUrl } = await start(folder('data'));
+      const { hive } = await start(folder('data'));
       const said = hive.logs().map(message);
       expect(said.some((m) => m.startsWith('Applied migrations: '))).toBe(true);
-      await sql(databaseUrl, `CREATE TABLE persisted_marker (note text); INSERT INTO persisted_marker VALUES ('kept')`);
 
       await stop(hive);
     },
@@ -159,7 +156,15 @@ describe('embedded PostgreSQL by default (real process)', () => {
   it(
     'starts again on the same folder, with its data still there',
     async () => {
-      const { hive, databaseUrl } = await start(folder('data'));
+      const dataDir = folder('restarted');
+      const first = await start(dataDir, QUICK_SHUTDOWN);
+      await sql(
+        first.databaseUrl,
+        `CREATE TABLE persisted_marker (note text); INSERT INTO persisted_marker VALUES ('kept')`,
+      );
+      await stop(first.hive);
+
+      const { hive, databaseUrl } = await start(dataDir);
       const said = hive.logs().map(message);
       expect(said).toContain('Database schema is up to date');
       expect(said.some((m) => m.startsWith('Applied migrations: '))).toBe(false);
@@ -167,7 +172,7 @@ describe('embedded PostgreSQL by default (real process)', () => {
 
       await stop(hive);
     },
-    START_TIMEOUT_MS,
+    2 * START_TIMEOUT_MS,
   );
 
   it(
@@ -185,9 +190,9 @@ describe('embedded PostgreSQL by default (real process)', () => {
     "drains on a terminal's Ctrl-C (SIGINT to the whole process group) and only then stops the server",
     async () => {
       const dataDir = folder('ctrl-c');
-      const agent = await startOllamaAgent({
-        behavior: { kind: 'ok', delayMs: AGENT_DELAY_MS, response: 'written during the drain' },
-      });
+      let answer = (): void => undefined;
+      const gate = new Promise<void>((resolve) => (answer = resolve));
+      const agent = await startOllamaAgent({ behavior: { kind: 'ok', gate, response: 'written during the drain' } });
       agents.push(agent);
       // The leader of a process group of its own, as a shell runs a foreground command.
       const { hive } = await start(dataDir, {}, { detached: true });
@@ -199,8 +204,10 @@ describe('embedded PostgreSQL by default (real process)', () => {
       const pid = hive.child.pid ?? 0;
       expect(pid).toBeGreaterThan(0);
       process.kill(-pid, 'SIGINT'); // what a terminal's Ctrl-C does: every process of the foreground group
+      // The agent answers only once Hive drains, so the result is written after the signal reached every process.
+      await hive.waitForLog((l) => message(l).startsWith('Draining 1 running task(s)'));
+      answer();
       await expectCleanExit(hive);
-      expect(hive.logs().some((l) => message(l).startsWith('Draining 1 running task(s)'))).toBe(true);
       expect(existsSync(pidFileOf(dataDir))).toBe(false); // the server shut down cleanly, and is gone
 
       const { hive: again } = await start(dataDir, QUICK_SHUTDOWN);

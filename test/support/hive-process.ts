@@ -4,6 +4,7 @@ import { resolve } from 'node:path';
 // A relative import, not @hive/database: the benchmark compiles this file with plain tsc, which does not rewrite
 // path aliases (and would pull the whole lib into its build); jest maps it like any other relative import.
 import { freePort } from '../../libs/database/src/embedded-postgres.js';
+import { waitUntil } from './poll.js';
 import { TEST_ADMIN_KEY } from './test-keys.js';
 
 export const MAIN = resolve(import.meta.dirname, '../../dist/apps/hive-api/src/main.js');
@@ -111,17 +112,17 @@ export async function spawnHive(env: Record<string, string>, options: SpawnOptio
         check();
       }),
     async waitUntilServing(path = '/health', timeoutMs = 30_000) {
-      const deadline = Date.now() + timeoutMs;
-      while (Date.now() < deadline) {
-        if (ended) throw new Error(`Hive exited while starting:\n${lines.join('\n')}`);
-        const ok = await fetch(url + path).then(
-          (r) => r.ok,
-          () => false,
-        );
-        if (ok) return;
-        await new Promise((r) => setTimeout(r, 50));
-      }
-      throw new Error(`Hive did not serve ${path} within ${timeoutMs} ms:\n${lines.join('\n')}`);
+      // Gives up at once when the process exits; the deadline only turns a hang into a readable failure.
+      await waitUntil(
+        async () =>
+          ended ||
+          (await fetch(url + path).then(
+            (r) => r.ok,
+            () => false,
+          )),
+        { describe: `Hive to serve ${path}`, timeoutMs, intervalMs: 50, state: () => lines.join('\n') },
+      );
+      if (ended) throw new Error(`Hive exited while starting:\n${lines.join('\n')}`);
     },
   };
 }
