@@ -78,7 +78,7 @@ export class CompletionWriter {
     this.outageAttempts += 1;
     const pause = outagePause(this.outageAttempts);
     const retryAt = Date.now() + pause;
-    const kept = batch.filter((c) => this.calls.leaseUntil(c.taskId, c.agentId) > retryAt);
+    const kept = batch.filter((c) => this.calls.retryWritesUntil(c.taskId, c.agentId) > retryAt);
     for (const c of batch) if (!kept.includes(c)) c.fail(error);
     if (this.outageAttempts === 1) {
       this.logger.warn(

@@ -100,6 +100,7 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy, Befo
     if (this.state.phase !== 'running') return;
     this.state.phase = 'draining';
     this.drainDeadline = Date.now() + this.config.shutdownGraceMs;
+    this.calls.stopRetryingWritesAt(this.drainDeadline);
   }
 
   /**

@@ -19,6 +19,8 @@ export interface RunningCall {
 @Injectable()
 export class RunningCalls {
   private readonly calls = new Set<RunningCall>();
+  /** No write is retried past this (the end of the shutdown drain): a stopping replica must not wait on a lease. */
+  private writesUntil = Infinity;
 
   get size(): number {
     return this.calls.size;
@@ -44,9 +46,19 @@ export class RunningCalls {
     }
   }
 
-  /** Until when the lease of this task's call on `agentId` surely holds; 0 when there is no such call. */
-  leaseUntil(taskId: string, agentId: string): number {
-    for (const call of this.calls) if (call.taskId === taskId && call.agentId === agentId) return call.leaseUntil;
+  /**
+   * Until when a write of the end of this task's call on `agentId` may be tried again: while its lease surely holds,
+   * and not past the shutdown deadline; 0 when there is no such call.
+   */
+  retryWritesUntil(taskId: string, agentId: string): number {
+    for (const call of this.calls) {
+      if (call.taskId === taskId && call.agentId === agentId) return Math.min(call.leaseUntil, this.writesUntil);
+    }
     return 0;
+  }
+
+  /** From `deadline` on, writes are no longer retried (the replica is shutting down). */
+  stopRetryingWritesAt(deadline: number): void {
+    this.writesUntil = deadline;
   }
 }

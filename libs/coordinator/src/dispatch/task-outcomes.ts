@@ -39,16 +39,19 @@ export class TaskOutcomes {
     return this.whileHeld(call, (held) => this.store.retry(held, error, delayMs));
   }
 
-  /** Gives a task back untouched (shutdown): the interrupted attempt does not count. */
+  /**
+   * Gives a task back untouched (shutdown): the interrupted attempt does not count. Tried once: a replica that is
+   * stopping does not wait for the database; the lease then expires and another replica requeues the task.
+   */
   release(call: CallRef): Promise<boolean> {
-    return this.whileHeld(call, (held) => this.store.release(held));
+    return this.store.release({ ...call, replicaId: this.state.replicaId });
   }
 
   private whileHeld(call: CallRef, write: (held: HeldTask) => Promise<boolean>): Promise<boolean> {
     const held = { ...call, replicaId: this.state.replicaId };
     return writeWhileHeld(
       () => write(held),
-      () => this.calls.leaseUntil(call.taskId, call.agentId),
+      () => this.calls.retryWritesUntil(call.taskId, call.agentId),
     );
   }
 }
