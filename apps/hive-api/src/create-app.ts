@@ -1,32 +1,40 @@
 import { ValidationPipe } from '@nestjs/common';
 import { HttpAdapterHost, NestFactory } from '@nestjs/core';
-import type { NestExpressApplication } from '@nestjs/platform-express';
-import helmet from 'helmet';
-import { Logger } from 'nestjs-pino';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { Logger as PinoLogger } from 'pino';
 import type { HiveConfig } from '@hive/config';
 import { AppModule } from './app.module.js';
 import { PinoNestLogger } from './logging/pino-nest-logger.js';
+import { logRequests } from './logging/request-log.js';
 import { AllExceptionsFilter } from './errors/all-exceptions.filter.js';
 import { setupOpenApi } from './openapi/openapi.js';
+import { fastifyOptions } from './platform/fastify-options.js';
+import { acceptJsonBodiesOnly } from './platform/json-body.js';
+import { useSecurityHeaders } from './platform/security-headers.js';
+
+/** Every method a route of Hive answers, as Express' cors middleware announced them to a preflight. */
+const CORS_METHODS = 'GET,HEAD,PUT,PATCH,POST,DELETE';
 
 /**
  * Builds Hive (connects the database, runs migrations) without listening yet; main.ts and the in-process tests
  * share it, so what is tested is what runs.
  */
-export async function createApp(config: HiveConfig, rootLogger: PinoLogger): Promise<NestExpressApplication> {
-  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config, rootLogger), {
+export async function createApp(config: HiveConfig, rootLogger: PinoLogger): Promise<NestFastifyApplication> {
+  const adapter = new FastifyAdapter(fastifyOptions(config));
+  acceptJsonBodiesOnly(adapter.getInstance());
+  logRequests(adapter.getInstance(), rootLogger);
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), adapter, {
     logger: new PinoNestLogger(rootLogger),
     abortOnError: false,
     bodyParser: false,
   });
-  app.useBodyParser('json', { limit: config.security.bodyLimit });
-  app.useBodyParser('urlencoded', { limit: config.security.bodyLimit, extended: false });
-  app.useLogger(app.get(Logger));
-  app.use(helmet());
+  await useSecurityHeaders(app);
   app.enableCors({
     origin: config.corsOrigins.includes('*') ? true : config.corsOrigins.length > 0 ? [...config.corsOrigins] : false,
-    exposedHeaders: ['x-request-id', 'retry-after'],
+    methods: CORS_METHODS,
+    exposedHeaders: 'x-request-id,retry-after',
+    // A preflight without Origin or Access-Control-Request-Method is answered like any other, as Express' cors did.
+    strictPreflight: false,
   });
   app.useGlobalFilters(new AllExceptionsFilter(app.get(HttpAdapterHost)));
   app.useGlobalPipes(new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }));

@@ -1,18 +1,11 @@
-import {
-  Global,
-  type MiddlewareConsumer,
-  Module,
-  type NestModule,
-  type OnModuleInit,
-  RequestMethod,
-} from '@nestjs/common';
+import { Global, Module, type OnModuleInit } from '@nestjs/common';
 import { PrometheusModule } from '@willsoto/nestjs-prometheus';
 import { CoordinatorModule } from '@hive/coordinator';
 import { MetricsController, METRICS_PATH } from './metrics.controller.js';
 import { MetricsRegistry } from './metrics-registry.js';
 import { collectProcessMetrics } from './process-metrics.js';
 import { httpDurationProvider } from './http/http-metrics.js';
-import { HttpMetricsMiddleware } from './http/http-metrics.middleware.js';
+import { HttpMetricsHook } from './http/http-metrics.hook.js';
 import { PoolMetrics } from './database/pool.metrics.js';
 import { QueryErrorMetrics, queryErrorsProvider } from './database/query-error.metrics.js';
 import { QueueSnapshotReader } from './database/queue-snapshot.js';
@@ -36,7 +29,7 @@ import { QueueMetrics } from './database/queue.metrics.js';
   providers: [
     { provide: MetricsRegistry, useFactory: () => new MetricsRegistry() },
     httpDurationProvider,
-    HttpMetricsMiddleware,
+    HttpMetricsHook,
     queryErrorsProvider,
     QueryErrorMetrics,
     PoolMetrics,
@@ -45,12 +38,8 @@ import { QueueMetrics } from './database/queue.metrics.js';
   ],
   exports: [MetricsRegistry],
 })
-export class MetricsModule implements NestModule, OnModuleInit {
+export class MetricsModule implements OnModuleInit {
   onModuleInit(): void {
     collectProcessMetrics();
-  }
-
-  configure(consumer: MiddlewareConsumer): void {
-    consumer.apply(HttpMetricsMiddleware).forRoutes({ path: '{*path}', method: RequestMethod.ALL });
   }
 }

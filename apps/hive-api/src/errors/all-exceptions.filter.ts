@@ -1,8 +1,9 @@
-import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
+import { STATUS_CODES } from 'node:http';
 import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import type { HttpAdapterHost } from '@nestjs/core';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { describeError } from '@hive/database';
-import { requestId } from '../logging/logging.module.js';
+import { clientErrorStatus, frameworkMessage } from './framework-errors.js';
 
 export interface ErrorBody {
   statusCode: number;
@@ -22,7 +23,11 @@ const CONFLICT_ROLLBACK_CODES = new Set(['40P01', '40001']);
 const UNAVAILABLE =
   /ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|timeout exceeded when trying to connect|Connection terminated|57P0[1-3]|53300/;
 
-const reply = (statusCode: number, message: string | string[], requestId: string | undefined): ErrorBody => ({
+export const errorBody = (
+  statusCode: number,
+  message: string | string[],
+  requestId: string | undefined,
+): ErrorBody => ({
   statusCode,
   error: STATUS_CODES[statusCode] ?? 'Error',
   message,
@@ -42,14 +47,13 @@ export class AllExceptionsFilter implements ExceptionFilter {
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const http = host.switchToHttp();
-    const req = http.getRequest<IncomingMessage & { id?: unknown; originalUrl?: string }>();
-    const res = http.getResponse<ServerResponse>();
-    // Errors raised before the request logger ran (a body over BODY_LIMIT, say) have no id yet.
-    const body = this.toBody(exception, typeof req.id === 'string' ? req.id : requestId(req, res));
+    const req = http.getRequest<FastifyRequest>();
+    const res = http.getResponse<FastifyReply>();
+    const body = this.toBody(exception, req.id);
     if (body.statusCode >= 500) {
       // The stack goes to the log (never to the client): a 500 is a bug to find.
       this.logger.error(
-        `${req.method} ${req.originalUrl ?? req.url} failed (request ${body.request_id}): ${describeError(exception)}`,
+        `${req.method} ${req.url} failed (request ${body.request_id}): ${describeError(exception)}`,
         exception instanceof Error ? exception.stack : undefined,
       );
     }
@@ -64,14 +68,16 @@ export class AllExceptionsFilter implements ExceptionFilter {
         typeof response === 'object' && response !== null && 'message' in response
           ? (response as { message: string | string[] }).message
           : exception.message;
-      return reply(exception.getStatus(), message, requestId);
+      return errorBody(exception.getStatus(), frameworkMessage(exception) ?? message, requestId);
     }
+    const clientError = clientErrorStatus(exception);
+    if (clientError !== undefined) return errorBody(clientError, STATUS_CODES[clientError] ?? 'Bad Request', requestId);
     const { code } = (exception ?? {}) as { code?: unknown };
     if (typeof code === 'string' && CONFLICT_ROLLBACK_CODES.has(code)) {
-      return reply(503, 'A concurrent change got in the way; try again', requestId);
+      return errorBody(503, 'A concurrent change got in the way; try again', requestId);
     }
     if (UNAVAILABLE.test(describeError(exception)))
-      return reply(503, 'The database is unavailable; try again shortly', requestId);
-    return reply(500, 'Internal server error', requestId);
+      return errorBody(503, 'The database is unavailable; try again shortly', requestId);
+    return errorBody(500, 'Internal server error', requestId);
   }
 }

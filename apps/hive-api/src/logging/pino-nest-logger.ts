@@ -1,11 +1,13 @@
 import type { LoggerService } from '@nestjs/common';
 import type { Logger as PinoLogger } from 'pino';
+import { currentRequestId } from './request-context.js';
 
 type Level = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace';
 
 /**
- * Nest's logger interface over the root pino logger, used while the app is being built (before nestjs-pino's
- * request-aware logger exists), so that start-up lines — connection retries included — are JSON like the rest.
+ * Nest's logger interface over the root pino logger: every Nest `Logger` of the app writes JSON lines through it,
+ * start-up lines (connection retries included) as well as those written while serving a request, which carry that
+ * request's `request_id`.
  */
 export class PinoNestLogger implements LoggerService {
   constructor(private readonly pino: PinoLogger) {}
@@ -33,7 +35,12 @@ export class PinoNestLogger implements LoggerService {
     // Nest passes the context as the last string argument (and a stack before it for errors).
     const context = typeof rest.at(-1) === 'string' ? (rest.at(-1) as string) : undefined;
     const stack = rest.length > 1 && typeof rest[0] === 'string' ? rest[0] : undefined;
-    const fields = { ...(context === undefined ? {} : { context }), ...(stack === undefined ? {} : { stack }) };
+    const requestId = currentRequestId();
+    const fields = {
+      ...(requestId === undefined ? {} : { request_id: requestId }),
+      ...(context === undefined ? {} : { context }),
+      ...(stack === undefined ? {} : { stack }),
+    };
     if (message instanceof Error) this.pino[level]({ ...fields, err: message }, message.message);
     else this.pino[level](fields, typeof message === 'string' ? message : JSON.stringify(message));
   }
