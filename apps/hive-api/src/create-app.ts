@@ -10,6 +10,7 @@ import { AllExceptionsFilter } from './errors/all-exceptions.filter.js';
 import { setupOpenApi } from './openapi/openapi.js';
 import { fastifyOptions } from './platform/fastify-options.js';
 import { acceptJsonBodiesOnly } from './platform/json-body.js';
+import { closeConnectionsOnceClosing } from './platform/close-connections.js';
 import { useSecurityHeaders } from './platform/security-headers.js';
 
 /** Every method a route of Hive answers, as Express' cors middleware announced them to a preflight. */
@@ -23,6 +24,7 @@ export async function createApp(config: HiveConfig, rootLogger: PinoLogger): Pro
   const adapter = new FastifyAdapter(fastifyOptions(config));
   acceptJsonBodiesOnly(adapter.getInstance());
   logRequests(adapter.getInstance(), rootLogger);
+  closeConnectionsOnceClosing(adapter.getInstance());
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), adapter, {
     logger: new PinoNestLogger(rootLogger),
     abortOnError: false,
