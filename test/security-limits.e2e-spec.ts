@@ -59,7 +59,7 @@ describe('hostile input: rate limits, CORS, body size, field validation', () => 
     expect(preflight.headers['access-control-allow-origin']).toBe('https://app.example.com');
   });
 
-  /** helmet 8's defaults, as Hive sent them under Express (and now through @fastify/helmet). */
+  /** helmet 8's defaults, as Hive sent them under Express (helmet), and now through Nest's useSecurityHeaders(). */
   const HELMET_HEADERS = {
     'content-security-policy':
       "default-src 'self';base-uri 'self';font-src 'self' https: data:;form-action 'self';frame-ancestors 'self';" +

@@ -30,7 +30,7 @@ export async function createApp(config: HiveConfig, rootLogger: PinoLogger): Pro
     abortOnError: false,
     bodyParser: false,
   });
-  await useSecurityHeaders(app);
+  useSecurityHeaders(app);
   app.enableCors({
     origin: config.corsOrigins.includes('*') ? true : config.corsOrigins.length > 0 ? [...config.corsOrigins] : false,
     methods: CORS_METHODS,
