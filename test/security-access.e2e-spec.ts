@@ -269,6 +269,17 @@ describe('access control: every route against every kind of caller', () => {
     }
   });
 
+  it('has no CORS without CORS_ORIGINS: no access-control headers, and a preflight is an unknown route', async () => {
+    const answer = await request(hive.url).get('/').set('origin', 'https://app.example.com').expect(200);
+    expect(Object.keys(answer.headers).filter((h) => h.startsWith('access-control-'))).toEqual([]);
+    const preflight = await request(hive.url)
+      .options('/api/tasks')
+      .set('origin', 'https://app.example.com')
+      .set('access-control-request-method', 'POST')
+      .expect(404);
+    expect(Object.keys(preflight.headers).filter((h) => h.startsWith('access-control-'))).toEqual([]);
+  });
+
   it('never returns a key from the listing, only its prefix', async () => {
     const res = await admin(request(hive.url).get('/api/keys')).expect(200);
     const text = JSON.stringify(res.body);

@@ -31,13 +31,16 @@ export async function createApp(config: HiveConfig, rootLogger: PinoLogger): Pro
     bodyParser: false,
   });
   useSecurityHeaders(app);
-  app.enableCors({
-    origin: config.corsOrigins.includes('*') ? true : config.corsOrigins.length > 0 ? [...config.corsOrigins] : false,
-    methods: CORS_METHODS,
-    exposedHeaders: 'x-request-id,retry-after',
-    // A preflight without Origin or Access-Control-Request-Method is answered like any other, as Express' cors did.
-    strictPreflight: false,
-  });
+  // Without CORS_ORIGINS, no CORS at all (no hook to run per request): a preflight is then a 404, as under Express.
+  if (config.corsOrigins.length > 0) {
+    app.enableCors({
+      origin: config.corsOrigins.includes('*') ? true : [...config.corsOrigins],
+      methods: CORS_METHODS,
+      exposedHeaders: 'x-request-id,retry-after',
+      // A preflight without Origin or Access-Control-Request-Method is answered like any other, as Express' cors did.
+      strictPreflight: false,
+    });
+  }
   app.useGlobalFilters(new AllExceptionsFilter(app.get(HttpAdapterHost)));
   app.useGlobalPipes(new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }));
   setupOpenApi(app);
