@@ -59,7 +59,7 @@ describe('hostile input: rate limits, CORS, body size, field validation', () => 
     expect(preflight.headers['access-control-allow-origin']).toBe('https://app.example.com');
   });
 
-  /** helmet 8's defaults, as Hive sent them under Express (helmet), and now through Nest's useSecurityHeaders(). */
+  /** helmet 8's defaults, as Hive sent them under Express (helmet). */
   const HELMET_HEADERS = {
     'content-security-policy':
       "default-src 'self';base-uri 'self';font-src 'self' https: data:;form-action 'self';frame-ancestors 'self';" +
@@ -78,7 +78,7 @@ describe('hostile input: rate limits, CORS, body size, field validation', () => 
     'x-xss-protection': '0',
   };
 
-  it('sends helmet headers on answers, errors, 404s and refused bodies alike', async () => {
+  it('sends helmet headers and the request id on answers, errors, 404s, refused bodies and preflights alike', async () => {
     const answers = [
       await request(hive.url).get('/').expect(200),
       await request(hive.url).get('/api/agents').expect(401),
@@ -88,9 +88,15 @@ describe('hostile input: rate limits, CORS, body size, field validation', () => 
         .send('{bad')
         .expect(400),
       await admin(request(hive.url).post('/api/tasks')).send({ type: 'work', context: { blob: 'x'.repeat(4096) } }),
+      await admin(request(hive.url).get('/api/agents/%zz')).expect(400),
+      await request(hive.url)
+        .options('/api/tasks')
+        .set('origin', 'https://app.example.com')
+        .set('access-control-request-method', 'POST')
+        .expect(204),
     ];
     for (const res of answers) {
-      expect(res.headers).toMatchObject(HELMET_HEADERS);
+      expect(res.headers).toMatchObject({ ...HELMET_HEADERS, 'x-request-id': expect.any(String) as unknown });
       expect(res.headers['x-powered-by']).toBeUndefined();
     }
   });

@@ -1,5 +1,6 @@
 import { HttpAdapterHost, NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { fastify } from 'fastify';
 import type { Logger as PinoLogger } from 'pino';
 import type { HiveConfig } from '@hive/config';
 import { AppModule } from './app.module.js';
@@ -25,16 +26,18 @@ const CORS_METHODS = 'GET,HEAD,PUT,PATCH,POST,DELETE';
  * share it, so what is tested is what runs.
  */
 export async function createApp(config: HiveConfig, rootLogger: PinoLogger): Promise<NestFastifyApplication> {
-  const adapter = new FastifyAdapter(fastifyOptions(config));
-  acceptJsonBodiesOnly(adapter.getInstance());
-  logRequests(adapter.getInstance(), rootLogger);
-  closeConnectionsOnceClosing(adapter.getInstance());
+  // The instance is Hive's, so that its header hook is the first of all (Nest's adapter adds its own when created).
+  const instance = fastify(fastifyOptions(config));
+  useSecurityHeaders(instance);
+  acceptJsonBodiesOnly(instance);
+  logRequests(instance, rootLogger);
+  closeConnectionsOnceClosing(instance);
+  const adapter = new FastifyAdapter(instance);
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), adapter, {
     logger: new PinoNestLogger(rootLogger),
     abortOnError: false,
     bodyParser: false,
   });
-  useSecurityHeaders(app);
   // Without CORS_ORIGINS, no CORS at all (no hook to run per request): a preflight is then a 404, as under Express.
   if (config.corsOrigins.length > 0) {
     app.enableCors({

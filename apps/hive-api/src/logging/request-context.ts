@@ -12,16 +12,12 @@ export function currentRequestId(): string | undefined {
 type Handler = (req: IncomingMessage, res: ServerResponse) => void;
 
 /**
- * Hive's HTTP server (Fastify's `serverFactory`): each request gets its id before Fastify sees it, runs in its
- * context, and answers with it in x-request-id (whatever the answer: a router 400 and a 404 too). Node's own
- * server timeouts apply, as they did under Express.
+ * Hive's HTTP server (Fastify's `serverFactory`): each request gets its id before Fastify sees it, and runs in its
+ * context (the answer carries it in x-request-id: platform/security-headers.ts). Node's own server timeouts apply,
+ * as they did under Express.
  */
 export function serverWithRequestIds(handler: Handler): Server {
-  return createServer((req, res) => {
-    const id = incomingOrNewRequestId(req);
-    res.setHeader('x-request-id', id);
-    requests.run(id, handler, req, res);
-  });
+  return createServer((req, res) => requests.run(incomingOrNewRequestId(req), handler, req, res));
 }
 
 /** Fastify's `genReqId`: the id the server gave the request (a new one for injected requests, which bypass it). */

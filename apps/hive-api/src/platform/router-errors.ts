@@ -3,13 +3,15 @@ import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { errorBody } from '../errors/all-exceptions.filter.js';
+import { stampHeaders } from './security-headers.js';
 
 /**
- * A URL the router cannot decode (`/api/agents/%zz`): 400 in Hive's error shape, as every other error (Fastify's
- * own answer would be its `{code, ...}` body, sent before any hook or exception filter runs).
+ * A URL the router cannot decode (`/api/agents/%zz`): 400 in Hive's error shape and headers, as every other error
+ * (Fastify's own answer would be its `{code, ...}` body, sent before any hook or exception filter runs).
  */
 export function answerRouterError(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
   const status = error.statusCode !== undefined && error.statusCode < 500 ? error.statusCode : 400;
+  stampHeaders(request, reply);
   void reply.code(status).send(errorBody(status, error.message, request.id));
 }
 
