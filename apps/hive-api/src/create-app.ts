@@ -8,15 +8,12 @@ import { PinoNestLogger } from './logging/pino-nest-logger.js';
 import { logRequests } from './logging/request-log.js';
 import { AllExceptionsFilter } from './errors/all-exceptions.filter.js';
 import { setupOpenApi } from './openapi/openapi.js';
-import { FastPathValidationPipe } from './validation/fast-path-validation.pipe.js';
+import { FastPathValidationPipe, VALIDATION } from './validation/fast-path-validation.pipe.js';
 import { TASK_FAST_PATHS } from './tasks/dto/task-fast-paths.js';
 import { fastifyOptions } from './platform/fastify-options.js';
 import { acceptJsonBodiesOnly } from './platform/json-body.js';
 import { closeConnectionsOnceClosing } from './platform/close-connections.js';
 import { useSecurityHeaders } from './platform/security-headers.js';
-
-/** Unknown fields are refused; DTOs get their defaults and types. */
-export const VALIDATION = { whitelist: true, forbidNonWhitelisted: true, transform: true };
 
 /** Every method a route of Hive answers, as Express' cors middleware announced them to a preflight. */
 const CORS_METHODS = 'GET,HEAD,PUT,PATCH,POST,DELETE';

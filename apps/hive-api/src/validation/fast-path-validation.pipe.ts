@@ -1,5 +1,8 @@
 import { type ArgumentMetadata, ValidationPipe, type ValidationPipeOptions } from '@nestjs/common';
 
+/** Unknown fields are refused; DTOs get their defaults and types. */
+export const VALIDATION: ValidationPipeOptions = { whitelist: true, forbidNonWhitelisted: true, transform: true };
+
 /**
  * A DTO's common case checked by hand: the DTO when the value is certainly valid, else undefined (and the value
  * goes through class-validator, which decides and words the 400). It may refuse more than the decorators, never

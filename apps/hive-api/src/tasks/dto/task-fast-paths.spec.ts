@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { type ArgumentMetadata, ValidationPipe } from '@nestjs/common';
 import fc from 'fast-check';
-import { VALIDATION } from '../../create-app.js';
+import { VALIDATION } from '../../validation/fast-path-validation.pipe.js';
 import { CreateTaskDto } from './create-task.dto.js';
 import { CreateTaskBatchDto } from './create-task-batch.dto.js';
 import { fastCreateTask, fastCreateTaskBatch } from './task-fast-paths.js';
