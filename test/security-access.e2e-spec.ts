@@ -1,3 +1,4 @@
+import { request as httpRequest } from 'node:http';
 import request from 'supertest';
 import { createTestDatabase, type TestDatabase } from './support/test-database.js';
 import { startHive, type RunningHive } from './support/hive-app.js';
@@ -210,6 +211,73 @@ describe('access control: every route against every kind of caller', () => {
     // The open routes stay open in any spelling the router accepts.
     await request(hive.url).get('/api/metrics/').expect(200);
     await request(hive.url).get('/HEALTH').expect(200);
+  });
+
+  /** Sends `path` exactly as written (no URL normalisation on the way) and returns the status and body. */
+  function rawGet(path: string, key?: string): Promise<{ status: number; body: string }> {
+    const { hostname, port } = new URL(hive.url);
+    return new Promise((resolve, reject) => {
+      const req = httpRequest(
+        { hostname, port, path, headers: key === undefined ? {} : { 'x-api-key': key } },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (chunk: Buffer) => chunks.push(chunk));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
+        },
+      );
+      req.on('error', reject);
+      req.end();
+    });
+  }
+
+  it.each([
+    ['/API/agents', 'another case'],
+    ['/Api/Agents', 'mixed case'],
+    ['/api/agents/', 'a trailing slash'],
+    ['/api/agents?x', 'a query'],
+    ['/api/agents?x=1&y', 'a query with several parameters'],
+    ['/api/agents#f', 'a fragment'],
+    ['/%61pi/agents', 'an encoded letter in the first segment'],
+    ['/api/%61gents', 'an encoded letter in the second segment'],
+    ['/API/AGENTS/agent-1', 'another case, with a parameter'],
+    ['/api/agents/%61gent-1', 'an encoded parameter'],
+  ])('asks for a key on %s (%s): the guard decides by the route matched', async (path) => {
+    const res = await rawGet(path);
+    expect([path, res.status]).toEqual([path, 401]);
+    expect(JSON.parse(res.body)).toMatchObject({ statusCode: 401, error: 'Unauthorized' });
+    expect([path, (await rawGet(path, keys.get('viewer'))).status]).toEqual([path, 200]);
+  });
+
+  it.each([
+    ['//api/agents', 404],
+    ['/api//agents', 404],
+    ['/api/agents//', 404],
+    ['/%2Fapi%2Fagents', 404],
+    ['/api%2Fagents', 404],
+    ['/api/./agents', 404],
+    ['/api/x/../agents', 404],
+    ['/api/agents;x', 404],
+    ['%2Fapi%2Fagents', 400],
+    ['api/agents', 400],
+    ['*', 404],
+  ])('matches no route for %s, with or without a key, and shows no data', async (path, status) => {
+    for (const key of [undefined, keys.get('admin')]) {
+      const res = await rawGet(path, key);
+      expect([path, res.status]).toEqual([path, status]);
+      expect(res.body).not.toContain('"agents"');
+      expect(JSON.parse(res.body)).toMatchObject({ statusCode: status, request_id: expect.any(String) as unknown });
+    }
+  });
+
+  it('has no CORS without CORS_ORIGINS: no access-control headers, and a preflight is an unknown route', async () => {
+    const answer = await request(hive.url).get('/').set('origin', 'https://app.example.com').expect(200);
+    expect(Object.keys(answer.headers).filter((h) => h.startsWith('access-control-'))).toEqual([]);
+    const preflight = await request(hive.url)
+      .options('/api/tasks')
+      .set('origin', 'https://app.example.com')
+      .set('access-control-request-method', 'POST')
+      .expect(404);
+    expect(Object.keys(preflight.headers).filter((h) => h.startsWith('access-control-'))).toEqual([]);
   });
 
   it('never returns a key from the listing, only its prefix', async () => {

@@ -1,11 +1,11 @@
-import type { NestExpressApplication } from '@nestjs/platform-express';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { loadConfig, type HiveConfig } from '@hive/config';
 import { createApp } from '../../apps/hive-api/src/create-app.js';
 import { captureLogs, type CapturedLogs } from './log-capture.js';
 import { TEST_ADMIN_KEY } from './test-keys.js';
 
 export interface RunningHive {
-  readonly app: NestExpressApplication;
+  readonly app: NestFastifyApplication;
   readonly config: HiveConfig;
   readonly url: string;
   readonly logs: CapturedLogs;

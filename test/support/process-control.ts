@@ -1,7 +1,7 @@
 import type { HiveProcess } from './hive-process.js';
 
 /** pino's numeric levels. */
-export const LEVEL = { warn: 40, error: 50, fatal: 60 } as const;
+export const LEVEL = { info: 30, warn: 40, error: 50, fatal: 60 } as const;
 
 export const message = (line: Record<string, unknown>): string => (typeof line.msg === 'string' ? line.msg : '');
 export const level = (line: Record<string, unknown>): number => (typeof line.level === 'number' ? line.level : 0);

@@ -1,11 +1,9 @@
 import { type DynamicModule, Module } from '@nestjs/common';
-import type { Logger as PinoLogger } from 'pino';
 import { HiveConfig, HiveConfigModule } from '@hive/config';
 import { DatabaseModule } from '@hive/database';
 import { CoordinatorModule } from '@hive/coordinator';
 import { HealthModule } from '@hive/health';
 import { MetricsModule } from '@hive/metrics';
-import { LoggingModule } from './logging/logging.module.js';
 import { RootController } from './root/root.controller.js';
 import { AgentsController } from './agents/agents.controller.js';
 import { TasksController } from './tasks/tasks.controller.js';
@@ -17,12 +15,11 @@ import { AuthModule } from './auth/auth.module.js';
 
 @Module({})
 export class AppModule {
-  static forRoot(config: HiveConfig, rootLogger: PinoLogger): DynamicModule {
+  static forRoot(config: HiveConfig): DynamicModule {
     return {
       module: AppModule,
       imports: [
         HiveConfigModule.forRoot(config),
-        LoggingModule.forRoot(rootLogger),
         AuthModule.forRoot(config),
         DatabaseModule,
         CoordinatorModule,

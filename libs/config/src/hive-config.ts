@@ -41,7 +41,7 @@ export interface SecuritySettings {
   /** Requests per key (or client address) per window, per replica. */
   readonly throttleLimit: number;
   readonly throttleTtlMs: number;
-  /** Largest request body accepted, as body-parser reads it (e.g. 1mb). */
+  /** Largest request body accepted, e.g. 1mb (1 kb = 1024 bytes). */
   readonly bodyLimit: string;
   /** Where agents may point; empty means anywhere (http/https only). */
   readonly agentEndpointAllowlist: readonly string[];

@@ -1,16 +1,9 @@
-import {
-  Global,
-  type MiddlewareConsumer,
-  Module,
-  type NestModule,
-  type OnModuleInit,
-  RequestMethod,
-} from '@nestjs/common';
+import { Global, Module, type OnModuleInit } from '@nestjs/common';
 import { MetricsExposition } from './metrics-exposition.js';
 import { MetricsRegistry } from './metrics-registry.js';
 import { collectProcessMetrics } from './process-metrics.js';
 import { httpDurationProvider } from './http/http-metrics.js';
-import { HttpMetricsMiddleware } from './http/http-metrics.middleware.js';
+import { HttpMetricsHook } from './http/http-metrics.hook.js';
 import { PoolMetrics } from './database/pool.metrics.js';
 import { QueryErrorMetrics, queryErrorsProvider } from './database/query-error.metrics.js';
 
@@ -25,19 +18,15 @@ import { QueryErrorMetrics, queryErrorsProvider } from './database/query-error.m
     { provide: MetricsRegistry, useFactory: () => new MetricsRegistry() },
     MetricsExposition,
     httpDurationProvider,
-    HttpMetricsMiddleware,
+    HttpMetricsHook,
     queryErrorsProvider,
     QueryErrorMetrics,
     PoolMetrics,
   ],
   exports: [MetricsRegistry, MetricsExposition],
 })
-export class MetricsModule implements NestModule, OnModuleInit {
+export class MetricsModule implements OnModuleInit {
   onModuleInit(): void {
     collectProcessMetrics();
-  }
-
-  configure(consumer: MiddlewareConsumer): void {
-    consumer.apply(HttpMetricsMiddleware).forRoutes({ path: '{*path}', method: RequestMethod.ALL });
   }
 }

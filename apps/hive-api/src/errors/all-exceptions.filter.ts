@@ -1,9 +1,10 @@
-import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
+import { STATUS_CODES } from 'node:http';
 import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import type { HttpAdapterHost } from '@nestjs/core';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { describeError, isConflictRollback, isDatabaseUnavailable } from '@hive/database';
-import { requestId } from '../logging/logging.module.js';
 import { httpErrorFor } from './domain-errors.js';
+import { clientErrorStatus, frameworkMessage } from './framework-errors.js';
 
 export interface ErrorBody {
   statusCode: number;
@@ -12,7 +13,11 @@ export interface ErrorBody {
   request_id: string | undefined;
 }
 
-const reply = (statusCode: number, message: string | string[], requestId: string | undefined): ErrorBody => ({
+export const errorBody = (
+  statusCode: number,
+  message: string | string[],
+  requestId: string | undefined,
+): ErrorBody => ({
   statusCode,
   error: STATUS_CODES[statusCode] ?? 'Error',
   message,
@@ -32,14 +37,13 @@ export class AllExceptionsFilter implements ExceptionFilter {
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const http = host.switchToHttp();
-    const req = http.getRequest<IncomingMessage & { id?: unknown; originalUrl?: string }>();
-    const res = http.getResponse<ServerResponse>();
-    // Errors raised before the request logger ran (a body over BODY_LIMIT, say) have no id yet.
-    const body = this.toBody(exception, typeof req.id === 'string' ? req.id : requestId(req, res));
+    const req = http.getRequest<FastifyRequest>();
+    const res = http.getResponse<FastifyReply>();
+    const body = this.toBody(exception, req.id);
     if (body.statusCode >= 500) {
       // The stack goes to the log (never to the client): a 500 is a bug to find.
       this.logger.error(
-        `${req.method} ${req.originalUrl ?? req.url} failed (request ${body.request_id}): ${describeError(exception)}`,
+        `${req.method} ${req.url} failed (request ${body.request_id}): ${describeError(exception)}`,
         exception instanceof Error ? exception.stack : undefined,
       );
     }
@@ -55,12 +59,16 @@ export class AllExceptionsFilter implements ExceptionFilter {
         typeof response === 'object' && response !== null && 'message' in response
           ? (response as { message: string | string[] }).message
           : http.message;
-      return reply(http.getStatus(), message, requestId);
+      return errorBody(http.getStatus(), frameworkMessage(http) ?? message, requestId);
     }
+    const clientError = clientErrorStatus(exception);
+    if (clientError !== undefined) return errorBody(clientError, STATUS_CODES[clientError] ?? 'Bad Request', requestId);
     // The client may retry these, so 503 rather than 500.
-    if (isConflictRollback(exception)) return reply(503, 'A concurrent change got in the way; try again', requestId);
-    if (isDatabaseUnavailable(exception))
-      return reply(503, 'The database is unavailable; try again shortly', requestId);
-    return reply(500, 'Internal server error', requestId);
+    if (isConflictRollback(exception))
+      return errorBody(503, 'A concurrent change got in the way; try again', requestId);
+    if (isDatabaseUnavailable(exception)) {
+      return errorBody(503, 'The database is unavailable; try again shortly', requestId);
+    }
+    return errorBody(500, 'Internal server error', requestId);
   }
 }

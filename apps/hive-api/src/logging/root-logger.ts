@@ -12,8 +12,8 @@ export const REDACTED_PATHS = [
 ];
 
 /**
- * The process' one pino logger: JSON lines, pretty only when developing. Nest's own logger and the per-request
- * logger of nestjs-pino both write through it.
+ * The process' one pino logger: JSON lines, pretty only when developing. Nest's loggers (PinoNestLogger) and the
+ * request log (request-log.ts) both write through it.
  */
 export function createRootLogger(config: Pick<HiveConfig, 'logLevel' | 'nodeEnv'>): PinoLogger {
   return pino({

@@ -1,6 +1,6 @@
 import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter } from '@nestjs/platform-fastify';
 import type { OpenAPIObject } from '@nestjs/swagger';
-import { pino } from 'pino';
 import { loadConfig } from '@hive/config';
 import { AppModule } from '../app.module.js';
 import { buildOpenApiDocument } from './openapi.js';
@@ -11,7 +11,7 @@ import { buildOpenApiDocument } from './openapi.js';
  * the defaults: the document does not depend on it, and preview mode never uses it to connect.
  */
 export async function buildOpenApiDocumentOffline(): Promise<OpenAPIObject> {
-  const app = await NestFactory.create(AppModule.forRoot(loadConfig({}), pino({ enabled: false })), {
+  const app = await NestFactory.create(AppModule.forRoot(loadConfig({})), new FastifyAdapter(), {
     preview: true,
     logger: false,
     abortOnError: false,

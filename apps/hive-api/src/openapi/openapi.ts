@@ -1,6 +1,5 @@
 import type { INestApplication } from '@nestjs/common';
 import { DocumentBuilder, type OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
-import helmet from 'helmet';
 import { PACKAGE } from '@hive/config';
 import { API_KEY_BEARER_SCHEME, API_KEY_HEADER_SCHEME } from './api-key-auth.decorator.js';
 
@@ -50,13 +49,10 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
 }
 
 /**
- * Serves Swagger UI at /api/docs and the document at /api/docs-json. Helmet's policy stays, less
- * `upgrade-insecure-requests` on the UI's own pages: over plain HTTP (a cluster-internal address) it would make the
- * browser fetch the UI's scripts over HTTPS and show a blank page. The UI needs nothing else: its scripts and styles
- * are files from this origin, its inline styles are allowed by helmet's style-src and its icons are data: images.
+ * Serves Swagger UI at /api/docs (its files through @fastify/static) and the document at /api/docs-json. The UI's
+ * pages get a policy of their own (platform/security-headers.ts).
  */
 export function setupOpenApi(app: INestApplication): void {
-  app.use(DOCS_PATH, helmet.contentSecurityPolicy({ directives: { upgradeInsecureRequests: null } }));
   SwaggerModule.setup(DOCS_PATH, app, buildOpenApiDocument(app), {
     raw: ['json'],
     customSiteTitle: 'Hive API',

@@ -16,6 +16,17 @@ function depth(value: unknown, limit: number, level = 0): number {
   return deepest;
 }
 
+/** Whether a value is a JSON object no deeper than `maxDepth` and no larger than `maxBytes` once serialised. */
+export function isBoundedJsonObject(value: unknown, bounds: JsonBounds): value is Record<string, unknown> {
+  return (
+    value !== null &&
+    typeof value === 'object' &&
+    !Array.isArray(value) &&
+    depth(value, bounds.maxDepth) <= bounds.maxDepth &&
+    Buffer.byteLength(JSON.stringify(value), 'utf8') <= bounds.maxBytes
+  );
+}
+
 /** A JSON object no deeper than `maxDepth` and no larger than `maxBytes` once serialised. */
 export function BoundedJsonObject(bounds: JsonBounds, options?: ValidationOptions): PropertyDecorator {
   return (target, propertyKey) =>
@@ -27,13 +38,6 @@ export function BoundedJsonObject(bounds: JsonBounds, options?: ValidationOption
         message: `$property must be a JSON object at most ${bounds.maxDepth} levels deep and ${bounds.maxBytes} bytes long`,
         ...options,
       },
-      validator: {
-        validate: (value: unknown) =>
-          value !== null &&
-          typeof value === 'object' &&
-          !Array.isArray(value) &&
-          depth(value, bounds.maxDepth) <= bounds.maxDepth &&
-          Buffer.byteLength(JSON.stringify(value), 'utf8') <= bounds.maxBytes,
-      },
+      validator: { validate: (value: unknown) => isBoundedJsonObject(value, bounds) },
     });
 }

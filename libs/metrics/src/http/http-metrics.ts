@@ -1,4 +1,4 @@
-import type { IncomingMessage } from 'node:http';
+import type { IncomingHttpHeaders } from 'node:http';
 import { makeHistogramProvider } from '@willsoto/nestjs-prometheus';
 
 export const HTTP_REQUEST_DURATION = 'http_request_duration_seconds';
@@ -16,20 +16,22 @@ export const httpDurationProvider = makeHistogramProvider({
   buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
 });
 
-/** What Express leaves on a request once a route handled it. */
-export interface RoutedRequest extends IncomingMessage {
-  route?: { path?: unknown };
-  baseUrl?: string;
+/** What the router leaves on a (Fastify) request: the route it matched, if any. */
+export interface RoutedRequest {
+  readonly method: string;
+  readonly headers: IncomingHttpHeaders;
+  readonly is404: boolean;
+  readonly routeOptions: { readonly url?: string };
 }
 
 /**
- * The route template that handled the request (`/api/tasks/:id`), never the raw URL. Nest mounts middleware (pino's,
- * this one) as wildcard routes such as `{/*splat}`, which stay in req.route when no controller route matches; Hive's
- * controllers have no wildcard routes, so a wildcard template means unmatched.
+ * The route template that handled the request (`/api/tasks/:id`), never the raw URL. A request no route matched
+ * runs in the not-found context; a wildcard template is the CORS plugin's `OPTIONS *` (Hive's own routes have
+ * none), so it counts as unmatched too.
  */
 export function routeLabel(req: RoutedRequest): string {
-  const path = req.route?.path;
-  return typeof path === 'string' && !path.includes('*') ? `${req.baseUrl ?? ''}${path}` : UNMATCHED_ROUTE;
+  const url = req.is404 ? undefined : req.routeOptions.url;
+  return url === undefined || url.includes('*') ? UNMATCHED_ROUTE : url;
 }
 
 export function methodLabel(method: string | undefined): string {

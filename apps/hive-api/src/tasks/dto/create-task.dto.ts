@@ -3,6 +3,9 @@ import { IsInt, IsOptional, Matches, Max, Min, ValidateIf } from 'class-validato
 import { BoundedJsonObject } from '../../validation/bounded-json.js';
 import { SPECIALTY } from '../../agents/dto/agent-fields.js';
 
+/** How big and deep a task's context may be. */
+export const CONTEXT_BOUNDS = { maxDepth: 10, maxBytes: 256 * 1024 };
+
 @ApiSchema({ name: 'CreateTaskRequest' })
 export class CreateTaskDto {
   @ApiProperty({
@@ -39,7 +42,7 @@ export class CreateTaskDto {
   })
   // Absent means {}; an explicit null is refused like any other non-object.
   @ValidateIf((_dto: unknown, value: unknown) => value !== undefined)
-  @BoundedJsonObject({ maxDepth: 10, maxBytes: 256 * 1024 })
+  @BoundedJsonObject(CONTEXT_BOUNDS)
   context: Record<string, unknown> = {};
 
   @ApiPropertyOptional({
