@@ -28,6 +28,11 @@ import { CLAIM_SQL } from '../libs/database/src/stores/tasks/claim.sql.js';
 import type { ClaimableAgent, ClaimedTask, PendingTask } from '../libs/database/src/stores/tasks/claim.types.js';
 import { COMPLETE_SQL } from '../libs/database/src/stores/tasks/complete.sql.js';
 import { TRANSITION_SQL } from '../libs/database/src/stores/tasks/transitions.sql.js';
+import type { Statement } from '../libs/database/src/sql/statement.js';
+
+/** A query as Hive's Sql sends it: a store's statement by name (prepared once per connection), plain text else. */
+const prepared = (sql: Statement | string, values: unknown[]): pg.QueryConfig =>
+  typeof sql === 'string' ? { text: sql, values } : { name: sql.name, text: sql.text, values };
 
 export interface RawLoopSettings {
   databaseUrl: string;
@@ -184,9 +189,12 @@ export class RawLoop {
   private async claim(limit: number): Promise<ClaimedTask[]> {
     const db = await this.pool.connect();
     this.claimTransactions += 1;
-    const query = async <R extends pg.QueryResultRow>(sql: string, params?: unknown[]): Promise<R[]> => {
+    const query = async <R extends pg.QueryResultRow>(
+      sql: Statement | string,
+      params: unknown[] = [],
+    ): Promise<R[]> => {
       this.statements += 1;
-      return (await db.query<R>(sql, params)).rows;
+      return (await db.query<R>(prepared(sql, params))).rows;
     };
     try {
       await query('BEGIN');
@@ -273,19 +281,16 @@ export class RawLoop {
       };
       // One row: $1 task ids, $2 results, $3 agent ids, $4 replica id.
       this.statements += 1;
-      await this.pool.query(COMPLETE_SQL, [
-        [task.id],
-        [JSON.stringify(result)],
-        [task.agent.id],
-        this.settings.replicaId,
-      ]);
+      await this.pool.query(
+        prepared(COMPLETE_SQL, [[task.id], [JSON.stringify(result)], [task.agent.id], this.settings.replicaId]),
+      );
       this.completed += 1;
     } catch (error) {
       // $1 task id, $2 agent id, $3 replica id, $4 error (a failure ends the run: every task must complete)
       this.failed += 1;
       this.statements += 1;
       await this.pool
-        .query(TRANSITION_SQL.fail, [task.id, task.agent.id, this.settings.replicaId, String(error)])
+        .query(prepared(TRANSITION_SQL.fail, [task.id, task.agent.id, this.settings.replicaId, String(error)]))
         .catch((e: unknown) => this.failure?.(e));
     }
     this.lastFinishedAt = performance.now();

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { TEST_ADMIN_KEY } from './support/test-keys.js';
 import { DataSource } from 'typeorm';
+import { Sql } from '@hive/database';
 import { createTestDatabase, type TestDatabase } from './support/test-database.js';
 import { startHive, type RunningHive } from './support/hive-app.js';
 import { startOllamaAgent, type OllamaAgent } from './support/ollama-agent.js';
@@ -90,10 +91,11 @@ describe('GET /api/metrics (in process)', () => {
     expect(agentsIn(await samplesNow())).toEqual(names.map(() => ['coder', 'writer']));
   });
 
-  it('counts failed SQL statements', async () => {
+  it("counts failed SQL statements, the stores' and TypeORM's own", async () => {
     const before = sampleValue(await samplesNow(), 'hive_db_query_errors_total') ?? Number.NaN;
+    await expect(hive.app.get(Sql).rows('SELECT * FROM no_such_table')).rejects.toThrow(/no_such_table/);
     await expect(hive.app.get(DataSource).query('SELECT * FROM no_such_table')).rejects.toThrow(/no_such_table/);
-    expect(sampleValue(await samplesNow(), 'hive_db_query_errors_total')).toBeGreaterThanOrEqual(before + 1);
+    expect(sampleValue(await samplesNow(), 'hive_db_query_errors_total')).toBeGreaterThanOrEqual(before + 2);
   });
 
   it('times HTTP requests by route template, unmatched routes under one label, never /api/metrics', async () => {

@@ -7,6 +7,7 @@ import {
   ApiKeyStore,
   buildDataSourceOptions,
   QueueChannel,
+  Sql,
   TaskStore,
   type ClaimableAgent,
   type ClaimPlanner,
@@ -18,7 +19,7 @@ import { pollUntil } from './poll.js';
 import { createTestDatabase, type TestDatabase } from './test-database.js';
 
 /**
- * The integration specs' world (CONVENTIONS.md 10 and 15): a migrated database of its own (a copy of the global
+ * The integration specs' world: a migrated database of its own (a copy of the global
  * setup's template), a DataSource built the way the app builds it, and the stores on it. Small pools: the server
  * is shared with other suites.
  */
@@ -39,6 +40,8 @@ async function rowsOf<R>(dataSource: DataSource, text: string, params: unknown[]
 /** One replica's view of the database: a pool of its own and the stores on it. */
 export interface StoreReplica {
   readonly dataSource: DataSource;
+  /** What the stores run their SQL with (for a transaction of the spec's own). */
+  readonly runner: Sql;
   readonly tasks: TaskStore;
   readonly agents: AgentStore;
   readonly keys: ApiKeyStore;
@@ -61,12 +64,14 @@ async function openReplica(url: string): Promise<StoreReplica> {
   await dataSource.initialize();
   // QueueChannel reads only where the database is (for its LISTEN connection) from the lifecycle.
   const lifecycle: Pick<Lifecycle, 'connectionUrl'> = { connectionUrl: url };
-  const channel = new QueueChannel(dataSource, lifecycle as Lifecycle, config);
+  const sql = new Sql(dataSource);
+  const channel = new QueueChannel(sql, lifecycle as Lifecycle, config);
   return {
     dataSource,
-    tasks: new TaskStore(dataSource),
-    agents: new AgentStore(dataSource, channel),
-    keys: new ApiKeyStore(dataSource),
+    runner: sql,
+    tasks: new TaskStore(sql),
+    agents: new AgentStore(sql, channel),
+    keys: new ApiKeyStore(sql),
     channel,
   };
 }

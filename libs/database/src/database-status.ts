@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
-import type { Pool, QueryConfig } from 'pg';
+import type { QueryConfig } from 'pg';
 import { DataSource } from 'typeorm';
-import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver.js';
 import { MIGRATIONS_TABLE } from './data-source-options.js';
+import { pgPoolOf } from './sql/pg-pool.js';
 
 export interface PoolStats {
   /** Connections open. */
@@ -21,7 +21,7 @@ export class DatabaseStatus {
 
   /** The pool's figures, or undefined before the DataSource connects and after it closes. */
   pool(): PoolStats | undefined {
-    const pool = this.pgPool();
+    const pool = pgPoolOf(this.dataSource);
     if (pool === undefined) return undefined;
     return { total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount, max: pool.options.max ?? 0 };
   }
@@ -32,7 +32,7 @@ export class DatabaseStatus {
    * pool full of stuck connections (probes keep coming every few seconds).
    */
   async ping(timeoutMs: number, signal: AbortSignal): Promise<void> {
-    const pool = this.pgPool();
+    const pool = pgPoolOf(this.dataSource);
     if (pool === undefined) throw new Error('the database is not connected');
     const client = await pool.connect();
     if (signal.aborted) return client.release(); // the probe already answered; the connection is fine
@@ -57,11 +57,5 @@ export class DatabaseStatus {
       [names],
     );
     return rows[0]?.applied === names.length;
-  }
-
-  /** The pg Pool behind TypeORM. */
-  private pgPool(): Pool | undefined {
-    if (!this.dataSource.isInitialized) return undefined;
-    return (this.dataSource.driver as PostgresDriver).master as Pool | undefined;
   }
 }

@@ -3,6 +3,7 @@ import { DataSource } from 'typeorm';
 import { DatabaseLifecycle } from './database.lifecycle.js';
 import { DatabaseStatus } from './database-status.js';
 import { QueueChannel } from './queue/queue-channel.js';
+import { Sql } from './sql/sql.js';
 import { AgentStore } from './stores/agent.store.js';
 import { ApiKeyStore } from './stores/api-key.store.js';
 import { TaskStore } from './stores/task.store.js';
@@ -17,11 +18,12 @@ import { TaskStore } from './stores/task.store.js';
     DatabaseLifecycle,
     { provide: DataSource, inject: [DatabaseLifecycle], useFactory: (db: DatabaseLifecycle) => db.open() },
     DatabaseStatus,
+    Sql,
     QueueChannel,
     TaskStore,
     AgentStore,
     ApiKeyStore,
   ],
-  exports: [DataSource, DatabaseStatus, QueueChannel, TaskStore, AgentStore, ApiKeyStore],
+  exports: [DataSource, DatabaseStatus, Sql, QueueChannel, TaskStore, AgentStore, ApiKeyStore],
 })
 export class DatabaseModule {}

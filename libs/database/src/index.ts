@@ -8,6 +8,8 @@ export { describeError } from './support/describe-error.js';
 export { backoffDelay } from './support/backoff.js';
 export { isConflictRollback, isDatabaseUnavailable } from './support/transient-error.js';
 
+export { Sql, type SqlRunner } from './sql/sql.js';
+export type { Statement } from './sql/statement.js';
 export { QueueChannel } from './queue/queue-channel.js';
 export type { QueueEvents, QueueListener } from './queue/queue-listener.js';
 export type { CancelNotice, WakeReason } from './queue/queue-payloads.js';

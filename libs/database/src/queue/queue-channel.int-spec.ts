@@ -90,13 +90,13 @@ describe('QueueChannel', () => {
     const { heard } = await rawListener();
     const [committed, rolledBack] = [randomUUID(), randomUUID()];
 
-    await world.dataSource.transaction(async (tx) => {
+    await world.runner.transaction(async (tx) => {
       await world.channel.notifyCancel([committed], 'agent-1', tx);
       await world.sql(`SELECT pg_notify($1, 'sent outside, before the commit')`, [WAKE_CHANNEL]);
       await heardAfter(heard, 1, 'the notification sent outside the transaction');
     });
     await expect(
-      world.dataSource.transaction(async (tx) => {
+      world.runner.transaction(async (tx) => {
         await world.channel.notifyCancel([rolledBack], undefined, tx);
         throw new Error('roll back');
       }),

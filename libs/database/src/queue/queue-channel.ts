@@ -1,10 +1,17 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource } from 'typeorm';
 import { HiveConfig } from '@hive/config';
 import { DatabaseLifecycle } from '../database.lifecycle.js';
-import type { Queryable } from '../support/query-rows.js';
+import { Sql, type SqlRunner } from '../sql/sql.js';
+import { statement } from '../sql/statement.js';
 import { QueueListener, type QueueEvents } from './queue-listener.js';
 import { CANCEL_CHANNEL, cancelSuffix, WAKE_CHANNEL, wakePayload, type WakeReason } from './queue-payloads.js';
+
+const NOTIFY_SQL = {
+  /** $1 channel, $2 payloads. */
+  wake: statement('notify.wake', `SELECT pg_notify($1, payload) FROM unnest($2::text[]) AS payload`),
+  /** $1 task ids, $2 channel, $3 suffix naming the agent (or empty). */
+  cancel: statement('notify.cancel', `SELECT pg_notify($2, id::text || $3) FROM unnest($1::uuid[]) AS id`),
+} as const;
 
 /**
  * The queue's LISTEN/NOTIFY channel, both sides: what a replica sends (tasks queued, capacity changed, calls to
@@ -13,31 +20,24 @@ import { CANCEL_CHANNEL, cancelSuffix, WAKE_CHANNEL, wakePayload, type WakeReaso
 @Injectable()
 export class QueueChannel {
   constructor(
-    private readonly db: DataSource,
+    private readonly sql: Sql,
     private readonly lifecycle: DatabaseLifecycle,
     private readonly config: HiveConfig,
   ) {}
 
   /** One NOTIFY per reason, in one statement outside any transaction (see QueueAnnouncer for why). */
   async notifyWake(reasons: readonly WakeReason[]): Promise<void> {
-    if (!this.db.isInitialized || reasons.length === 0) return;
-    await this.db.query(`SELECT pg_notify($1, payload) FROM unnest($2::text[]) AS payload`, [
-      WAKE_CHANNEL,
-      reasons.map(wakePayload),
-    ]);
+    if (reasons.length === 0) return;
+    await this.sql.rows(NOTIFY_SQL.wake, [WAKE_CHANNEL, reasons.map(wakePayload)]);
   }
 
   /**
    * Tells every replica to abort the calls of these tasks (only those on `agentId`, when given). Sent on `db`, so
    * that inside a transaction it is delivered at its commit.
    */
-  async notifyCancel(taskIds: readonly string[], agentId?: string, db: Queryable = this.db): Promise<void> {
+  async notifyCancel(taskIds: readonly string[], agentId?: string, db: SqlRunner = this.sql): Promise<void> {
     if (taskIds.length === 0) return;
-    await db.query(`SELECT pg_notify($2, id::text || $3) FROM unnest($1::uuid[]) AS id`, [
-      taskIds,
-      CANCEL_CHANNEL,
-      cancelSuffix(agentId),
-    ]);
+    await db.rows(NOTIFY_SQL.cancel, [taskIds, CANCEL_CHANNEL, cancelSuffix(agentId)]);
   }
 
   /** Starts listening on a connection of its own (reconnecting with backoff); stop() the listener when done. */

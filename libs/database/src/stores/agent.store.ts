@@ -1,7 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource } from 'typeorm';
 import { QueueChannel } from '../queue/queue-channel.js';
-import { queryRows } from '../support/query-rows.js';
+import { Sql } from '../sql/sql.js';
 import { AGENT_SQL } from './agents/agent.sql.js';
 import type {
   AgentAddress,
@@ -20,13 +19,13 @@ const MAX_ERROR_LENGTH = 1_000;
 @Injectable()
 export class AgentStore {
   constructor(
-    private readonly db: DataSource,
+    private readonly sql: Sql,
     private readonly channel: QueueChannel,
   ) {}
 
   /** False when an agent with this id exists. */
   async register(agent: NewAgent): Promise<boolean> {
-    const rows = await queryRows(this.db, AGENT_SQL.register, [
+    const rows = await this.sql.rows(AGENT_SQL.register, [
       agent.id,
       agent.endpoint,
       agent.model,
@@ -38,17 +37,17 @@ export class AgentStore {
   }
 
   list(): Promise<AgentRecord[]> {
-    return queryRows<AgentRecord>(this.db, `${AGENT_SQL.select} ORDER BY a.id`);
+    return this.sql.rows<AgentRecord>(AGENT_SQL.list);
   }
 
   async get(id: string): Promise<AgentRecord | undefined> {
-    const rows = await queryRows<AgentRecord>(this.db, `${AGENT_SQL.select} WHERE a.id = $1`, [id]);
+    const rows = await this.sql.rows<AgentRecord>(AGENT_SQL.get, [id]);
     return rows[0];
   }
 
   /** False when no agent has this id. */
   async update(id: string, changes: AgentChanges): Promise<boolean> {
-    const rows = await queryRows(this.db, AGENT_SQL.update, [
+    const rows = await this.sql.rows(AGENT_SQL.update, [
       id,
       changes.endpoint ?? null,
       changes.model ?? null,
@@ -65,35 +64,34 @@ export class AgentStore {
    * hears a cancel also looks for work, so no separate wake-up is needed).
    */
   remove(id: string, force: boolean): Promise<AgentRemoval> {
-    return this.db.transaction(async (tx): Promise<AgentRemoval> => {
-      const agent = await queryRows(tx, AGENT_SQL.lockForRemoval, [id]);
+    return this.sql.transaction(async (tx): Promise<AgentRemoval> => {
+      const agent = await tx.rows(AGENT_SQL.lockForRemoval, [id]);
       if (agent.length === 0) return { outcome: 'missing' };
-      const running = (await queryRows<{ id: string }>(tx, AGENT_SQL.lockRunningTasks, [id])).map((t) => t.id);
+      const running = (await tx.rows<{ id: string }>(AGENT_SQL.lockRunningTasks, [id])).map((t) => t.id);
       if (running.length > 0 && !force) return { outcome: 'busy', running: running.length };
       if (running.length > 0) {
-        await tx.query(TRANSITION_SQL.requeue, [running]);
+        await tx.rows(TRANSITION_SQL.requeue, [running]);
         await this.channel.notifyCancel(running, id, tx);
       }
-      await tx.query(AGENT_SQL.delete, [id]);
+      await tx.rows(AGENT_SQL.delete, [id]);
       return { outcome: 'removed', requeued: running.length };
     });
   }
 
   /** The specialties at least one registered agent serves. */
   async specialties(): Promise<string[]> {
-    const rows = await queryRows<{ specialty: string }>(this.db, AGENT_SQL.specialties);
+    const rows = await this.sql.rows<{ specialty: string }>(AGENT_SQL.specialties);
     return rows.map((r) => r.specialty);
   }
 
   /** The enabled agents no replica probed within 0.9 × `intervalMs`, now marked as probed by this one. */
   takeDueProbes(intervalMs: number): Promise<AgentAddress[]> {
-    return queryRows<AgentAddress>(this.db, AGENT_SQL.takeDueProbes, [intervalMs * 0.9]);
+    return this.sql.rows<AgentAddress>(AGENT_SQL.takeDueProbes, [intervalMs * 0.9]);
   }
 
   /** Counts a failed call or probe; the agent goes offline at `maxFailures` in a row. */
   async recordFailure(id: string, error: string, maxFailures: number): Promise<FailureRecord | undefined> {
-    const rows = await queryRows<{ offline: boolean; was_offline: boolean; consecutive_failures: number }>(
-      this.db,
+    const rows = await this.sql.rows<{ offline: boolean; was_offline: boolean; consecutive_failures: number }>(
       AGENT_SQL.recordFailure,
       [id, error.slice(0, MAX_ERROR_LENGTH), maxFailures],
     );
@@ -105,7 +103,7 @@ export class AgentStore {
 
   /** A probe answered; true when that brought the agent back online. */
   async recordProbeSuccess(id: string): Promise<boolean> {
-    const rows = await queryRows<{ was_offline: boolean }>(this.db, AGENT_SQL.recordProbeSuccess, [id]);
+    const rows = await this.sql.rows<{ was_offline: boolean }>(AGENT_SQL.recordProbeSuccess, [id]);
     return rows[0]?.was_offline === true;
   }
 }

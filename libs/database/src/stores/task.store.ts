@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
-import { DataSource } from 'typeorm';
-import { queryRows } from '../support/query-rows.js';
+import { Sql } from '../sql/sql.js';
+import type { Statement } from '../sql/statement.js';
 import { CLAIM_SQL } from './tasks/claim.sql.js';
 import type { Claim, ClaimableAgent, ClaimedTask, ClaimPlanner, PendingTask } from './tasks/claim.types.js';
 import { COMPLETE_SQL } from './tasks/complete.sql.js';
@@ -31,11 +31,11 @@ const heldParams = (task: HeldTask): unknown[] => [task.taskId, task.agentId, ta
  */
 @Injectable()
 export class TaskStore {
-  constructor(private readonly db: DataSource) {}
+  constructor(private readonly sql: Sql) {}
 
   /** Stores one task; undefined when no registered agent serves its type (nothing stored). */
   async submit(task: NewTask): Promise<SubmittedTask | undefined> {
-    const rows = await queryRows<SubmittedTask>(this.db, SUBMIT_SQL.one, [
+    const rows = await this.sql.rows<SubmittedTask>(SUBMIT_SQL.one, [
       task.type,
       task.priority,
       JSON.stringify(task.context),
@@ -48,7 +48,7 @@ export class TaskStore {
   /** Stores tasks in one statement, all or none; answers in the order given, or [] when a type is unserved. */
   async submitBatch(tasks: readonly NewTask[]): Promise<SubmittedTask[]> {
     const ids = tasks.map(() => randomUUID());
-    const rows = await queryRows<SubmittedTask>(this.db, SUBMIT_SQL.batch, [
+    const rows = await this.sql.rows<SubmittedTask>(SUBMIT_SQL.batch, [
       ids,
       tasks.map((t) => t.type),
       tasks.map((t) => t.priority),
@@ -62,22 +62,22 @@ export class TaskStore {
   }
 
   async get(id: string): Promise<TaskView | undefined> {
-    const rows = await queryRows<TaskView>(this.db, READ_SQL.get, [id]);
+    const rows = await this.sql.rows<TaskView>(READ_SQL.get, [id]);
     return rows[0];
   }
 
   async list(filter: TaskFilter): Promise<TaskPage> {
     const params = [filter.status ?? null, filter.type ?? null, filter.agent ?? null];
     const [tasks, counts] = await Promise.all([
-      queryRows<TaskView>(this.db, READ_SQL.page, [...params, filter.limit, filter.offset]),
-      queryRows<{ total: number; filtered: number }>(this.db, READ_SQL.pageCounts, params),
+      this.sql.rows<TaskView>(READ_SQL.page, [...params, filter.limit, filter.offset]),
+      this.sql.rows<{ total: number; filtered: number }>(READ_SQL.pageCounts, params),
     ]);
     return { tasks, total: counts[0]?.total ?? 0, filtered: counts[0]?.filtered ?? 0 };
   }
 
   /** pending or in_progress → cancelled: the task, and the status it had; undefined when it was not cancellable. */
   async cancel(id: string): Promise<{ task: TaskView; was: TaskStatus } | undefined> {
-    const rows = await queryRows<TaskView & { was: TaskStatus }>(this.db, TRANSITION_SQL.cancel, [id]);
+    const rows = await this.sql.rows<TaskView & { was: TaskStatus }>(TRANSITION_SQL.cancel, [id]);
     const row = rows[0];
     if (row === undefined) return undefined;
     const { was, ...task } = row;
@@ -90,16 +90,14 @@ export class TaskStore {
    * chosen rows become in_progress under this replica's lease.
    */
   claim(replicaId: string, leaseMs: number, limit: number, planner: ClaimPlanner): Promise<Claim> {
-    return this.db.transaction(async (tx) => {
-      const agents = await queryRows<ClaimableAgent>(tx, CLAIM_SQL.lockAgents);
+    return this.sql.transaction(async (tx) => {
+      const agents = await tx.rows<ClaimableAgent>(CLAIM_SQL.lockAgents);
       if (agents.length === 0) return { tasks: [], freeSlots: 0 };
-      const loadRows = await queryRows<{ id: string; running: number }>(tx, CLAIM_SQL.countLoad, [
-        agents.map((a) => a.id),
-      ]);
+      const loadRows = await tx.rows<{ id: string; running: number }>(CLAIM_SQL.countLoad, [agents.map((a) => a.id)]);
       const plan = planner(agents, new Map(loadRows.map((r) => [r.id, r.running])));
       if (plan.demand.size === 0) return { tasks: [], freeSlots: plan.freeSlots };
       const demand = [...plan.demand];
-      const pending = await queryRows<PendingTask>(tx, CLAIM_SQL.takePending, [
+      const pending = await tx.rows<PendingTask>(CLAIM_SQL.takePending, [
         demand.map(([type]) => type),
         demand.map(([, slots]) => slots),
         limit,
@@ -110,7 +108,7 @@ export class TaskStore {
         if (agent !== undefined) tasks.push({ ...task, attempts: task.attempts + 1, agent });
       }
       if (tasks.length > 0) {
-        await tx.query(CLAIM_SQL.assign, [tasks.map((t) => t.id), tasks.map((t) => t.agent.id), replicaId, leaseMs]);
+        await tx.rows(CLAIM_SQL.assign, [tasks.map((t) => t.id), tasks.map((t) => t.agent.id), replicaId, leaseMs]);
       }
       return { tasks, freeSlots: plan.freeSlots };
     });
@@ -118,7 +116,7 @@ export class TaskStore {
 
   /** in_progress → completed for each result still held by this replica; returns the ids stored. */
   async completeBatch(replicaId: string, completions: readonly Completion[]): Promise<Set<string>> {
-    const rows = await queryRows<{ id: string }>(this.db, COMPLETE_SQL, [
+    const rows = await this.sql.rows<{ id: string }>(COMPLETE_SQL, [
       completions.map((c) => c.taskId),
       completions.map((c) => JSON.stringify(c.result)),
       completions.map((c) => c.agentId),
@@ -144,22 +142,22 @@ export class TaskStore {
 
   /** Extends the leases this replica still holds among `taskIds`; returns those (a missing one was lost). */
   async renewLeases(replicaId: string, taskIds: readonly string[], leaseMs: number): Promise<Set<string>> {
-    const rows = await queryRows<{ id: string }>(this.db, TRANSITION_SQL.renewLeases, [taskIds, replicaId, leaseMs]);
+    const rows = await this.sql.rows<{ id: string }>(TRANSITION_SQL.renewLeases, [taskIds, replicaId, leaseMs]);
     return new Set(rows.map((r) => r.id));
   }
 
   /** Requeues (or fails, on the last attempt) up to `batch` tasks whose lease expired. */
   reap(batch = 500): Promise<ReapedTask[]> {
-    return queryRows<ReapedTask>(this.db, TRANSITION_SQL.reap, [batch]);
+    return this.sql.rows<ReapedTask>(TRANSITION_SQL.reap, [batch]);
   }
 
   /** Deletes up to `batch` tasks finished more than `days` ago; returns how many. */
   async sweepFinished(days: number, batch: number): Promise<number> {
-    return (await queryRows(this.db, TRANSITION_SQL.sweep, [days, batch])).length;
+    return (await this.sql.rows(TRANSITION_SQL.sweep, [days, batch])).length;
   }
 
   async countsByState(): Promise<TaskCounts> {
-    const rows = await queryRows<{ status: TaskStatus; n: number }>(this.db, READ_SQL.countsByState);
+    const rows = await this.sql.rows<{ status: TaskStatus; n: number }>(READ_SQL.countsByState);
     const counts = Object.fromEntries(TASK_STATUSES.map((s) => [s, 0])) as TaskCounts;
     counts.total = 0;
     for (const { status, n } of rows) {
@@ -170,10 +168,10 @@ export class TaskStore {
   }
 
   pendingByType(): Promise<PendingOfType[]> {
-    return queryRows<PendingOfType>(this.db, READ_SQL.pendingByType);
+    return this.sql.rows<PendingOfType>(READ_SQL.pendingByType);
   }
 
-  private async transition(sql: string, params: unknown[]): Promise<boolean> {
-    return (await queryRows(this.db, sql, params)).length === 1;
+  private async transition(transition: Statement, params: unknown[]): Promise<boolean> {
+    return (await this.sql.rows(transition, params)).length === 1;
   }
 }

@@ -1,3 +1,4 @@
+import { statement } from '../../sql/statement.js';
 /**
  * The statements of one claim transaction, in the order they run (docs/architecture.md, "Claiming"). Exported for
  * the benchmark's raw loop, so that its reference is the SQL Hive runs.
@@ -7,19 +8,27 @@ export const CLAIM_SQL = {
    * The usable agents, locked in id order (replicas claiming at once never deadlock; a second one waits here), so
    * that their load counted next cannot change until the transaction ends.
    */
-  lockAgents: `SELECT id, endpoint, model, specialty, max_concurrent, consecutive_failures
+  lockAgents: statement(
+    'claim.lockAgents',
+    `SELECT id, endpoint, model, specialty, max_concurrent, consecutive_failures
                  FROM agents WHERE enabled AND NOT offline ORDER BY id FOR UPDATE`,
+  ),
 
   /** In-progress tasks per agent, over all replicas. $1 agent ids. */
-  countLoad: `SELECT assigned_agent AS id, count(*)::int AS running FROM tasks
+  countLoad: statement(
+    'claim.countLoad',
+    `SELECT assigned_agent AS id, count(*)::int AS running FROM tasks
                WHERE status = 'in_progress' AND assigned_agent = ANY($1)
                GROUP BY assigned_agent`,
+  ),
 
   /**
    * Due pending tasks, at most `slots` of each type, highest priority first, then oldest; rows another transaction
    * holds are skipped. $1 types, $2 slots per type, $3 limit.
    */
-  takePending: `SELECT t.id, t.type, t.priority, t.context, t.attempts, t.max_attempts, t.timeout_ms, t.created_at,
+  takePending: statement(
+    'claim.takePending',
+    `SELECT t.id, t.type, t.priority, t.context, t.attempts, t.max_attempts, t.timeout_ms, t.created_at,
                        t.available_at, t.assigned_agent AS previous_agent
                   FROM unnest($1::text[], $2::int[]) AS w(type, slots)
                  CROSS JOIN LATERAL (
@@ -31,11 +40,15 @@ export const CLAIM_SQL = {
                  ) t
                  ORDER BY t.priority DESC, t.created_at
                  LIMIT $3`,
+  ),
 
   /** pending → in_progress on the chosen agents, under this replica's lease. $1 task ids, $2 agent ids, $3 replica, $4 lease ms. */
-  assign: `UPDATE tasks t
+  assign: statement(
+    'claim.assign',
+    `UPDATE tasks t
               SET status = 'in_progress', assigned_agent = c.agent, attempts = t.attempts + 1, started_at = now(),
                   lease_owner = $3, lease_expires_at = now() + $4 * interval '1 millisecond', updated_at = now()
              FROM unnest($1::uuid[], $2::text[]) AS c(id, agent)
             WHERE t.id = c.id`,
+  ),
 } as const;

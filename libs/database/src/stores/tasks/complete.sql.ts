@@ -1,3 +1,4 @@
+import { statement } from '../../sql/statement.js';
 import { held, LEASE_ENDED } from './lease.sql.js';
 
 /**
@@ -6,7 +7,9 @@ import { held, LEASE_ENDED } from './lease.sql.js';
  * every 5 s each. Task rows are locked in id order, as lease renewal locks them, and before the agents' rows.
  * Returns the ids stored. $1 task ids, $2 results, $3 agent ids, $4 replica id. Exported for the benchmark's raw loop.
  */
-export const COMPLETE_SQL = `
+export const COMPLETE_SQL = statement(
+  'task.complete_batch',
+  `
   WITH input AS (
     SELECT * FROM unnest($1::uuid[], $2::jsonb[], $3::text[]) AS i(id, result, agent)
   ), mine AS MATERIALIZED (
@@ -25,4 +28,5 @@ export const COMPLETE_SQL = `
   ), marked AS (
     UPDATE agents a SET consecutive_failures = 0, last_seen = now() FROM seen WHERE a.id = seen.id
   )
-  SELECT id FROM done`;
+  SELECT id FROM done`,
+);

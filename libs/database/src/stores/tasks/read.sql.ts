@@ -1,3 +1,4 @@
+import { statement } from '../../sql/statement.js';
 import { viewColumns } from './task-columns.js';
 
 const FILTER = `($1::text IS NULL OR status = $1) AND ($2::text IS NULL OR type = $2)
@@ -6,11 +7,20 @@ const FILTER = `($1::text IS NULL OR status = $1) AND ($2::text IS NULL OR type 
 /** Reads of the tasks table. */
 export const READ_SQL = {
   /** $1 id. */
-  get: `SELECT ${viewColumns()} FROM tasks WHERE id = $1`,
+  get: statement('task_read.get', `SELECT ${viewColumns()} FROM tasks WHERE id = $1`),
   /** Newest first. $1 status, $2 type, $3 agent (each may be null), $4 limit, $5 offset. */
-  page: `SELECT ${viewColumns()} FROM tasks WHERE ${FILTER} ORDER BY created_at DESC, id LIMIT $4 OFFSET $5`,
+  page: statement(
+    'task_read.page',
+    `SELECT ${viewColumns()} FROM tasks WHERE ${FILTER} ORDER BY created_at DESC, id LIMIT $4 OFFSET $5`,
+  ),
   /** Every task, and those matching the filter ($1–$3 as in `page`). */
-  pageCounts: `SELECT count(*)::int AS total, (count(*) FILTER (WHERE ${FILTER}))::int AS filtered FROM tasks`,
-  countsByState: `SELECT status, count(*)::int AS n FROM tasks GROUP BY status`,
-  pendingByType: `SELECT type, count(*)::int AS pending FROM tasks WHERE status = 'pending' GROUP BY type ORDER BY type`,
+  pageCounts: statement(
+    'task_read.pageCounts',
+    `SELECT count(*)::int AS total, (count(*) FILTER (WHERE ${FILTER}))::int AS filtered FROM tasks`,
+  ),
+  countsByState: statement('task_read.countsByState', `SELECT status, count(*)::int AS n FROM tasks GROUP BY status`),
+  pendingByType: statement(
+    'task_read.pendingByType',
+    `SELECT type, count(*)::int AS pending FROM tasks WHERE status = 'pending' GROUP BY type ORDER BY type`,
+  ),
 } as const;

@@ -1,3 +1,4 @@
+import { statement } from '../../sql/statement.js';
 import { SUBMITTED_COLUMNS } from './task-columns.js';
 
 /** Inserting tasks; a type no registered agent serves inserts nothing (the caller answers 400). */
@@ -6,16 +7,21 @@ export const SUBMIT_SQL = {
    * One task. A statement of its own rather than a batch of one: PostgreSQL plans it in a third of the time.
    * $1 type, $2 priority, $3 context, $4 max attempts, $5 timeout ms.
    */
-  one: `WITH served AS (SELECT 1 FROM agents WHERE specialty = $1 LIMIT 1)
+  one: statement(
+    'submit.one',
+    `WITH served AS (SELECT 1 FROM agents WHERE specialty = $1 LIMIT 1)
         INSERT INTO tasks (type, priority, context, max_attempts, timeout_ms)
         SELECT $1, $2, $3, $4, $5 FROM served
         RETURNING ${SUBMITTED_COLUMNS}`,
+  ),
 
   /**
    * Many tasks, all or none: one unserved type inserts nothing. created_at grows by 1 µs per position, so equal
    * priorities run in the order given. $1 ids, $2 types, $3 priorities, $4 contexts, $5 max attempts, $6 timeouts.
    */
-  batch: `WITH input AS (
+  batch: statement(
+    'submit.batch',
+    `WITH input AS (
             SELECT * FROM unnest($1::uuid[], $2::text[], $3::int[], $4::jsonb[], $5::int[], $6::int[])
                    WITH ORDINALITY AS i(id, type, priority, context, max_attempts, timeout_ms, position)
           )
@@ -26,4 +32,5 @@ export const SUBMIT_SQL = {
              SELECT 1 FROM input WHERE NOT EXISTS (SELECT 1 FROM agents a WHERE a.specialty = input.type)
            )
           RETURNING ${SUBMITTED_COLUMNS}`,
+  ),
 } as const;

@@ -1,39 +1,51 @@
+import { statement } from '../../sql/statement.js';
 import { BACK_TO_QUEUE_UNCOUNTED, held, LEASE_ENDED } from './lease.sql.js';
 import { viewColumns } from './task-columns.js';
 
 /** The other moves of a task between states (docs/architecture.md, "The task lifecycle"); completion is complete.sql.ts. */
 export const TRANSITION_SQL = {
   /** in_progress → failed. $1–$3 the held task, $4 error. */
-  fail: `UPDATE tasks t SET status = 'failed', error = $4, completed_at = now(), ${LEASE_ENDED}
+  fail: statement(
+    'task.fail',
+    `UPDATE tasks t SET status = 'failed', error = $4, completed_at = now(), ${LEASE_ENDED}
           WHERE ${held('t')} RETURNING t.id`,
+  ),
 
   /** in_progress → pending after a failed attempt, due after a backoff. $1–$3 the held task, $4 error, $5 delay ms. */
-  retry: `UPDATE tasks t SET status = 'pending', error = $4, available_at = now() + $5 * interval '1 millisecond',
+  retry: statement(
+    'task.retry',
+    `UPDATE tasks t SET status = 'pending', error = $4, available_at = now() + $5 * interval '1 millisecond',
                  started_at = NULL, ${LEASE_ENDED}
            WHERE ${held('t')} RETURNING t.id`,
+  ),
 
   /** in_progress → pending untouched, the attempt not counted (shutdown). $1–$3 the held task. */
-  release: `UPDATE tasks t SET ${BACK_TO_QUEUE_UNCOUNTED} WHERE ${held('t')} RETURNING t.id`,
+  release: statement('task.release', `UPDATE tasks t SET ${BACK_TO_QUEUE_UNCOUNTED} WHERE ${held('t')} RETURNING t.id`),
 
   /** in_progress → pending untouched for tasks whose agent is being removed (their rows already locked). $1 ids. */
-  requeue: `UPDATE tasks SET ${BACK_TO_QUEUE_UNCOUNTED} WHERE id = ANY($1)`,
+  requeue: statement('task.requeue', `UPDATE tasks SET ${BACK_TO_QUEUE_UNCOUNTED} WHERE id = ANY($1)`),
 
   /**
    * Extends the leases this replica still holds among $1 (ids), by $3 ms from now ($2 replica id); returns those.
    * Rows locked in id order, as completions lock them: the two never deadlock.
    */
-  renewLeases: `WITH mine AS MATERIALIZED (
+  renewLeases: statement(
+    'task.renewLeases',
+    `WITH mine AS MATERIALIZED (
                   SELECT id FROM tasks WHERE id = ANY($1) AND status = 'in_progress' AND lease_owner = $2
                    ORDER BY id FOR UPDATE
                 )
                 UPDATE tasks t SET lease_expires_at = now() + $3 * interval '1 millisecond'
                   FROM mine WHERE t.id = mine.id RETURNING t.id`,
+  ),
 
   /**
    * in_progress with an expired lease (its replica died or hung) → pending, or failed on the last attempt: the lost
    * attempt counts, so a task that keeps killing replicas ends. At most $1 rows; other reapers' rows are skipped.
    */
-  reap: `WITH expired AS (
+  reap: statement(
+    'task.reap',
+    `WITH expired AS (
            SELECT id FROM tasks
             WHERE status = 'in_progress' AND lease_expires_at < now()
             ORDER BY lease_expires_at LIMIT $1
@@ -47,18 +59,25 @@ export const TRANSITION_SQL = {
            FROM expired
           WHERE t.id = expired.id
          RETURNING t.id, t.type, t.status`,
+  ),
 
   /** pending or in_progress → cancelled; returns the task and the status it had. $1 id. */
-  cancel: `WITH before AS (SELECT id, status AS was FROM tasks WHERE id = $1 FOR UPDATE)
+  cancel: statement(
+    'task.cancel',
+    `WITH before AS (SELECT id, status AS was FROM tasks WHERE id = $1 FOR UPDATE)
            UPDATE tasks t SET status = 'cancelled', completed_at = now(), ${LEASE_ENDED}
              FROM before
             WHERE t.id = before.id AND t.status IN ('pending', 'in_progress')
            RETURNING ${viewColumns('t')}, before.was`,
+  ),
 
   /** Deletes at most $2 tasks that finished more than $1 days ago; other sweepers' rows are skipped. */
-  sweep: `DELETE FROM tasks WHERE id IN (
+  sweep: statement(
+    'task.sweep',
+    `DELETE FROM tasks WHERE id IN (
             SELECT id FROM tasks
              WHERE status IN ('completed', 'failed', 'cancelled') AND completed_at < now() - $1 * interval '1 day'
              LIMIT $2 FOR UPDATE SKIP LOCKED)
           RETURNING id`,
+  ),
 } as const;
