@@ -14,6 +14,7 @@ import { TaskRunner } from './dispatch/task-runner.js';
 import { CoordinatorMetrics, coordinatorMetricProviders } from './metrics/coordinator.metrics.js';
 import { QueueMetrics } from './metrics/queue.metrics.js';
 import { QueueSnapshotReader } from './metrics/queue-snapshot.js';
+import { SubmissionWriter } from './tasks/submission-writer.js';
 import { TaskService } from './tasks/task.service.js';
 import { TaskRetention } from './tasks/task-retention.service.js';
 
@@ -36,6 +37,7 @@ import { TaskRetention } from './tasks/task-retention.service.js';
     TaskRunner,
     LeaseKeeper,
     Dispatcher,
+    SubmissionWriter,
     TaskService,
     TaskRetention,
   ],

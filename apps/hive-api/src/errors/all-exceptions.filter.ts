@@ -2,7 +2,7 @@ import { STATUS_CODES } from 'node:http';
 import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import type { HttpAdapterHost } from '@nestjs/core';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { describeError, isConflictRollback, isDatabaseUnavailable } from '@hive/database';
+import { describeError, isConflictRollback, isDatabaseUnavailable, isDataException } from '@hive/database';
 import { httpErrorFor } from './domain-errors.js';
 import { clientErrorStatus, frameworkMessage } from './framework-errors.js';
 
@@ -63,6 +63,10 @@ export class AllExceptionsFilter implements ExceptionFilter {
     }
     const clientError = clientErrorStatus(exception);
     if (clientError !== undefined) return errorBody(clientError, STATUS_CODES[clientError] ?? 'Bad Request', requestId);
+    if (isDataException(exception)) {
+      const reason = exception instanceof Error ? exception.message : String(exception);
+      return errorBody(400, `A value of the request cannot be stored: ${reason}`, requestId);
+    }
     // The client may retry these, so 503 rather than 500.
     if (isConflictRollback(exception))
       return errorBody(503, 'A concurrent change got in the way; try again', requestId);

@@ -1,5 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { describeError, isDatabaseUnavailable, TaskStore, type Completion } from '@hive/database';
+import { describeError, isDatabaseUnavailable, isRowFault, TaskStore, type Completion } from '@hive/database';
 import { CoordinatorState } from '../coordinator-state.js';
 import { RunningCalls } from './running-calls.js';
 import { outagePause } from './write-while-held.js';
@@ -11,15 +11,6 @@ interface PendingCompletion extends Completion {
 
 /** Completions per statement at most, so that one UPDATE stays short whatever the agents' capacity. */
 const MAX_BATCH = 256;
-
-/**
- * Errors worth writing a batch's rows one by one: the data itself (class 22, e.g. a result PostgreSQL refuses; 23,
- * constraints), one row's fault; or a rollback to resolve a conflict (40, e.g. a deadlock with an agent removal).
- */
-function worthRowByRow(error: unknown): boolean {
-  const { code } = error as { code?: unknown };
-  return typeof code === 'string' && /^(22|23|40)/.test(code);
-}
 
 /**
  * Stores results (docs/architecture.md, "The task lifecycle"). One write is in flight at a time; results that arrive
@@ -56,7 +47,7 @@ export class CompletionWriter {
         await this.write(batch);
       } catch (error) {
         if (isDatabaseUnavailable(error)) await this.keepForLater(batch, error);
-        else if (batch.length > 1 && worthRowByRow(error)) {
+        else if (batch.length > 1 && isRowFault(error)) {
           for (const one of batch) await this.write([one]).catch((e: unknown) => one.fail(e));
         } else for (const one of batch) one.fail(error);
       }

@@ -17,6 +17,7 @@ import { QueueAnnouncer } from '../dispatch/queue-announcer.js';
 import { RunningCalls } from '../dispatch/running-calls.js';
 import { TaskFinishedError, TaskNotFoundError, UnservedTaskTypesError } from '../errors/coordinator-errors.js';
 import { CoordinatorMetrics } from '../metrics/coordinator.metrics.js';
+import { SubmissionWriter } from './submission-writer.js';
 
 /** A task as a client submits it; `max_attempts` defaults to TASK_MAX_ATTEMPTS. */
 export type TaskSubmission = Omit<NewTask, 'max_attempts'> & { max_attempts?: number };
@@ -26,6 +27,7 @@ export type TaskSubmission = Omit<NewTask, 'max_attempts'> & { max_attempts?: nu
 export class TaskService {
   constructor(
     private readonly store: TaskStore,
+    private readonly submissions: SubmissionWriter,
     private readonly channel: QueueChannel,
     private readonly config: HiveConfig,
     private readonly agents: AgentRegistry,
@@ -37,7 +39,7 @@ export class TaskService {
 
   /** Stores one task (committed before the answer), then wakes this replica's dispatcher and the others. */
   async submit(task: TaskSubmission): Promise<SubmittedTask> {
-    const stored = await this.store.submit(this.withDefaults(task));
+    const stored = await this.submissions.submit(this.withDefaults(task));
     if (stored === undefined) throw await this.unserved([task.type]);
     this.queued();
     return stored;

@@ -96,6 +96,23 @@ describe('TaskStore (submit, read, cancel, aggregates)', () => {
     });
   });
 
+  describe('submitEach', () => {
+    it('stores each task whose type is served, whatever the others, in the order given', async () => {
+      const { type } = await registerType(world);
+      const unserved = `unserved-${randomUUID()}`;
+      const input = [newTask(type, { context: { n: 0 } }), newTask(unserved), newTask(type, { context: { n: 2 } })];
+
+      const submitted = await world.tasks.submitEach(input);
+
+      expect(submitted.map((t) => t?.context)).toEqual([{ n: 0 }, undefined, { n: 2 }]);
+      await expect(countOfType(unserved)).resolves.toBe(0);
+      const stored = await world.sql<{ id: string }>(`SELECT id FROM tasks WHERE type = $1 ORDER BY created_at, id`, [
+        type,
+      ]);
+      expect(stored.map((r) => r.id)).toEqual([submitted[0]?.id, submitted[2]?.id]);
+    });
+  });
+
   describe('get', () => {
     it('answers undefined for an unknown id', async () => {
       await expect(world.tasks.get(randomUUID())).resolves.toBeUndefined();

@@ -47,18 +47,16 @@ export class TaskStore {
 
   /** Stores tasks in one statement, all or none; answers in the order given, or [] when a type is unserved. */
   async submitBatch(tasks: readonly NewTask[]): Promise<SubmittedTask[]> {
-    const ids = tasks.map(() => randomUUID());
-    const rows = await this.sql.rows<SubmittedTask>(SUBMIT_SQL.batch, [
-      ids,
-      tasks.map((t) => t.type),
-      tasks.map((t) => t.priority),
-      tasks.map((t) => JSON.stringify(t.context)),
-      tasks.map((t) => t.max_attempts),
-      tasks.map((t) => t.timeout_ms ?? null),
-    ]);
-    if (rows.length === 0) return [];
-    const byId = new Map(rows.map((row) => [row.id, row]));
-    return ids.map((id) => byId.get(id) as SubmittedTask);
+    const stored = await this.insertRows(SUBMIT_SQL.batch, tasks);
+    return stored.every((task) => task !== undefined) ? stored : [];
+  }
+
+  /**
+   * Stores independent submissions in one statement: each one whose type an agent serves, whatever the others.
+   * Answers in the order given, undefined for a task not stored.
+   */
+  submitEach(tasks: readonly NewTask[]): Promise<(SubmittedTask | undefined)[]> {
+    return this.insertRows(SUBMIT_SQL.each, tasks);
   }
 
   async get(id: string): Promise<TaskView | undefined> {
@@ -169,6 +167,21 @@ export class TaskStore {
 
   pendingByType(): Promise<PendingOfType[]> {
     return this.sql.rows<PendingOfType>(READ_SQL.pendingByType);
+  }
+
+  /** Inserts rows with ids of their own, and returns each one's stored form (undefined where none was stored). */
+  private async insertRows(insert: Statement, tasks: readonly NewTask[]): Promise<(SubmittedTask | undefined)[]> {
+    const ids = tasks.map(() => randomUUID());
+    const rows = await this.sql.rows<SubmittedTask>(insert, [
+      ids,
+      tasks.map((t) => t.type),
+      tasks.map((t) => t.priority),
+      tasks.map((t) => JSON.stringify(t.context)),
+      tasks.map((t) => t.max_attempts),
+      tasks.map((t) => t.timeout_ms ?? null),
+    ]);
+    const byId = new Map(rows.map((row) => [row.id, row]));
+    return ids.map((id) => byId.get(id));
   }
 
   private async transition(transition: Statement, params: unknown[]): Promise<boolean> {

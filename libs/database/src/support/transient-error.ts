@@ -19,3 +19,19 @@ export function isConflictRollback(error: unknown): boolean {
   const { code } = (error ?? {}) as { code?: unknown };
   return typeof code === 'string' && CONFLICT_ROLLBACK_CODES.has(code);
 }
+
+/**
+ * Errors of one row rather than of the statement: the data itself (class 22, e.g. a value PostgreSQL refuses; 23,
+ * a constraint), or a rollback to resolve a conflict (40, e.g. a deadlock). A statement of many rows that fails so is
+ * worth running again row by row, so that only the faulty row fails.
+ */
+export function isRowFault(error: unknown): boolean {
+  const { code } = (error ?? {}) as { code?: unknown };
+  return typeof code === 'string' && /^(22|23|40)/.test(code);
+}
+
+/** PostgreSQL refused a value (class 22, data exception: e.g. a NUL character in a JSON string): the input's fault. */
+export function isDataException(error: unknown): boolean {
+  const { code } = (error ?? {}) as { code?: unknown };
+  return typeof code === 'string' && code.startsWith('22');
+}

@@ -16,6 +16,23 @@ export const SUBMIT_SQL = {
   ),
 
   /**
+   * Independent submissions that arrived together, in one statement: each row is stored when an agent serves its
+   * type, whatever the others. created_at grows by 1 µs per position (the order of arrival). $1–$6 as for `batch`.
+   */
+  each: statement(
+    'submit.each',
+    `WITH input AS (
+            SELECT * FROM unnest($1::uuid[], $2::text[], $3::int[], $4::jsonb[], $5::int[], $6::int[])
+                   WITH ORDINALITY AS i(id, type, priority, context, max_attempts, timeout_ms, position)
+          )
+          INSERT INTO tasks (id, type, priority, context, max_attempts, timeout_ms, created_at)
+          SELECT id, type, priority, context, max_attempts, timeout_ms, now() + (position - 1) * interval '1 microsecond'
+            FROM input
+           WHERE EXISTS (SELECT 1 FROM agents a WHERE a.specialty = input.type)
+          RETURNING ${SUBMITTED_COLUMNS}`,
+  ),
+
+  /**
    * Many tasks, all or none: one unserved type inserts nothing. created_at grows by 1 µs per position, so equal
    * priorities run in the order given. $1 ids, $2 types, $3 priorities, $4 contexts, $5 max attempts, $6 timeouts.
    */
