@@ -1,9 +1,5 @@
-import { HiveApi } from './support/api.js';
-import { AgentFleet, closeAll, FAST_COORDINATOR_ENV } from './support/hive-fixture.js';
-import { startHive } from './support/hive-app.js';
+import { startProxiedHiveFixture } from './support/hive-fixture.js';
 import { waitUntil } from './support/poll.js';
-import { startTcpProxy } from './support/tcp-proxy.js';
-import { createTestDatabase } from './support/test-database.js';
 
 /** A gate an agent's answer waits on: the test opens it when it wants the answer to arrive. */
 function gate(): { promise: Promise<void>; open: () => void } {
@@ -18,19 +14,12 @@ function gate(): { promise: Promise<void>; open: () => void } {
  */
 describe('results written through a database outage (in-process Hive behind a TCP proxy, real agents)', () => {
   it('keeps results and failures that arrive while PostgreSQL is unreachable, and stores them once it is back', async () => {
-    const db = await createTestDatabase();
-    const server = new URL(db.url);
-    const proxy = await startTcpProxy({ host: server.hostname, port: Number(server.port || 5432) });
-    const agents = new AgentFleet();
-    const hive = await startHive({
-      ...FAST_COORDINATOR_ENV,
-      DATABASE_URL: proxy.rewrite(db.url),
+    const { api, agents, hive, proxy, close } = await startProxiedHiveFixture({
       DB_CONNECT_TIMEOUT_MS: '1000',
       // Long enough that no lease runs out during the outage: only a lost lease may make a task run again.
       TASK_LEASE_MS: '30000',
     });
     try {
-      const api = new HiveApi(hive.url);
       const answers = gate();
       const good = await agents.start({ behavior: { kind: 'ok', gate: answers.promise } });
       const bad = await agents.start({
@@ -63,8 +52,7 @@ describe('results written through a database outage (in-process Hive behind a TC
       expect(bad.requests).toHaveLength(1);
       expect(hive.logs.text()).toContain('Storing results works again');
     } finally {
-      proxy.setMode('forward');
-      await closeAll([() => hive.close(), () => agents.closeAll(), () => proxy.close(), () => db.drop()]);
+      await close();
     }
   });
 });

@@ -1,8 +1,4 @@
-import { HiveApi } from './support/api.js';
-import { AgentFleet, closeAll, FAST_COORDINATOR_ENV } from './support/hive-fixture.js';
-import { startHive } from './support/hive-app.js';
-import { startTcpProxy } from './support/tcp-proxy.js';
-import { createTestDatabase } from './support/test-database.js';
+import { startProxiedHiveFixture } from './support/hive-fixture.js';
 
 /**
  * A replica told to stop while PostgreSQL is unreachable keeps trying to store a result only until its drain ends
@@ -10,21 +6,13 @@ import { createTestDatabase } from './support/test-database.js';
  */
 describe('shutdown while the database is unreachable (in-process Hive behind a TCP proxy, real agent)', () => {
   it('gives up writing at the end of the drain and closes, leaving the task to be requeued', async () => {
-    const db = await createTestDatabase();
-    const server = new URL(db.url);
-    const proxy = await startTcpProxy({ host: server.hostname, port: Number(server.port || 5432) });
-    const agents = new AgentFleet();
-    const hive = await startHive({
-      ...FAST_COORDINATOR_ENV,
-      DATABASE_URL: proxy.rewrite(db.url),
+    const { api, agents, db, hive, proxy, close } = await startProxiedHiveFixture({
       DB_CONNECT_TIMEOUT_MS: '500',
       SHUTDOWN_GRACE_MS: '1500',
       // Far beyond the test's own timeout: a close that waited for the lease would never finish in time.
       TASK_LEASE_MS: '600000',
     });
-    let closed = false;
     try {
-      const api = new HiveApi(hive.url);
       let answer = (): void => undefined;
       const gate = new Promise<void>((resolve) => (answer = resolve));
       const agent = await agents.start({ behavior: { kind: 'ok', gate } });
@@ -33,7 +21,7 @@ describe('shutdown while the database is unreachable (in-process Hive behind a T
       await agent.waitForRequests(1);
 
       proxy.setMode('refuse');
-      const closing = hive.close().then(() => (closed = true));
+      const closing = hive.close();
       answer(); // the result arrives during the drain, with nowhere to go
       await closing;
 
@@ -46,13 +34,7 @@ describe('shutdown while the database is unreachable (in-process Hive behind a T
       expect(row).toEqual({ status: 'in_progress', lease_owner: hive.config.replicaId });
       expect(agent.requests).toHaveLength(1);
     } finally {
-      proxy.setMode('forward');
-      await closeAll([
-        () => (closed ? undefined : hive.close()),
-        () => agents.closeAll(),
-        () => proxy.close(),
-        () => db.drop(),
-      ]);
+      await close();
     }
   });
 });

@@ -9,6 +9,7 @@ export interface RunningHive {
   readonly config: HiveConfig;
   readonly url: string;
   readonly logs: CapturedLogs;
+  /** Shuts the app down (once: calling it again waits for the same shutdown). */
   close(): Promise<void>;
 }
 
@@ -31,5 +32,7 @@ export async function startHive(env: Record<string, string>): Promise<RunningHiv
   await app.listen(0, '127.0.0.1');
   const address = app.getHttpServer().address();
   if (address === null || typeof address === 'string') throw new Error('Hive is not listening on a TCP port');
-  return { app, config, url: `http://127.0.0.1:${address.port}`, logs, close: () => app.close() };
+  let closing: Promise<void> | undefined;
+  const close = () => (closing ??= app.close());
+  return { app, config, url: `http://127.0.0.1:${address.port}`, logs, close };
 }

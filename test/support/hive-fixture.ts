@@ -1,6 +1,7 @@
 import { HiveApi } from './api.js';
 import { startHive, type RunningHive } from './hive-app.js';
 import { startOllamaAgent, type AgentBehavior, type OllamaAgent, type OllamaAgentOptions } from './ollama-agent.js';
+import { startTcpProxy, type TcpProxy } from './tcp-proxy.js';
 import { createTestDatabase, type TestDatabase } from './test-database.js';
 import { TEST_ADMIN_KEY } from './test-keys.js';
 
@@ -75,6 +76,40 @@ export async function startHiveFixture(env: Record<string, string> = {}): Promis
     api: new HiveApi(hive.url),
     agents,
     close: () => closeAll([() => hive.close(), () => agents.closeAll(), () => db.drop()]),
+  };
+}
+
+/** A fixture whose Hive reaches its database through a TCP proxy the test switches (see tcp-proxy.ts). */
+export interface ProxiedHiveFixture extends HiveFixture {
+  readonly proxy: TcpProxy;
+}
+
+export async function startProxiedHiveFixture(env: Record<string, string> = {}): Promise<ProxiedHiveFixture> {
+  const db = await createTestDatabase();
+  const server = new URL(db.url);
+  const proxy = await startTcpProxy({ host: server.hostname, port: Number(server.port || 5432) });
+  const agents = new AgentFleet();
+  let hive: RunningHive;
+  try {
+    hive = await startHive({ DATABASE_URL: proxy.rewrite(db.url), ...FAST_COORDINATOR_ENV, ...env });
+  } catch (error) {
+    await closeAll([() => proxy.close(), () => db.drop()]);
+    throw error;
+  }
+  return {
+    db,
+    hive,
+    proxy,
+    api: new HiveApi(hive.url),
+    agents,
+    close: () =>
+      closeAll([
+        () => Promise.resolve(proxy.setMode('forward')),
+        () => hive.close(),
+        () => agents.closeAll(),
+        () => proxy.close(),
+        () => db.drop(),
+      ]),
   };
 }
 
