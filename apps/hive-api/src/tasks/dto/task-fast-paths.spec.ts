@@ -53,6 +53,11 @@ const fields = {
 const task = fc.record({ ...fields, surprise: edgy }, { requiredKeys: [] });
 /** Tasks without unknown fields, so that whole batches get accepted too. */
 const knownTask = fc.record(fields, { requiredKeys: [] });
+/**
+ * A fixed seed: the same values every run, so the suite cannot pass one day and fail the next on what the generator
+ * happened to draw (how many accepted values a run sees depends on it). Change it to explore; keep what fails.
+ */
+const SEED = 20_261_201;
 const deepContext = (levels: number) => {
   let value: Record<string, unknown> = {};
   for (let i = 0; i < levels; i++) value = { next: value };
@@ -72,7 +77,7 @@ describe('task fast paths', () => {
         expect(fast).toBeInstanceOf(CreateTaskDto);
         expect(fast).toEqual(dto);
       }),
-      { numRuns: 3000 },
+      { numRuns: 3000, seed: SEED },
     );
     expect(accepted).toBeGreaterThan(100); // the property was tested on accepted values, not only refused ones
   });
@@ -94,7 +99,7 @@ describe('task fast paths', () => {
         expect(fast).toEqual(dto);
         expect(fast.tasks.every((t) => t instanceof CreateTaskDto)).toBe(true);
       }),
-      { numRuns: 1000 },
+      { numRuns: 1000, seed: SEED },
     );
     expect(accepted).toBeGreaterThan(10);
   });
