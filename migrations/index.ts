@@ -1,6 +1,5 @@
 import { InitialSchema1764403200000 } from './1764403200000-initial-schema.js';
 import { ApiKeys1764489600000 } from './1764489600000-api-keys.js';
-import { DropCancelRequested1796083200000 } from './1796083200000-drop-cancel-requested.js';
 
 /** Every migration, oldest first. Listed explicitly so that the app, the CLI and the tests load the same set. */
-export const migrations = [InitialSchema1764403200000, ApiKeys1764489600000, DropCancelRequested1796083200000];
+export const migrations = [InitialSchema1764403200000, ApiKeys1764489600000];
