@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { QueryConfig } from 'pg';
 import { DataSource } from 'typeorm';
 import { MIGRATIONS_TABLE } from './data-source-options.js';
-import { pgPoolOf } from './sql/pg-pool.js';
+import { pgPoolOf, withConnection } from './sql/pg-pool.js';
 
 export interface PoolStats {
   /** Connections open. */
@@ -34,19 +34,16 @@ export class DatabaseStatus {
   async ping(timeoutMs: number, signal: AbortSignal): Promise<void> {
     const pool = pgPoolOf(this.dataSource);
     if (pool === undefined) throw new Error('the database is not connected');
-    const client = await pool.connect();
-    if (signal.aborted) return client.release(); // the probe already answered; the connection is fine
-    let failure: Error | undefined;
-    try {
-      // query_timeout is a pg option that @types/pg does not declare on QueryConfig.
-      const query: QueryConfig & { query_timeout: number } = { text: 'SELECT 1', query_timeout: timeoutMs };
-      await client.query(query);
-    } catch (error) {
-      failure = error instanceof Error ? error : new Error(String(error));
-      throw error;
-    } finally {
-      client.release(failure);
-    }
+    await withConnection(
+      pool,
+      async (client) => {
+        if (signal.aborted) return; // the probe already answered; the connection is fine
+        // query_timeout is a pg option that @types/pg does not declare on QueryConfig.
+        const query: QueryConfig & { query_timeout: number } = { text: 'SELECT 1', query_timeout: timeoutMs };
+        await client.query(query);
+      },
+      () => true,
+    );
   }
 
   /** True when every migration Hive knows has been applied (readiness uses it). */

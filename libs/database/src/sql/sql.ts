@@ -1,12 +1,22 @@
 import { Injectable, Logger } from '@nestjs/common';
-import type { Pool, PoolClient, QueryConfig } from 'pg';
+import type { PoolClient, QueryConfig } from 'pg';
 import { DataSource } from 'typeorm';
 import { describeError } from '../support/describe-error.js';
-import { pgPoolOf } from './pg-pool.js';
+import { isDatabaseUnavailable } from '../support/transient-error.js';
+import { pgPoolOf, withConnection } from './pg-pool.js';
 import type { Statement } from './statement.js';
 
 /** A statement that took longer than this is logged (as TypeORM's maxQueryExecutionTime would). */
 const SLOW_MS = 1_000;
+
+/**
+ * Failures that spoil the connection for later statements: it is lost or stuck, or a statement prepared on it no
+ * longer fits the schema (0A000 "cached plan must not change result type" after a migration) or is unknown to the
+ * server (26000). A new connection prepares its statements afresh.
+ */
+const SPOILS_CONNECTION = new Set(['0A000', '26000']);
+const spoilsConnection = (error: unknown): boolean =>
+  isDatabaseUnavailable(error) || SPOILS_CONNECTION.has(String((error as { code?: unknown } | null)?.code));
 
 const shorten = (text: string): string => text.replace(/\s+/g, ' ').trim().slice(0, 300);
 
@@ -19,7 +29,8 @@ export interface SqlRunner {
 /**
  * The stores' way to PostgreSQL: statements on TypeORM's own pg pool, prepared by name (see Statement), with
  * transactions on one pooled connection. Failed statements are logged (never with their parameters: they may carry
- * task contexts) and reported to `onFailure` listeners (the metrics count them).
+ * task contexts) and reported to `onFailure` listeners (the metrics count them); a failure to get a connection is not
+ * a statement's.
  */
 @Injectable()
 export class Sql implements SqlRunner {
@@ -28,35 +39,33 @@ export class Sql implements SqlRunner {
 
   constructor(private readonly dataSource: DataSource) {}
 
-  rows<T>(sql: Statement | string, params: readonly unknown[] = []): Promise<T[]> {
-    return this.run<T>(this.pool(), sql, params);
+  async rows<T>(sql: Statement | string, params: readonly unknown[] = []): Promise<T[]> {
+    return withConnection(this.pool(), (client) => this.execute<T>(client, sql, params), spoilsConnection);
   }
 
   /** Runs `work` in one transaction: committed when it resolves, rolled back when it throws. */
   async transaction<T>(work: (tx: SqlRunner) => Promise<T>): Promise<T> {
-    const client = await this.pool().connect();
-    let broken: Error | undefined;
-    // A checked-out connection that fails (reset, terminated) says so on its own 'error' event; unheard, it would
-    // crash the process. The statement in flight fails too, and the connection is closed on release.
-    const onError = (error: Error): void => {
-      broken = error;
-    };
-    client.on('error', onError);
-    try {
-      await client.query('BEGIN');
-      const result = await work({ rows: (sql, params = []) => this.run(client, sql, params) });
-      await client.query('COMMIT');
-      return result;
-    } catch (error) {
-      // A connection that cannot even roll back is closed rather than handed out again.
-      await client.query('ROLLBACK').catch((rollbackError: unknown) => {
-        broken = rollbackError instanceof Error ? rollbackError : new Error(String(rollbackError));
-      });
-      throw error;
-    } finally {
-      client.removeListener('error', onError);
-      client.release(broken);
-    }
+    return withConnection(
+      this.pool(),
+      async (client) => {
+        await client.query('BEGIN');
+        try {
+          const result = await work({ rows: (sql, params = []) => this.execute(client, sql, params) });
+          await client.query('COMMIT');
+          return result;
+        } catch (error) {
+          // A connection that cannot even roll back is closed rather than handed out again.
+          await client.query('ROLLBACK').catch((rollbackError: unknown) => {
+            throw Object.assign(error instanceof Error ? error : new Error(String(error)), {
+              rollbackFailed: describeError(rollbackError),
+            });
+          });
+          throw error;
+        }
+      },
+      (error) =>
+        spoilsConnection(error) || (error as { rollbackFailed?: unknown } | null)?.rollbackFailed !== undefined,
+    );
   }
 
   /** Called on every statement that fails; returns how to stop listening. */
@@ -65,20 +74,17 @@ export class Sql implements SqlRunner {
     return () => this.failureListeners.delete(listener);
   }
 
-  private async run<T>(db: Pool | PoolClient, sql: Statement | string, params: readonly unknown[]): Promise<T[]> {
+  private async execute<T>(client: PoolClient, sql: Statement | string, params: readonly unknown[]): Promise<T[]> {
     const query: QueryConfig =
       typeof sql === 'string'
         ? { text: sql, values: [...params] }
         : { name: sql.name, text: sql.text, values: [...params] };
     const started = performance.now();
     try {
-      const result = await db.query(query);
-      const elapsed = performance.now() - started;
+      const result = await client.query(query);
+      const elapsed = Math.round(performance.now() - started);
       if (elapsed > SLOW_MS) {
-        this.logger.warn(
-          { statement: query.name, ms: Math.round(elapsed) },
-          `Slow query (${Math.round(elapsed)} ms): ${shorten(query.text)}`,
-        );
+        this.logger.warn({ statement: query.name, ms: elapsed }, `Slow query (${elapsed} ms): ${shorten(query.text)}`);
       }
       return result.rows as T[];
     } catch (error) {
@@ -91,7 +97,7 @@ export class Sql implements SqlRunner {
     }
   }
 
-  private pool(): Pool {
+  private pool() {
     const pool = pgPoolOf(this.dataSource);
     if (pool === undefined) throw new Error('the database is not connected');
     return pool;
