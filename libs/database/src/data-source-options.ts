@@ -4,6 +4,9 @@ import { migrations } from '../../../migrations/index.js';
 
 export const MIGRATIONS_TABLE = 'hive_migrations';
 
+/** How much longer than statement_timeout the client waits for an answer before it gives up on the connection. */
+const QUERY_TIMEOUT_MARGIN_MS = 5_000;
+
 /**
  * The one place TypeORM is configured; the app and the migration CLI both call it.
  *
@@ -42,6 +45,10 @@ export function buildDataSourceOptions(
       maxLifetimeSeconds: settings.pool.recycleSeconds,
       keepAlive: true,
       statement_timeout: settings.statementTimeoutMs === 0 ? undefined : settings.statementTimeoutMs,
+      // The server enforces statement_timeout; a database that stops answering (packets dropped) is given up on
+      // here too, a little later, so no write or shutdown waits on it for the minutes TCP would take.
+      query_timeout:
+        settings.statementTimeoutMs === 0 ? undefined : settings.statementTimeoutMs + QUERY_TIMEOUT_MARGIN_MS,
       idle_in_transaction_session_timeout: 60_000,
     },
   };

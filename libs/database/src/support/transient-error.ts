@@ -6,7 +6,7 @@ import { describeError } from './describe-error.js';
  * pg-pool's own errors carry no code and a failed connect may be an AggregateError of several.
  */
 const UNAVAILABLE =
-  /ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|EPIPE|timeout exceeded when trying to connect|Connection terminated|57P0[1-3]|53300|\(08\d{3}\)/;
+  /ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|EPIPE|timeout exceeded when trying to connect|Query read timeout|Connection terminated|57P0[1-3]|53300|\(08\d{3}\)/;
 
 export function isDatabaseUnavailable(error: unknown): boolean {
   return UNAVAILABLE.test(describeError(error));
