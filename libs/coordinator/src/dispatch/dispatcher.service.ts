@@ -29,6 +29,11 @@ import { TaskRunner } from './task-runner.js';
 const CLAIM_BATCH = 64;
 /** After a failed claim, no pass for this long, whatever wakes the dispatcher: a broken database must not spin it. */
 const CLAIM_ERROR_PAUSE_MS = 1_000;
+/**
+ * After the drain, how long the aborted calls may take to hand their tasks back. A database that does not answer
+ * must not hold the exit: what is not released by then is requeued by the reaper once its lease expires.
+ */
+const RELEASE_WAIT_MS = 5_000;
 
 /**
  * The dispatcher loop of one replica (docs/architecture.md, "How replicas cooperate"): wakes on NOTIFY (or the slow
@@ -49,6 +54,8 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy, Befo
    */
   private agentsFull = false;
   private looping = false;
+  /** The pass under way, if any (shutdown waits for it, so that no task it claims starts unseen). */
+  private pass: Promise<void> = Promise.resolve();
   /** No pass before then (a claim failed). */
   private pausedUntil = 0;
   /** When running tasks must be handed back: SHUTDOWN_GRACE_MS after shutdown began. */
@@ -79,7 +86,7 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy, Befo
     this.leases.start();
     // The first pass completes before the app listens, so readiness is true from the first request on.
     this.wakes.capacity = true;
-    if (!this.looping) await this.loop();
+    if (!this.looping) await this.runPass();
     this.logger.log({ replicaId: this.state.replicaId }, `Coordinator ${this.state.replicaId} is dispatching`);
   }
 
@@ -87,7 +94,7 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy, Befo
   wake(reason: WakeReason = 'capacity'): void {
     this.wakes[reason] = true;
     if (!this.looping && this.state.phase === 'running' && this.passWanted() && Date.now() >= this.pausedUntil) {
-      void this.loop();
+      void this.runPass();
     }
   }
 
@@ -111,6 +118,8 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy, Befo
     if (this.drained || this.state.phase === 'starting') return;
     this.drained = true;
     if (this.state.phase === 'running') this.onModuleDestroy();
+    // A claim that was under way when shutdown began: its tasks start now, and drain like the others.
+    await this.pass;
     const budget = Math.max(0, this.drainDeadline - Date.now());
     const inFlight = this.calls.size;
     if (inFlight > 0)
@@ -122,9 +131,12 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy, Befo
     clearTimeout(graceTimer);
     const left = this.calls.size;
     for (const call of this.calls.all()) call.controller.abort(new AbortReason('shutdown', 'replica shutting down'));
-    await allDone();
-    await this.announcer.settled();
-    if (left > 0) this.logger.log({ tasks: left }, `Released ${left} unfinished task(s) back to the queue`);
+    if (!(await settlesWithin(Promise.all([allDone(), this.announcer.settled()]), RELEASE_WAIT_MS))) {
+      this.logger.warn(
+        { tasks: this.calls.size },
+        `${this.calls.size} task(s) could not be handed back within ${RELEASE_WAIT_MS} ms; the reaper will requeue them`,
+      );
+    } else if (left > 0) this.logger.log({ tasks: left }, `Released ${left} unfinished task(s) back to the queue`);
     for (const timer of this.timers) clearInterval(timer);
     this.leases.stop();
     await this.listener?.stop();
@@ -138,6 +150,11 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy, Befo
       const reason = new AbortReason('lost', `agent ${agentId} was removed; the task went back to the queue`);
       this.calls.abort(taskId, reason, agentId);
     }
+  }
+
+  private runPass(): Promise<void> {
+    this.pass = this.loop();
+    return this.pass;
   }
 
   private passWanted(): boolean {
@@ -207,5 +224,16 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy, Befo
       });
     this.calls.add(call);
     this.state.runningTasks = this.calls.size;
+  }
+}
+
+/** True when `work` settled within `ms`, false when the time ran out first. */
+async function settlesWithin(work: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
+  try {
+    return await Promise.race([work.then(() => true), late]);
+  } finally {
+    clearTimeout(timer);
   }
 }
