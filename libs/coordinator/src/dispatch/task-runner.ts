@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { HiveConfig } from '@hive/config';
-import type { ClaimedTask } from '@hive/database';
+import { describeError, type ClaimedTask } from '@hive/database';
 import { AgentHealth } from '../agents/agent-health.js';
 import { AbortReason, AgentCallError } from '../client/agent-call-error.js';
 import type { OllamaResult } from '../client/ollama-answer.js';
@@ -81,8 +81,25 @@ export class TaskRunner {
       }
       return {};
     }
+    const end = await this.recordAgentFailure(task, failure, started);
+    // After the outcome, and best effort: an unreachable database must not keep the outcome from being written.
+    if (failure.agentFault) {
+      await this.agentHealth
+        .recordFailure(task.agent.id, failure.message)
+        .catch((error: unknown) =>
+          this.logger.warn(
+            { agentId: task.agent.id, err: describeError(error) },
+            `Counting a failure of agent ${task.agent.id} failed: ${describeError(error)}`,
+          ),
+        );
+    }
+    return end;
+  }
+
+  /** Back to the queue after a backoff while attempts are left and the failure may pass; failed otherwise. */
+  private async recordAgentFailure(task: ClaimedTask, failure: AgentCallError, started: number): Promise<RunEnd> {
+    const call = callOf(task);
     const message = `agent ${task.agent.id}: ${failure.message}`;
-    if (failure.agentFault) await this.agentHealth.recordFailure(task.agent.id, failure.message);
     if (failure.retryable && task.attempts < task.max_attempts) {
       const delay = retryDelay(this.config.coordinator.taskRetryBaseMs, task.attempts);
       if (!(await this.outcomes.retry(call, message, delay))) return {};
