@@ -215,6 +215,7 @@ export class PostgresServerProcess {
     const log = await open(options.logFile, 'w', 0o600);
     const spawnedAt = Math.floor(Date.now() / 1000);
     let child: ChildProcess;
+    let ended: Promise<Ending>;
     try {
       child = spawn(
         binary,
@@ -230,13 +231,15 @@ export class PostgresServerProcess {
         // detached: a new session, so no signal meant for Hive's process group (a terminal's Ctrl-C) reaches it.
         { ...ids, detached: true, stdio: ['ignore', log.fd, log.fd], env: serverEnv(), windowsHide: true },
       );
+      // Heard at once: a failed spawn emits 'error' on the next turn, which must not go unheard while the log closes.
+      const spawned = child;
+      ended = new Promise<Ending>((resolve) => {
+        spawned.once('exit', (code, signal) => resolve({ code, signal }));
+        spawned.once('error', (error) => resolve({ error }));
+      });
     } finally {
       await log.close(); // the server holds its own copy
     }
-    const ended = new Promise<Ending>((resolve) => {
-      child.once('exit', (code, signal) => resolve({ code, signal }));
-      child.once('error', (error) => resolve({ error }));
-    });
     const server = new PostgresServerProcess(child, ended);
     void ended.then((ending) => {
       process.off('exit', server.onHiveExit);
