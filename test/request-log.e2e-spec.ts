@@ -1,8 +1,12 @@
+import { setTimeout } from 'node:timers/promises';
 import request from 'supertest';
 import { createTestDatabase, type TestDatabase } from './support/test-database.js';
 import { startHive, type RunningHive } from './support/hive-app.js';
 import { LEVEL, level, message } from './support/process-control.js';
 import { TEST_ADMIN_KEY } from './support/test-keys.js';
+import { HiveApi } from './support/api.js';
+import { startOllamaAgent, type OllamaAgent } from './support/ollama-agent.js';
+import { waitUntil } from './support/poll.js';
 
 /** The request log: one JSON line per answered request, with its id, safe headers only, and nothing secret. */
 describe('request log (in process)', () => {
@@ -66,5 +70,41 @@ describe('request log (in process)', () => {
       await request(hive.url).get(path).set('x-request-id', id).expect(200);
       expect([path, linesOf(id)]).toEqual([path, []]);
     }
+  });
+});
+
+/** Work a request only sets going (a dispatch pass, the call it starts) serves no request: it logs no request's id. */
+describe('request ids stay with their requests (in process)', () => {
+  let db: TestDatabase;
+  let agent: OllamaAgent;
+  let hive: RunningHive;
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    agent = await startOllamaAgent({ behavior: { kind: 'error', status: 500, message: 'model runner crashed' } });
+    // One failure takes the agent offline, and says so in a log line written by the call.
+    hive = await startHive({ DATABASE_URL: db.url, HIVE_ADMIN_API_KEY: TEST_ADMIN_KEY, AGENT_MAX_FAILURES: '1' });
+    await new HiveApi(hive.url).registerAgent({ id: 'failing', endpoint: agent.url, specialty: 'code' });
+  });
+  afterAll(async () => {
+    await hive?.close();
+    await agent?.close();
+    await db?.drop();
+  });
+
+  it('logs the call a submission led to without the id of the submission', async () => {
+    // The pass the registration caused is over by then, so the submission's own wake-up starts the pass that runs it.
+    await setTimeout(300);
+    await request(hive.url)
+      .post('/api/tasks')
+      .set('x-request-id', 'submits-the-task')
+      .set('x-api-key', TEST_ADMIN_KEY)
+      .send({ type: 'code', context: { prompt: 'fails on its agent' }, max_attempts: 1 })
+      .expect(201);
+    const offline = () => hive.logs.lines.find((l) => message(l).startsWith('Agent failing is offline'));
+    await waitUntil(() => offline() !== undefined, { describe: 'the agent to be logged offline' });
+    expect(offline()).not.toHaveProperty('request_id');
+    const submission = hive.logs.lines.filter((l) => l.request_id === 'submits-the-task');
+    expect(submission.map(message)).toEqual(['request completed']);
   });
 });

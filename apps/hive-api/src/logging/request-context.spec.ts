@@ -1,8 +1,10 @@
+import { Agent, request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { captureLogs } from '../../../../test/support/log-capture.js';
 import { PinoNestLogger } from './pino-nest-logger.js';
-import { currentRequestId, serverWithRequestIds } from './request-context.js';
+import { fastify } from 'fastify';
+import { currentRequestId, requestIdOf, serverWithRequestIds } from './request-context.js';
 
 describe('serverWithRequestIds', () => {
   const logs = captureLogs('info');
@@ -52,5 +54,46 @@ describe('serverWithRequestIds', () => {
   it('logs no request id outside a request', () => {
     logger.log('outside', 'Test');
     expect(logs.lines.find((l) => l.msg === 'outside')).not.toHaveProperty('request_id');
+  });
+});
+
+describe('a Fastify app on serverWithRequestIds', () => {
+  const app = fastify({ serverFactory: serverWithRequestIds, genReqId: requestIdOf });
+  app.post('/echo-id', (request) => ({ id: request.id, seen: currentRequestId() ?? 'none' }));
+  let port = 0;
+
+  beforeAll(async () => {
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    port = (app.server.address() as AddressInfo).port;
+  });
+  afterAll(() => app.close());
+
+  /** Sends the head at once and the body `delayMs` later, as a slow client or a large body arrives. */
+  const postLate = (agent: Agent, delayMs: number) =>
+    new Promise<{ id: string; seen: string }>((resolve, reject) => {
+      const headers = { 'content-type': 'application/json' };
+      const req = httpRequest({ port, agent, method: 'POST', path: '/echo-id', headers });
+      req.on('response', (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => (body += chunk));
+        res.on('end', () => resolve(JSON.parse(body) as { id: string; seen: string }));
+      });
+      req.on('error', reject);
+      req.flushHeaders();
+      void sleep(delayMs).then(() => req.end('{"a":1}'));
+    });
+
+  it('serves each handler in its own request context, even when the body arrives after the head', async () => {
+    // One kept-alive connection: the socket's events run in one context for all its requests.
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    try {
+      const answers = [];
+      for (const delayMs of [50, 0, 50]) answers.push(await postLate(agent, delayMs));
+      for (const { id, seen } of answers) expect(seen).toBe(id);
+      expect(new Set(answers.map((a) => a.id)).size).toBe(3);
+    } finally {
+      agent.destroy();
+    }
   });
 });

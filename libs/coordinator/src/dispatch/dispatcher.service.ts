@@ -19,6 +19,7 @@ import {
 import { AbortReason } from '../client/agent-call-error.js';
 import { CoordinatorState } from '../coordinator-state.js';
 import { CoordinatorMetrics } from '../metrics/coordinator.metrics.js';
+import { outsideRequests } from '../outside-requests.js';
 import { LeaseKeeper } from './lease-keeper.js';
 import { planClaim } from './placement.js';
 import { QueueAnnouncer } from './queue-announcer.js';
@@ -61,6 +62,7 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy, Befo
   /** When running tasks must be handed back: SHUTDOWN_GRACE_MS after shutdown began. */
   private drainDeadline = 0;
   private drained = false;
+  private readonly detached = outsideRequests();
 
   constructor(
     private readonly store: TaskStore,
@@ -94,7 +96,7 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy, Befo
   wake(reason: WakeReason = 'capacity'): void {
     this.wakes[reason] = true;
     if (!this.looping && this.state.phase === 'running' && this.passWanted() && Date.now() >= this.pausedUntil) {
-      void this.runPass();
+      void this.detached(() => this.runPass());
     }
   }
 

@@ -1,5 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { describeError, QueueChannel, type WakeReason } from '@hive/database';
+import { outsideRequests } from '../outside-requests.js';
 
 /**
  * Wakes every replica's dispatcher: tasks were queued, or capacity changed (an agent registered, changed or back
@@ -14,6 +15,7 @@ export class QueueAnnouncer {
   private readonly due = new Set<WakeReason>();
   private busy = false;
   private sending: Promise<void> = Promise.resolve();
+  private readonly detached = outsideRequests();
 
   constructor(private readonly channel: QueueChannel) {}
 
@@ -21,7 +23,7 @@ export class QueueAnnouncer {
     this.due.add(reason);
     if (this.busy) return;
     this.busy = true;
-    this.sending = this.send();
+    this.sending = this.detached(() => this.send());
   }
 
   /** Resolves once nothing is left to send (before the database closes at shutdown). */

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { isRowFault, TaskStore, type NewTask, type SubmittedTask } from '@hive/database';
+import { outsideRequests } from '../outside-requests.js';
 
 interface PendingSubmission {
   task: NewTask;
@@ -23,6 +24,7 @@ const MAX_IN_FLIGHT = 2;
 export class SubmissionWriter {
   private queue: PendingSubmission[] = [];
   private writing = 0;
+  private readonly detached = outsideRequests();
 
   constructor(private readonly store: TaskStore) {}
 
@@ -30,7 +32,7 @@ export class SubmissionWriter {
   submit(task: NewTask): Promise<SubmittedTask | undefined> {
     return new Promise((settle, fail) => {
       this.queue.push({ task, settle, fail });
-      if (this.writing < MAX_IN_FLIGHT) void this.drain();
+      if (this.writing < MAX_IN_FLIGHT) void this.detached(() => this.drain());
     });
   }
 
