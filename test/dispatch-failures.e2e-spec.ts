@@ -85,6 +85,18 @@ describe('dispatch: agent failures (in-process Hive, real PostgreSQL, real agent
     });
   });
 
+  it('fails a task whose answers PostgreSQL cannot store, with the reason, instead of leaving it running', async () => {
+    const { api, agents } = world();
+    const agent = await agents.start({ behavior: { kind: 'ok', response: 'text with a \u0000 in it' } });
+    await api.registerAgent({ id: 'nul-1', endpoint: agent.url, specialty: 'nul' });
+    const submitted = await api.submitTask({ type: 'nul', context: { prompt: 'hi' }, max_attempts: 2 });
+
+    const task = await api.waitForTask(submitted.id, 'failed');
+    expect(task).toMatchObject({ attempts: 2, max_attempts: 2, result: null });
+    expect(task.error).toMatch(/^agent nul-1: its answer cannot be stored: .*unsupported Unicode escape sequence/);
+    expect(agent.requests).toHaveLength(2);
+  });
+
   it('retries an Ollama 503 "server busy" without counting it against the agent', async () => {
     const { api, agents } = world();
     const agent = await agents.start();

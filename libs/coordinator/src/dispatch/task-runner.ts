@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { HiveConfig } from '@hive/config';
-import { describeError, type ClaimedTask } from '@hive/database';
+import { describeError, isDataException, type ClaimedTask } from '@hive/database';
 import { AgentHealth } from '../agents/agent-health.js';
 import { AbortReason, AgentCallError } from '../client/agent-call-error.js';
 import type { OllamaResult } from '../client/ollama-answer.js';
@@ -51,7 +51,16 @@ export class TaskRunner {
     }
     this.metrics.agentCall(task.agent.id, 'success', seconds(started));
     this.metrics.llmTokens(task.agent.id, task.agent.model, result.prompt_eval_count, result.eval_count);
-    if (await this.outcomes.complete(callOf(task), result)) {
+    let stored: boolean;
+    try {
+      stored = await this.outcomes.complete(callOf(task), result);
+    } catch (error) {
+      // An answer PostgreSQL refuses (a NUL character in the text): another run may answer storably.
+      if (!isDataException(error)) throw error;
+      const unstorable = new AgentCallError('malformed', `its answer cannot be stored: ${describeError(error)}`);
+      return this.recordFailure(task, unstorable, controller.signal, started);
+    }
+    if (stored) {
       this.metrics.taskFinished(task.type, 'completed', seconds(started));
     } else {
       this.logger.warn(
