@@ -1,6 +1,7 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { HiveConfig } from '@hive/config';
 import {
+  describeError,
   QueueChannel,
   TaskStore,
   type NewTask,
@@ -25,6 +26,8 @@ export type TaskSubmission = Omit<NewTask, 'max_attempts'> & { max_attempts?: nu
 /** Submitting, reading and cancelling tasks. Every read comes from the database, so all replicas agree. */
 @Injectable()
 export class TaskService {
+  private readonly logger = new Logger('TaskService');
+
   constructor(
     private readonly store: TaskStore,
     private readonly submissions: SubmissionWriter,
@@ -76,8 +79,17 @@ export class TaskService {
     if (cancelled === undefined) throw new TaskFinishedError(id, (await this.get(id)).status);
     const { task, was } = cancelled;
     if (was === 'in_progress') {
-      await this.channel.notifyCancel([id]);
+      // The cancel is committed whatever follows: the call stops here at once if this replica runs it, and a
+      // replica that misses the notice only finds, when its result comes, that the task is no longer its own.
       this.calls.abort(id, new AbortReason('cancelled', 'cancelled by request'));
+      await this.channel
+        .notifyCancel([id])
+        .catch((error: unknown) =>
+          this.logger.warn(
+            { taskId: id, err: describeError(error) },
+            `Task ${id} is cancelled, but the other replicas could not be told: ${describeError(error)}`,
+          ),
+        );
     } else {
       this.metrics.taskFinished(task.type, 'cancelled');
     }
