@@ -6,17 +6,17 @@
  */
 
 /** SQL expressions naming one agent call: the task, the agent that runs it, the replica that leased it. */
-export interface CallRef {
+export interface CallColumns {
   task: string;
   agent: string;
   replica: string;
 }
 
 /** The call of statements whose parameters are $1 task id, $2 agent id, $3 replica id. */
-export const CALL_PARAMS: CallRef = { task: '$1', agent: '$2', replica: '$3' };
+export const CALL_PARAMS: CallColumns = { task: '$1', agent: '$2', replica: '$3' };
 
 /** `tasks` row `alias` is still held by the call `call`: running, on its agent, under its replica's lease. */
-export const held = (alias: string, call: CallRef = CALL_PARAMS): string =>
+export const held = (alias: string, call: CallColumns = CALL_PARAMS): string =>
   `${alias}.id = ${call.task} AND ${alias}.assigned_agent = ${call.agent} AND ${alias}.lease_owner = ${call.replica} ` +
   `AND ${alias}.status = 'in_progress'`;
 
