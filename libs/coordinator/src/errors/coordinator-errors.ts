@@ -1,6 +1,6 @@
 /**
- * What the coordinator refuses, as typed errors carrying the facts; the API decides the status code and the
- * wording for its clients (apps/hive-api/src/errors/domain-errors.ts).
+ * What the coordinator refuses, as typed errors carrying the facts and a message that states them. The API picks the
+ * status code and adds what only it knows, such as how to ask again (apps/hive-api/src/errors/domain-errors.ts).
  */
 export abstract class CoordinatorError extends Error {
   constructor(message: string) {
