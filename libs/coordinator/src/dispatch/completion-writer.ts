@@ -52,6 +52,8 @@ export class CompletionWriter {
         } else for (const one of batch) one.fail(error);
       }
     }
+    // Nothing left to retry (every lease ran out): the next outage is a new one, warned about and paced afresh.
+    this.outageAttempts = 0;
     this.writing = false;
   }
 
