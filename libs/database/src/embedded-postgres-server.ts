@@ -17,9 +17,11 @@ import { promisify } from 'node:util';
  */
 
 const POLL_MS = 50;
-/** Fast shutdown (what stop() asks for) of a server left running; then immediate shutdown (recovery on next start). */
-const LEFTOVER_FAST_STOP_MS = 30_000;
-const LEFTOVER_IMMEDIATE_STOP_MS = 10_000;
+/** Fast shutdown (what stop() asks for) of a server; then immediate shutdown (recovery on next start). */
+const FAST_STOP_MS = 30_000;
+const IMMEDIATE_STOP_MS = 10_000;
+/** How long a start may take, crash recovery included (pg_ctl's default wait). */
+const START_TIMEOUT_MS = 60_000;
 /**
  * A custom setting on the server's command line naming the Hive that started it: its parent while that Hive lives,
  * so a server whose parent is someone else (init, after Hive died) is known to be left over.
@@ -180,10 +182,10 @@ export async function stopLeftoverServer(databaseDir: string, logger: ServerLogg
       'stopping it first',
   );
   signal(pid, 'SIGINT');
-  if (!(await waitUntilGone(pid, LEFTOVER_FAST_STOP_MS))) {
+  if (!(await waitUntilGone(pid, FAST_STOP_MS))) {
     logger.warn(`The embedded PostgreSQL left running (pid ${pid}) did not stop in time: shutting it down at once`);
     signal(pid, 'SIGQUIT');
-    if (!(await waitUntilGone(pid, LEFTOVER_IMMEDIATE_STOP_MS))) {
+    if (!(await waitUntilGone(pid, IMMEDIATE_STOP_MS))) {
       throw new Error(`The embedded PostgreSQL left running in ${databaseDir} (pid ${pid}) does not stop`);
     }
   }
@@ -263,7 +265,11 @@ export class PostgresServerProcess {
     let ending: Ending | undefined;
     void this.ended.then((e) => (ending = e));
     const pidFile = join(databaseDir, 'postmaster.pid');
+    const deadline = Date.now() + START_TIMEOUT_MS;
     for (;;) {
+      if (ending === undefined && Date.now() >= deadline) {
+        throw new Error(`Embedded PostgreSQL is not ready after ${START_TIMEOUT_MS} ms: ${await logTail(logFile)}`);
+      }
       if (ending !== undefined) {
         this.stopping = true; // reported in the error, not as a warning as well
         throw new Error(`Embedded PostgreSQL did not start (${describeEnding(ending)}): ${await logTail(logFile)}`);
@@ -276,11 +282,27 @@ export class PostgresServerProcess {
     }
   }
 
-  /** Fast shutdown (SIGINT: open connections are ended, a shutdown checkpoint written), and waits until it exited. */
+  /**
+   * Fast shutdown (SIGINT: open connections are ended, a shutdown checkpoint written), and waits until it exited; a
+   * server that does not is shut down at once (SIGQUIT: crash recovery on the next start) rather than hold Hive's exit.
+   */
   async stop(): Promise<void> {
     this.stopping = true;
     process.off('exit', this.onHiveExit);
-    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGINT');
-    await this.ended;
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
+    this.child.kill('SIGINT');
+    if (await this.exitsWithin(FAST_STOP_MS)) return;
+    this.child.kill('SIGQUIT');
+    if (!(await this.exitsWithin(IMMEDIATE_STOP_MS))) {
+      throw new Error(`Embedded PostgreSQL (pid ${this.child.pid}) does not stop`);
+    }
+  }
+
+  private async exitsWithin(ms: number): Promise<boolean> {
+    const timer = new AbortController();
+    const late = sleep(ms, false, { signal: timer.signal }).catch(() => false);
+    const exited = await Promise.race([this.ended.then(() => true), late]);
+    timer.abort();
+    return exited;
   }
 }
