@@ -1,7 +1,7 @@
 /**
  * The HTTP phase: `GET /health` (no database, no key) served by Hive and by a bare node:http server
- * (`bench/bare-server.ts`), both in processes of their own, loaded in turn by wrk over keep-alive connections in the same
- * run. The ratio of the two rates is what Hive's HTTP stack (router, hooks, security headers, logging, metrics)
+ * (`bench/bare-server.ts`), both in processes of their own, loaded in turn by wrk over keep-alive connections in the
+ * same run. The ratio of the two rates is what Hive's HTTP stack (router, hooks, security headers, logging, metrics)
  * leaves of what Node itself can serve. Needs `wrk` on the PATH (Debian package wrk).
  */
 import { execFile, spawn } from 'node:child_process';

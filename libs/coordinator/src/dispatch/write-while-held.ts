@@ -8,8 +8,9 @@ export const outagePause = (attempt: number): number => backoffDelay(FIRST_PAUSE
 
 /**
  * Runs a write of a running task's end, and again after a pause while the database is unreachable and the lease
- * still holds (`retryUntil`, local clock, and never past the shutdown drain): the outcome of minutes of LLM work survives a database restart. Any
- * other error, or the lease running out, is thrown: the task then stays in_progress until the reaper requeues it.
+ * still holds (`retryUntil`, local clock, and never past the shutdown drain): the outcome of minutes of LLM work
+ * survives a database restart. Any other error, or the lease running out, is thrown: the task then stays in_progress
+ * until the reaper requeues it.
  */
 export async function writeWhileHeld<T>(write: () => Promise<T>, retryUntil: () => number): Promise<T> {
   for (let attempt = 1; ; attempt++) {

@@ -15,10 +15,11 @@ const MAX_IN_FLIGHT = 2;
 
 /**
  * Stores single submissions (POST /api/tasks). At most MAX_IN_FLIGHT statements are in flight: a submission that
- * finds room is stored at once, alone; those that arrive while none has room go together in the next statement, in
- * their order of arrival, each stored or refused on its own. Under load one commit (and one plan, one round trip) serves many
- * requests instead of one each; an idle Hive answers as fast as before. Each request is answered only once its row
- * is committed.
+ * finds room is stored at once, alone; those that arrive while none has room go together in the next statement,
+ * each stored or refused on its own. Within a statement, created_at follows their order of arrival; two statements
+ * in flight may commit in either order, as two requests to two replicas would. Under load one commit (and one plan,
+ * one round trip) serves many requests instead of one each; an idle Hive answers as fast as before. Each request is
+ * answered only once its row is committed.
  */
 @Injectable()
 export class SubmissionWriter {
