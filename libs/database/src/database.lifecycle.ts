@@ -4,9 +4,13 @@ import { HiveConfig } from '@hive/config';
 import { buildDataSourceOptions } from './data-source-options.js';
 import { connectWithRetry } from './connect-with-retry.js';
 import { describeError } from './support/describe-error.js';
+import { settlesWithin } from './support/settles-within.js';
 import { runMigrationsLocked } from './run-migrations.js';
 import { EmbeddedPostgres } from './embedded-postgres.js';
 import { TypeOrmNestLogger } from './typeorm-logger.js';
+
+/** How long shutdown waits for the pool's connections to come back before it exits without them. */
+const POOL_CLOSE_WAIT_MS = 2_000;
 
 /**
  * Owns the database for the life of the process: opens it (embedded server, connection with retry, migrations
@@ -57,8 +61,10 @@ export class DatabaseLifecycle implements OnApplicationShutdown {
     const dataSource = this.dataSource;
     this.dataSource = undefined;
     if (dataSource?.isInitialized) {
-      await dataSource.destroy();
-      this.logger.log('Database connections closed');
+      // The pool closes once every connection is back: one stuck on a database that stopped answering must not
+      // hold the exit (its statement fails on the server's side when the connection goes).
+      if (await settlesWithin(dataSource.destroy(), POOL_CLOSE_WAIT_MS)) this.logger.log('Database connections closed');
+      else this.logger.warn(`Database connections still busy after ${POOL_CLOSE_WAIT_MS} ms; exiting without them`);
     }
     await this.embedded?.stop();
     this.embedded = undefined;

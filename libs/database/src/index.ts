@@ -6,6 +6,7 @@ export { DatabaseStatus, type PoolStats } from './database-status.js';
 
 export { describeError } from './support/describe-error.js';
 export { backoffDelay } from './support/backoff.js';
+export { settlesWithin } from './support/settles-within.js';
 export { isConflictRollback, isDatabaseUnavailable, isDataException, isRowFault } from './support/transient-error.js';
 
 export { Sql, type SqlRunner } from './sql/sql.js';

@@ -1,8 +1,11 @@
 import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { HiveConfig } from '@hive/config';
-import { AgentStore, describeError, type AgentAddress } from '@hive/database';
+import { AgentStore, describeError, settlesWithin, type AgentAddress } from '@hive/database';
 import { OllamaClient } from '../client/ollama-client.service.js';
 import { AgentHealth } from './agent-health.js';
+
+/** How long shutdown waits for a probe round under way. */
+const LAST_ROUND_WAIT_MS = 2_000;
 
 /**
  * Probes every enabled agent (GET /api/tags) once per AGENT_PROBE_INTERVAL_MS. Each probe is claimed in the
@@ -34,7 +37,10 @@ export class AgentProber implements OnApplicationBootstrap, OnApplicationShutdow
 
   async onApplicationShutdown(): Promise<void> {
     clearInterval(this.timer);
-    await this.round;
+    // A round stuck on a database that stopped answering must not hold the exit.
+    if (!(await settlesWithin(this.round, LAST_ROUND_WAIT_MS))) {
+      this.logger.warn(`The last probe round did not finish within ${LAST_ROUND_WAIT_MS} ms; shutting down without it`);
+    }
   }
 
   /** Probes the agents no replica has probed within the interval (the store decides which, once for all). */

@@ -9,6 +9,7 @@ import { HiveConfig } from '@hive/config';
 import {
   describeError,
   QueueChannel,
+  settlesWithin,
   TaskStore,
   type CancelNotice,
   type ClaimedTask,
@@ -31,10 +32,11 @@ const CLAIM_BATCH = 64;
 /** After a failed claim, no pass for this long, whatever wakes the dispatcher: a broken database must not spin it. */
 const CLAIM_ERROR_PAUSE_MS = 1_000;
 /**
- * After the drain, how long the aborted calls may take to hand their tasks back. A database that does not answer
- * must not hold the exit: what is not released by then is requeued by the reaper once its lease expires.
+ * How long shutdown waits on the database at each step: the claim under way, then the aborted calls handing their
+ * tasks back. A database that does not answer must not hold the exit: a task left running by then is requeued by
+ * another replica's reaper once its lease expires.
  */
-const RELEASE_WAIT_MS = 5_000;
+const DATABASE_WAIT_MS = 5_000;
 
 /**
  * The dispatcher loop of one replica (docs/architecture.md, "How replicas cooperate"): wakes on NOTIFY (or the slow
@@ -121,7 +123,9 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy, Befo
     this.drained = true;
     if (this.state.phase === 'running') this.onModuleDestroy();
     // A claim that was under way when shutdown began: its tasks start now, and drain like the others.
-    await this.pass;
+    if (!(await settlesWithin(this.pass, DATABASE_WAIT_MS))) {
+      this.logger.warn(`The claim under way did not finish within ${DATABASE_WAIT_MS} ms; shutting down without it`);
+    }
     const budget = Math.max(0, this.drainDeadline - Date.now());
     const inFlight = this.calls.size;
     if (inFlight > 0)
@@ -133,10 +137,12 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy, Befo
     clearTimeout(graceTimer);
     const left = this.calls.size;
     for (const call of this.calls.all()) call.controller.abort(new AbortReason('shutdown', 'replica shutting down'));
-    if (!(await settlesWithin(Promise.all([allDone(), this.announcer.settled()]), RELEASE_WAIT_MS))) {
+    // The calls announce the capacity they free as they end: the NOTIFY is awaited once they all have.
+    const handedBack = allDone().then(() => this.announcer.settled());
+    if (!(await settlesWithin(handedBack, DATABASE_WAIT_MS))) {
       this.logger.warn(
         { tasks: this.calls.size },
-        `${this.calls.size} task(s) could not be handed back within ${RELEASE_WAIT_MS} ms; the reaper will requeue them`,
+        `${this.calls.size} task(s) could not be handed back within ${DATABASE_WAIT_MS} ms; the reaper will requeue them`,
       );
     } else if (left > 0) this.logger.log({ tasks: left }, `Released ${left} unfinished task(s) back to the queue`);
     for (const timer of this.timers) clearInterval(timer);
@@ -226,16 +232,5 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy, Befo
       });
     this.calls.add(call);
     this.state.runningTasks = this.calls.size;
-  }
-}
-
-/** True when `work` settled within `ms`, false when the time ran out first. */
-async function settlesWithin(work: Promise<unknown>, ms: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
-  try {
-    return await Promise.race([work.then(() => true), late]);
-  } finally {
-    clearTimeout(timer);
   }
 }

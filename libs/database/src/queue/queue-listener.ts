@@ -2,6 +2,7 @@ import { Logger } from '@nestjs/common';
 import pg from 'pg';
 import { backoffDelay } from '../support/backoff.js';
 import { describeError } from '../support/describe-error.js';
+import { settlesWithin } from '../support/settles-within.js';
 import {
   CANCEL_CHANNEL,
   parseCancel,
@@ -10,6 +11,9 @@ import {
   type CancelNotice,
   type WakeReason,
 } from './queue-payloads.js';
+
+/** How long stop() waits for the server to acknowledge the end of the connection (it may have stopped answering). */
+const END_WAIT_MS = 2_000;
 
 export interface QueueEvents {
   /** Tasks were queued, or capacity changed; also called after (re)connecting, as events may have been missed. */
@@ -64,7 +68,10 @@ export class QueueListener {
     clearTimeout(this.retryTimer);
     const client = this.client;
     this.client = undefined;
-    await client?.end().catch(() => undefined);
+    if (client === undefined) return;
+    if (!(await settlesWithin(client.end(), END_WAIT_MS))) {
+      this.logger.warn(`Queue listener connection not closed within ${END_WAIT_MS} ms; leaving it`);
+    }
   }
 
   private lost(client: pg.Client, error: unknown): void {
