@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { QueryConfig } from 'pg';
+import type { Pool, QueryConfig } from 'pg';
 import { DataSource } from 'typeorm';
 import { MIGRATIONS_TABLE } from './data-source-options.js';
 import { pgPoolOf, withConnection } from './sql/pg-pool.js';
@@ -32,10 +32,8 @@ export class DatabaseStatus {
    * pool full of stuck connections (probes keep coming every few seconds).
    */
   async ping(timeoutMs: number, signal: AbortSignal): Promise<void> {
-    const pool = pgPoolOf(this.dataSource);
-    if (pool === undefined) throw new Error('the database is not connected');
     await withConnection(
-      pool,
+      this.connectedPool(),
       async (client) => {
         if (signal.aborted) return; // the probe already answered; the connection is fine
         // query_timeout is a pg option that @types/pg does not declare on QueryConfig.
@@ -49,10 +47,22 @@ export class DatabaseStatus {
   /** True when every migration Hive knows has been applied (readiness uses it). */
   async migrationsApplied(): Promise<boolean> {
     const names = (this.dataSource.options.migrations as { name: string }[]).map((m) => m.name);
-    const rows: { applied: number }[] = await this.dataSource.query(
-      `SELECT count(*)::int AS applied FROM ${MIGRATIONS_TABLE} WHERE name = ANY($1)`,
-      [names],
+    // On a connection of its own that is closed after any failure: one stuck on a timed-out query must not go back.
+    const { rows } = await withConnection(
+      this.connectedPool(),
+      (client) =>
+        client.query<{ applied: number }>(
+          `SELECT count(*)::int AS applied FROM ${MIGRATIONS_TABLE} WHERE name = ANY($1)`,
+          [names],
+        ),
+      () => true,
     );
     return rows[0]?.applied === names.length;
+  }
+
+  private connectedPool(): Pool {
+    const pool = pgPoolOf(this.dataSource);
+    if (pool === undefined) throw new Error('the database is not connected');
+    return pool;
   }
 }

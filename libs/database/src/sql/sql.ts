@@ -54,7 +54,9 @@ export class Sql implements SqlRunner {
           await client.query('COMMIT');
           return result;
         } catch (error) {
-          // A connection that cannot even roll back is closed rather than handed out again.
+          // A lost or stuck connection is closed on release, which ends the transaction on the server: a ROLLBACK
+          // would only queue behind the stuck statement. One that cannot even roll back is closed as well.
+          if (spoilsConnection(error)) throw error;
           await client.query('ROLLBACK').catch((rollbackError: unknown) => {
             throw Object.assign(error instanceof Error ? error : new Error(String(error)), {
               rollbackFailed: describeError(rollbackError),
