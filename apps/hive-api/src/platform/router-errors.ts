@@ -29,7 +29,8 @@ export function answerClientError(error: NodeJS.ErrnoException, socket: Socket):
   if (error.code === 'ECONNRESET' || socket.destroyed) return;
   const { status, message } = CLIENT_ERRORS[error.code ?? ''] ?? NOT_HTTP;
   const body = JSON.stringify(errorBody(status, message, randomUUID()));
-  // A response already under way on the socket (pipelined requests) must not be interleaved with this one.
+  // A response already under way on the socket (pipelined requests) must not be interleaved with this one: Node's
+  // own handler makes the same check on the socket's current response (a private field, as there).
   const answering = (socket as Socket & { _httpMessage?: { headersSent?: boolean } | null })._httpMessage;
   if (socket.writable && answering?.headersSent !== true) {
     socket.write(

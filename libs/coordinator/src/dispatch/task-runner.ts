@@ -55,7 +55,8 @@ export class TaskRunner {
     try {
       stored = await this.outcomes.complete(callOf(task), result);
     } catch (error) {
-      // An answer PostgreSQL refuses (a NUL character in the text): another run may answer storably.
+      // An answer PostgreSQL refuses (a NUL character in the text): the call itself succeeded (and is counted so),
+      // but its answer is malformed for Hive, and another run may answer storably.
       if (!isDataException(error)) throw error;
       const unstorable = new AgentCallError('malformed', `its answer cannot be stored: ${describeError(error)}`);
       return this.recordFailure(task, unstorable, controller.signal, started);

@@ -79,8 +79,8 @@ export class TaskService {
     if (cancelled === undefined) throw new TaskFinishedError(id, (await this.get(id)).status);
     const { task, was } = cancelled;
     if (was === 'in_progress') {
-      // The cancel is committed whatever follows: the call stops here at once if this replica runs it, and a
-      // replica that misses the notice only finds, when its result comes, that the task is no longer its own.
+      // The cancel is committed whatever follows: the call stops here at once if this replica runs it; a replica
+      // that misses the notice stops it when its next lease renewal finds the task no longer its own.
       this.calls.abort(id, new AbortReason('cancelled', 'cancelled by request'));
       await this.channel
         .notifyCancel([id])
