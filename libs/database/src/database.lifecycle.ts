@@ -60,13 +60,25 @@ export class DatabaseLifecycle implements OnApplicationShutdown {
   private async close(): Promise<void> {
     const dataSource = this.dataSource;
     this.dataSource = undefined;
-    if (dataSource?.isInitialized) {
-      // The pool closes once every connection is back: one stuck on a database that stopped answering must not
-      // hold the exit (its statement fails on the server's side when the connection goes).
-      if (await settlesWithin(dataSource.destroy(), POOL_CLOSE_WAIT_MS)) this.logger.log('Database connections closed');
-      else this.logger.warn(`Database connections still busy after ${POOL_CLOSE_WAIT_MS} ms; exiting without them`);
+    try {
+      if (dataSource?.isInitialized) await this.closePool(dataSource);
+    } finally {
+      await this.embedded?.stop();
+      this.embedded = undefined;
     }
-    await this.embedded?.stop();
-    this.embedded = undefined;
+  }
+
+  /**
+   * The pool closes once every connection is back: one stuck on a database that stopped answering must not hold the
+   * exit (its statement fails on the server's side when the connection goes).
+   */
+  private async closePool(dataSource: DataSource): Promise<void> {
+    const closing = dataSource.destroy();
+    if (!(await settlesWithin(closing, POOL_CLOSE_WAIT_MS))) {
+      this.logger.warn(`Database connections still busy after ${POOL_CLOSE_WAIT_MS} ms; exiting without them`);
+      return;
+    }
+    await closing; // a failure to close is still reported
+    this.logger.log('Database connections closed');
   }
 }
