@@ -45,6 +45,7 @@ export class Sql implements SqlRunner {
 
   /** Runs `work` in one transaction: committed when it resolves, rolled back when it throws. */
   async transaction<T>(work: (tx: SqlRunner) => Promise<T>): Promise<T> {
+    let rollbackFailed = false;
     return withConnection(
       this.pool(),
       async (client) => {
@@ -57,16 +58,11 @@ export class Sql implements SqlRunner {
           // A lost or stuck connection is closed on release, which ends the transaction on the server: a ROLLBACK
           // would only queue behind the stuck statement. One that cannot even roll back is closed as well.
           if (spoilsConnection(error)) throw error;
-          await client.query('ROLLBACK').catch((rollbackError: unknown) => {
-            throw Object.assign(error instanceof Error ? error : new Error(String(error)), {
-              rollbackFailed: describeError(rollbackError),
-            });
-          });
+          await client.query('ROLLBACK').catch(() => (rollbackFailed = true));
           throw error;
         }
       },
-      (error) =>
-        spoilsConnection(error) || (error as { rollbackFailed?: unknown } | null)?.rollbackFailed !== undefined,
+      (error) => rollbackFailed || spoilsConnection(error),
     );
   }
 
