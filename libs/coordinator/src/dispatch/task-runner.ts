@@ -91,7 +91,7 @@ export class TaskRunner {
       }
       return {};
     }
-    const end = await this.recordAgentFailure(task, failure, started);
+    const end = await this.retryOrFail(task, failure, started);
     // After the outcome, and best effort: an unreachable database must not keep the outcome from being written.
     if (failure.agentFault) {
       await this.agentHealth
@@ -107,7 +107,7 @@ export class TaskRunner {
   }
 
   /** Back to the queue after a backoff while attempts are left and the failure may pass; failed otherwise. */
-  private async recordAgentFailure(task: ClaimedTask, failure: AgentCallError, started: number): Promise<RunEnd> {
+  private async retryOrFail(task: ClaimedTask, failure: AgentCallError, started: number): Promise<RunEnd> {
     const call = callOf(task);
     const message = `agent ${task.agent.id}: ${failure.message}`;
     if (failure.retryable && task.attempts < task.max_attempts) {
