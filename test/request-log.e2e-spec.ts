@@ -1,10 +1,8 @@
-import { setTimeout } from 'node:timers/promises';
 import request from 'supertest';
 import { createTestDatabase, type TestDatabase } from './support/test-database.js';
 import { startHive, type RunningHive } from './support/hive-app.js';
 import { LEVEL, level, message } from './support/process-control.js';
 import { TEST_ADMIN_KEY } from './support/test-keys.js';
-import { HiveApi } from './support/api.js';
 import { startOllamaAgent, type OllamaAgent } from './support/ollama-agent.js';
 import { waitUntil } from './support/poll.js';
 
@@ -82,9 +80,15 @@ describe('request ids stay with their requests (in process)', () => {
   beforeAll(async () => {
     db = await createTestDatabase();
     agent = await startOllamaAgent({ behavior: { kind: 'error', status: 500, message: 'model runner crashed' } });
+    // Registered before Hive starts, not through the API: no request of its own then wakes a pass that could take
+    // the task before the submission's wake-up does.
+    await db.query(
+      `INSERT INTO agents (id, endpoint, model, specialty, max_concurrent, enabled)
+       VALUES ('failing', $1, 'llama3:8b', 'code', 1, true)`,
+      [agent.url],
+    );
     // One failure takes the agent offline, and says so in a log line written by the call.
     hive = await startHive({ DATABASE_URL: db.url, HIVE_ADMIN_API_KEY: TEST_ADMIN_KEY, AGENT_MAX_FAILURES: '1' });
-    await new HiveApi(hive.url).registerAgent({ id: 'failing', endpoint: agent.url, specialty: 'code' });
   });
   afterAll(async () => {
     await hive?.close();
@@ -93,8 +97,6 @@ describe('request ids stay with their requests (in process)', () => {
   });
 
   it('logs the call a submission led to without the id of the submission', async () => {
-    // The pass the registration caused is over by then, so the submission's own wake-up starts the pass that runs it.
-    await setTimeout(300);
     await request(hive.url)
       .post('/api/tasks')
       .set('x-request-id', 'submits-the-task')

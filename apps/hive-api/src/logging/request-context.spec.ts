@@ -1,9 +1,9 @@
 import { Agent, request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { fastify } from 'fastify';
 import { captureLogs } from '../../../../test/support/log-capture.js';
 import { PinoNestLogger } from './pino-nest-logger.js';
-import { fastify } from 'fastify';
 import { currentRequestId, requestIdOf, serverWithRequestIds } from './request-context.js';
 
 describe('serverWithRequestIds', () => {
