@@ -5,7 +5,11 @@ const CLASSIFICATION: Record<AgentFailureKind, { retryable: boolean; agentFault:
   timeout: { retryable: true, agentFault: true },
   connection: { retryable: true, agentFault: true },
   busy: { retryable: true, agentFault: false },
+  rate_limited: { retryable: true, agentFault: false },
   server_error: { retryable: true, agentFault: true },
+  auth: { retryable: true, agentFault: true },
+  // Not retried as such: the runner sends the task on to another agent that serves the model.
+  model_missing: { retryable: false, agentFault: false },
   client_error: { retryable: false, agentFault: false },
   malformed: { retryable: true, agentFault: true },
   cancelled: { retryable: false, agentFault: false },
@@ -18,15 +22,16 @@ describe('AgentCallError', () => {
     expect({ retryable: error.retryable, agentFault: error.agentFault }).toEqual(expected);
   });
 
-  it('is an Error that keeps its kind, message and HTTP status', () => {
-    const error = new AgentCallError('server_error', 'HTTP 500: boom', 500);
+  it('is an Error that keeps its kind, message, HTTP status and the wait the agent asked for', () => {
+    const error = new AgentCallError('rate_limited', 'HTTP 429: slow down', 429, 30_000);
     expect(error).toBeInstanceOf(Error);
     expect(error).toMatchObject({
       name: 'AgentCallError',
-      kind: 'server_error',
-      message: 'HTTP 500: boom',
-      status: 500,
+      kind: 'rate_limited',
+      message: 'HTTP 429: slow down',
+      status: 429,
+      retryAfterMs: 30_000,
     });
-    expect(new AgentCallError('timeout', 'late').status).toBeUndefined();
+    expect(new AgentCallError('timeout', 'late')).toMatchObject({ status: undefined, retryAfterMs: undefined });
   });
 });

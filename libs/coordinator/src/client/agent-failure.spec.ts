@@ -1,47 +1,9 @@
 import { AbortReason, AgentCallError } from './agent-call-error.js';
-import { statusFailure, transportFailure } from './agent-failure.js';
+import { excerpt, retryAfterMs, transportFailure } from './agent-failure.js';
 import { AnswerTooLargeError } from './http-exchange.js';
 
 /** A socket error as node:http raises it. */
 const socketError = (message: string, code?: string): Error => Object.assign(new Error(message), { code });
-
-const BUSY_BODY = '{"error":"server busy, please try again.  maximum pending requests exceeded"}';
-
-describe('statusFailure', () => {
-  it('calls a 503 saying "server busy" busy, keeping the status and Ollama\'s text', () => {
-    const error = statusFailure(503, BUSY_BODY);
-    expect(error).toBeInstanceOf(AgentCallError);
-    expect(error).toMatchObject({
-      kind: 'busy',
-      status: 503,
-      message: 'HTTP 503: server busy, please try again.  maximum pending requests exceeded',
-    });
-    expect(statusFailure(503, 'Server Busy').kind).toBe('busy');
-  });
-
-  it('calls any other 5xx a server error, a 503 of a proxy and a "server busy" 500 too', () => {
-    expect(statusFailure(503, 'Service Unavailable')).toMatchObject({ kind: 'server_error', status: 503 });
-    expect(statusFailure(500, BUSY_BODY)).toMatchObject({ kind: 'server_error', status: 500 });
-    for (const status of [500, 502, 504, 599]) expect(statusFailure(status, '').kind).toBe('server_error');
-  });
-
-  it('calls a 4xx, or any status below 500 that was not expected, a client error', () => {
-    expect(statusFailure(404, '{"error":"model \'llama9\' not found"}')).toMatchObject({
-      kind: 'client_error',
-      status: 404,
-      message: "HTTP 404: model 'llama9' not found",
-    });
-    for (const status of [400, 401, 413, 429, 301, 204]) expect(statusFailure(status, '').kind).toBe('client_error');
-  });
-
-  it('reads a body that is not text as no body', () => {
-    expect(statusFailure(500, undefined).message).toBe('HTTP 500: no body');
-    expect(statusFailure(503, { error: 'server busy' })).toMatchObject({
-      kind: 'server_error',
-      message: 'HTTP 503: no body',
-    });
-  });
-});
 
 describe('transportFailure', () => {
   const live = () => new AbortController().signal;
@@ -89,7 +51,48 @@ describe('transportFailure', () => {
     expect(transportFailure(socketError('no code'), live()).message).toBe('ERROR: no code');
   });
 
+  it('passes on a failure an adapter already classified, even after an abort', () => {
+    const failure = new AgentCallError('malformed', 'agent answer is not a JSON object');
+    expect(transportFailure(failure, live())).toBe(failure);
+    expect(transportFailure(failure, AbortSignal.abort())).toBe(failure);
+  });
+
   it('calls a thrown value that is not an error a connection failure with its text', () => {
     expect(transportFailure('boom', live())).toMatchObject({ kind: 'connection', message: 'boom' });
+  });
+});
+
+describe('retryAfterMs', () => {
+  const NOW = Date.parse('2025-06-01T12:00:00Z');
+
+  it('reads Retry-After in seconds, fractions too', () => {
+    expect(retryAfterMs({ 'retry-after': '30' }, NOW)).toBe(30_000);
+    expect(retryAfterMs({ 'retry-after': ' 1.5 ' }, NOW)).toBe(1_500);
+    expect(retryAfterMs({ 'retry-after': '0' }, NOW)).toBe(0);
+  });
+
+  it('reads Retry-After as an HTTP date, a date past meaning no wait', () => {
+    expect(retryAfterMs({ 'retry-after': 'Sun, 01 Jun 2025 12:00:45 GMT' }, NOW)).toBe(45_000);
+    expect(retryAfterMs({ 'retry-after': 'Sun, 01 Jun 2025 11:59:00 GMT' }, NOW)).toBe(0);
+  });
+
+  it("prefers OpenAI's retry-after-ms, falling back to Retry-After when it is not a wait", () => {
+    expect(retryAfterMs({ 'retry-after-ms': '250', 'retry-after': '30' }, NOW)).toBe(250);
+    expect(retryAfterMs({ 'retry-after-ms': 'soon', 'retry-after': '30' }, NOW)).toBe(30_000);
+    expect(retryAfterMs({ 'retry-after-ms': '-5', 'retry-after': '2' }, NOW)).toBe(2_000);
+  });
+
+  it('is undefined without the headers, or when they say nothing usable', () => {
+    expect(retryAfterMs({}, NOW)).toBeUndefined();
+    for (const value of ['', '  ', 'later', '-3']) expect(retryAfterMs({ 'retry-after': value }, NOW)).toBeUndefined();
+    expect(retryAfterMs({ 'retry-after-ms': 'soon' }, NOW)).toBeUndefined();
+  });
+});
+
+describe('excerpt', () => {
+  it('quotes the first 200 characters of a body, or says there was none', () => {
+    expect(excerpt('Bad Gateway')).toBe('Bad Gateway');
+    expect(excerpt('y'.repeat(300))).toBe('y'.repeat(200));
+    expect(excerpt('')).toBe('no body');
   });
 });

@@ -1,4 +1,4 @@
-import { buildPrompt } from './prompt.js';
+import { buildPrompt, inputFromContext } from './context-prompt.js';
 
 describe('buildPrompt', () => {
   it('uses context.prompt as it is, rendering nothing else into it', () => {
@@ -64,5 +64,49 @@ describe('buildPrompt', () => {
         prompt: 'Task: summarize',
       });
     }
+  });
+});
+
+describe('inputFromContext', () => {
+  const context = { text: 'Bees make honey.', system: 'Answer in one line.', options: { temperature: 0 } };
+
+  it('makes a generate input of the prompt, its system prompt and options', () => {
+    expect(inputFromContext('generate', 'summarize', context)).toStrictEqual({
+      operation: 'generate',
+      input: {
+        prompt: 'Task: summarize\ntext: Bees make honey.',
+        system: 'Answer in one line.',
+        options: { temperature: 0 },
+      },
+    });
+  });
+
+  it('makes a chat input of a user message after the system prompt, with the options', () => {
+    expect(inputFromContext('chat', 'summarize', context)).toStrictEqual({
+      operation: 'chat',
+      input: {
+        messages: [
+          { role: 'system', content: 'Answer in one line.' },
+          { role: 'user', content: 'Task: summarize\ntext: Bees make honey.' },
+        ],
+        options: { temperature: 0 },
+      },
+    });
+    expect(inputFromContext('chat', 'summarize', { prompt: 'Hi' }).input).toEqual({
+      messages: [{ role: 'user', content: 'Hi' }],
+    });
+  });
+
+  it("makes an embed input of the prompt's text, with the options", () => {
+    expect(inputFromContext('embed', 'index', { prompt: 'Bees make honey.', options: { num_ctx: 512 } })).toStrictEqual(
+      {
+        operation: 'embed',
+        input: { input: 'Bees make honey.', options: { num_ctx: 512 } },
+      },
+    );
+  });
+
+  it('renders the context without a header for a task of no type', () => {
+    expect(inputFromContext('generate', '', { text: 'Bees' }).input).toEqual({ prompt: 'text: Bees' });
   });
 });
