@@ -214,9 +214,10 @@ export class RawLoop {
           .filter(([, slots]) => slots > 0)
           .map(([type, slots]) => [type, Math.min(slots, limit)] as const);
         if (wanted.length > 0) {
-          // $1 types, $2 slots per type, $3 limit
+          // $1 types, $2 models ('': the agents' default), $3 slots per route, $4 limit
           const pending = await query<PendingTask>(CLAIM_SQL.takePending, [
             wanted.map(([type]) => type),
+            wanted.map(() => ''),
             wanted.map(([, slots]) => slots),
             limit,
           ]);
@@ -224,7 +225,7 @@ export class RawLoop {
             const agent = pickAgent(bySpecialty.get(task.type) ?? [], load, task.previous_agent);
             if (agent === undefined) continue;
             load.set(agent.id, (load.get(agent.id) ?? 0) + 1);
-            claimed.push({ ...task, attempts: task.attempts + 1, agent });
+            claimed.push({ ...task, attempts: task.attempts + 1, agent, runModel: agent.model });
           }
           if (claimed.length > 0) {
             // $1 task ids, $2 agent ids, $3 replica, $4 lease ms

@@ -38,7 +38,8 @@ describe('coordinator REST API (in-process Hive, real PostgreSQL, real agent ser
       ['max_concurrent', 0],
       ['max_concurrent', 1001],
       ['max_concurrent', 'abc'],
-      ['kind', 'openai'],
+      ['kind', 'vllm'],
+      ['api_key', 'has spaces'],
       ['specialty', undefined],
       ['color', 'blue'],
     ])('POST /api/agents with %s = %j → 400 naming it', async (field: string, value: unknown) => {
@@ -74,8 +75,11 @@ describe('coordinator REST API (in-process Hive, real PostgreSQL, real agent ser
         id: 'coder-1',
         endpoint,
         model: 'llama3:8b',
+        models: ['llama3:8b'], // what the probe found (the default model until then)
+        loaded_models: [],
         specialty: 'code',
         kind: 'ollama',
+        has_api_key: false,
         max_concurrent: 2,
         enabled: true,
         current_tasks: 0,
@@ -83,12 +87,15 @@ describe('coordinator REST API (in-process Hive, real PostgreSQL, real agent ser
         consecutive_failures: 0,
         last_seen: coder.last_seen,
         last_error: null,
+        models_probed_at: coder.models_probed_at,
         created_at: expect.stringMatching(ISO_8601) as unknown,
       });
       const listed = list.agents.find((a) => a.id === 'coder-1');
-      expect(listed).toEqual({ ...coder, last_seen: listed?.last_seen });
+      expect(listed).toEqual({ ...coder, last_seen: listed?.last_seen, models_probed_at: listed?.models_probed_at });
       await api.waitForAgent('coder-1', (a) => a.last_seen !== null, 'to be probed');
-      expect((await api.getAgent('coder-1')).last_seen).toMatch(ISO_8601);
+      const probed = await api.getAgent('coder-1');
+      expect(probed.last_seen).toMatch(ISO_8601);
+      expect(probed.models_probed_at).toMatch(ISO_8601);
     });
 
     it('updates with PATCH, validates it, and answers 404 for an unknown agent', async () => {
@@ -176,8 +183,9 @@ describe('coordinator REST API (in-process Hive, real PostgreSQL, real agent ser
     beforeAll(async () => {
       api = listing().api;
       const endpoint = (await listing().agents.start()).url;
+      const refusing = await listing().agents.start({ behavior: { kind: 'error', status: 400, message: 'bad input' } });
       await api.registerAgent({ id: 'sum-ok', endpoint, specialty: 'summarize' });
-      await api.registerAgent({ id: 'tr-bad', endpoint, specialty: 'translate', model: 'missing:1b' });
+      await api.registerAgent({ id: 'tr-bad', endpoint: refusing.url, specialty: 'translate' });
       await api.registerAgent({ id: 'cls-off', endpoint, specialty: 'classify', enabled: false });
       for (const [type, n] of [
         ['summarize', 3],
@@ -198,12 +206,16 @@ describe('coordinator REST API (in-process Hive, real PostgreSQL, real agent ser
         'context',
         'created_at',
         'id',
+        'model',
+        'operation',
         'priority',
         'status',
         'type',
       ]);
       expect(submitted[0]).toMatchObject({
         type: 'summarize',
+        operation: 'generate',
+        model: null,
         priority: 1,
         status: 'pending',
         context: { prompt: 'summarize 0' },
@@ -261,7 +273,7 @@ describe('coordinator REST API (in-process Hive, real PostgreSQL, real agent ser
       for (const at of [done.created_at, done.started_at, done.completed_at]) expect(at).toMatch(ISO_8601);
       const failed = await api.getTask(submitted[3]?.id ?? '');
       expect(failed).toMatchObject({ status: 'failed', attempts: 1, result: null });
-      expect(failed.error).toContain("agent tr-bad: HTTP 404: model 'missing:1b' not found");
+      expect(failed.error).toContain('agent tr-bad: HTTP 400: bad input');
       expect(failed.completed_at).toMatch(ISO_8601);
     });
   });

@@ -54,15 +54,16 @@ describe('dispatch: agent failures (in-process Hive, real PostgreSQL, real agent
     expect(first.requests).toHaveLength(1);
   });
 
-  it('fails at once, without retrying, when the agent answers 404 model not found', async () => {
+  it('fails at once, without retrying, when the agent answers 404 model not found and no other serves it', async () => {
     const { api, agents } = world();
-    const agent = await agents.start({ models: ['llama3:8b'] });
-    await api.registerAgent({ id: 'nomodel-1', endpoint: agent.url, specialty: 'nomodel', model: 'qwen2:0.5b' });
+    // Its list says it serves the model, but the call finds it gone (deleted between two probes).
+    const agent = await agents.start({ models: ['llama3:8b'], behavior: { kind: 'model-not-found' } });
+    await api.registerAgent({ id: 'nomodel-1', endpoint: agent.url, specialty: 'nomodel', model: 'llama3:8b' });
     const submitted = await api.submitTask({ type: 'nomodel', context: { prompt: 'hi' }, max_attempts: 5 });
 
     const task = await api.waitForTask(submitted.id, 'failed');
     expect(task).toMatchObject({ attempts: 1, max_attempts: 5, result: null, assigned_agent: 'nomodel-1' });
-    expect(task.error).toContain("agent nomodel-1: HTTP 404: model 'qwen2:0.5b' not found");
+    expect(task.error).toContain("agent nomodel-1: HTTP 404: model 'llama3:8b' not found");
     expect(agent.requests).toHaveLength(1);
     // A wrong model name is not the server's fault: the agent stays online.
     await expect(api.getAgent('nomodel-1')).resolves.toMatchObject({ status: 'available', consecutive_failures: 0 });

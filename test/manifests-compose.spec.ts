@@ -158,8 +158,8 @@ describe('.env.production.example', () => {
     expect(uncommented).toEqual([]);
   });
 
-  it('holds no secret: the admin key, metrics token and passwords are empty, DATABASE_URL a placeholder', () => {
-    for (const name of ['HIVE_ADMIN_API_KEY', 'METRICS_TOKEN', ...COMPOSE_ONLY]) {
+  it('holds no secret: the admin key, metrics token, secret key and passwords are empty, DATABASE_URL a placeholder', () => {
+    for (const name of ['HIVE_ADMIN_API_KEY', 'METRICS_TOKEN', 'HIVE_SECRET_KEY', ...COMPOSE_ONLY]) {
       expect({ name, value: example.env[name] }).toEqual({ name, value: '' });
     }
     expect(example.env.DATABASE_URL).toMatch(/REPLACE/);

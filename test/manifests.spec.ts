@@ -214,11 +214,16 @@ describe('docker/k8s manifests: agreement with the app and the image', () => {
   });
 
   it('the Secret example holds placeholders Hive refuses, not secrets', () => {
-    expect(Object.keys(secretData).sort()).toEqual(['DATABASE_URL', 'HIVE_ADMIN_API_KEY', 'METRICS_TOKEN']);
+    expect(Object.keys(secretData).sort()).toEqual([
+      'DATABASE_URL',
+      'HIVE_ADMIN_API_KEY',
+      'HIVE_SECRET_KEY',
+      'METRICS_TOKEN',
+    ]);
     expect(new URL(secretData.DATABASE_URL ?? '').hostname).toMatch(/\.invalid$/);
     const parsed = envSchema.safeParse({ ...withTestSecrets(configMap), ...secretData });
     const refused = parsed.success ? [] : parsed.error.issues.map((i) => i.path.join('.'));
-    expect(refused.sort()).toEqual(['HIVE_ADMIN_API_KEY', 'METRICS_TOKEN']);
+    expect(refused.sort()).toEqual(['HIVE_ADMIN_API_KEY', 'HIVE_SECRET_KEY', 'METRICS_TOKEN']);
   });
 
   it('selects the pods it means to: Service, PodDisruptionBudget, ServiceMonitor and autoscaler', () => {

@@ -62,12 +62,14 @@ describe('POST /api/tasks/batch (in-process Hive, real PostgreSQL, real agent se
       expect(Object.keys(res.body)).toEqual(['tasks']);
       const answered = res.body.tasks;
       expect(answered.map((t) => Object.keys(t).sort())).toEqual(
-        given.map(() => ['context', 'created_at', 'id', 'priority', 'status', 'type']),
+        given.map(() => ['context', 'created_at', 'id', 'model', 'operation', 'priority', 'status', 'type']),
       );
       expect(answered).toEqual(
         given.map((t) => ({
           id: expect.stringMatching(UUID) as unknown,
           type: t.type,
+          operation: 'generate',
+          model: null,
           priority: t.priority,
           status: 'pending',
           context: t.context,
@@ -82,6 +84,7 @@ describe('POST /api/tasks/batch (in-process Hive, real PostgreSQL, real agent se
       for (const [i, submitted] of answered.entries()) {
         await expect(api.getTask(submitted.id)).resolves.toEqual({
           ...submitted,
+          input: null,
           assigned_agent: null,
           result: null,
           error: null,

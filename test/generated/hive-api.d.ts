@@ -269,8 +269,11 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
-        /** @enum {string} */
-        AgentKind: "ollama";
+        /**
+         * @description The protocol it speaks: ollama (Ollama's own API) or openai (any server with /v1/chat/completions)
+         * @enum {string}
+         */
+        AgentKind: "ollama" | "openai";
         AgentListResponse: {
             /** @description Ordered by id */
             agents: components["schemas"]["AgentResponse"][];
@@ -313,8 +316,14 @@ export interface components {
              * @example http://gpu-1:11434
              */
             endpoint: string;
+            /**
+             * @description Whether an API key is stored for it (the key itself is never returned)
+             * @example false
+             */
+            has_api_key: boolean;
             /** @example coder-1 */
             id: string;
+            /** @description The protocol it speaks */
             kind: components["schemas"]["AgentKind"];
             /**
              * @description Why the last call or probe failed
@@ -326,10 +335,33 @@ export interface components {
              * @description Last successful call or probe
              */
             last_seen: string | null;
+            /**
+             * @description The models Hive takes to be loaded in its memory now, most recently used first: those it reported at the last probe (Ollama) and those Hive sent it since, within their keep-alive
+             * @example [
+             *       "llama3:8b"
+             *     ]
+             */
+            loaded_models: string[];
             /** @example 2 */
             max_concurrent: number;
-            /** @example llama3:8b */
+            /**
+             * @description Its default model: tasks that name no model run on it
+             * @example llama3:8b
+             */
             model: string;
+            /**
+             * @description The models it serves, as its last probe found them (its default model until the first probe)
+             * @example [
+             *       "llama3:8b",
+             *       "nomic-embed-text:latest"
+             *     ]
+             */
+            models: string[];
+            /**
+             * Format: date-time
+             * @description When a probe last found the models it serves
+             */
+            models_probed_at: string | null;
             /**
              * @description The task type this agent serves
              * @example code
@@ -403,6 +435,70 @@ export interface components {
          * @enum {string}
          */
         ApiKeyRole: "admin" | "operator" | "viewer";
+        AssistantMessage: {
+            /**
+             * @description The text of the answer (empty when the model only called tools)
+             * @example Sunny.
+             */
+            content: string;
+            /** @enum {string} */
+            role: "assistant";
+            /** @description The tools the model asked to call */
+            tool_calls?: components["schemas"]["ToolCall"][];
+        };
+        ChatInput: {
+            format?: "json" | {
+                [key: string]: unknown;
+            };
+            keep_alive?: number | string;
+            messages: {
+                content?: string | (null) | ({
+                    text: string;
+                    /** @enum {string} */
+                    type: "text";
+                } | {
+                    image_url: string | {
+                        detail?: string;
+                        url: string;
+                    };
+                    /** @enum {string} */
+                    type: "image_url";
+                })[];
+                images?: string[];
+                name?: string;
+                /** @enum {string} */
+                role: "system" | "user" | "assistant" | "tool" | "developer";
+                tool_call_id?: string;
+                tool_calls?: {
+                    function: {
+                        arguments: {
+                            [key: string]: unknown;
+                        } | string;
+                        name: string;
+                    };
+                    id?: string;
+                    index?: number;
+                    /** @enum {string} */
+                    type?: "function";
+                }[];
+                tool_name?: string;
+            }[];
+            options?: {
+                [key: string]: unknown;
+            };
+            tools?: {
+                function: {
+                    description?: string;
+                    name: string;
+                    parameters?: {
+                        [key: string]: unknown;
+                    };
+                    strict?: boolean;
+                };
+                /** @enum {string} */
+                type: "function";
+            }[];
+        };
         /**
          * @description This replica's coordinator phase
          * @enum {string}
@@ -438,8 +534,20 @@ export interface components {
             context?: {
                 [key: string]: unknown;
             };
+            /** @description The operation's input: GenerateInput, ChatInput or EmbedInput. Without it, the context makes the prompt (a chat gets it as one user message, an embed as its text). Chat messages may also come in OpenAI's shape (content parts, tool-call arguments as JSON text, tool_call_id) */
+            input?: components["schemas"]["GenerateInput"] | components["schemas"]["ChatInput"] | components["schemas"]["EmbedInput"];
             /** @description Agent calls before it fails; default TASK_MAX_ATTEMPTS */
             max_attempts?: number;
+            /**
+             * @description The model to run it with: any agent serving it may take it (of the task's type, when it names one). Without it, the task runs on its agent's default model
+             * @example llama3.1:8b
+             */
+            model?: string;
+            /**
+             * @description What the agent is asked: generate (a completion of a prompt), chat (the next message) or embed
+             * @default generate
+             */
+            operation?: components["schemas"]["TaskOperation"];
             /**
              * @description 5 runs first; equal priorities run oldest first
              * @default 3
@@ -448,10 +556,10 @@ export interface components {
             /** @description Per-call timeout; default AGENT_TASK_TIMEOUT_MS */
             timeout_ms?: number;
             /**
-             * @description The specialty of the agents that may run it; a registered agent must serve it
+             * @description The specialty of the agents that may run it. A task names a type, a model, or both; a registered agent must be able to run it
              * @example code
              */
-            type: string;
+            type?: string;
         };
         CreatedApiKeyResponse: {
             /** Format: date-time */
@@ -510,13 +618,29 @@ export interface components {
              */
             id: string;
             /**
+             * @description The model it needs; null: its agent's default model
+             * @example null
+             */
+            model: string | null;
+            operation: components["schemas"]["TaskOperation"];
+            /**
              * @description 5 runs first
              * @example 4
              */
             priority: number;
             status: components["schemas"]["TaskStatus"];
-            /** @example code */
-            type: string;
+            /**
+             * @description The specialty it needs; null: any agent serving its model
+             * @example code
+             */
+            type: string | null;
+        };
+        EmbedInput: {
+            input: string | string[];
+            keep_alive?: number | string;
+            options?: {
+                [key: string]: unknown;
+            };
         };
         ErrorResponse: {
             /**
@@ -542,10 +666,27 @@ export interface components {
              */
             statusCode: number;
         };
+        GenerateInput: {
+            format?: "json" | {
+                [key: string]: unknown;
+            };
+            images?: string[];
+            keep_alive?: number | string;
+            options?: {
+                [key: string]: unknown;
+            };
+            prompt: string;
+            system?: string;
+        };
         RegisterAgentRequest: {
             /**
+             * @description The server's own API key, sent as Authorization: Bearer. Stored encrypted (HIVE_SECRET_KEY), never returned
+             * @example sk-local-0123456789
+             */
+            api_key?: string;
+            /**
              * Format: uri
-             * @description The Ollama server's base URL (http or https); AGENT_ENDPOINT_ALLOWLIST may restrict the hosts
+             * @description The server's base URL (http or https), without /v1 for an OpenAI-compatible server; AGENT_ENDPOINT_ALLOWLIST may restrict the hosts
              * @example http://gpu-1:11434
              */
             endpoint: string;
@@ -554,14 +695,20 @@ export interface components {
              * @example coder-1
              */
             id: string;
-            /** @default ollama */
+            /**
+             * @description The protocol it speaks: ollama (Ollama's own API) or openai (any server with /v1/chat/completions)
+             * @default ollama
+             */
             kind?: components["schemas"]["AgentKind"];
             /**
              * @description Tasks it may run at once
              * @default 2
              */
             max_concurrent?: number;
-            /** @example llama3:8b */
+            /**
+             * @description Its default model: tasks that name no model run on it. Once probed, it must be among the models the agent serves, else its last_error says so
+             * @example llama3:8b
+             */
             model: string;
             /**
              * @description The task type it serves: a slug (lowercase letters, digits, ., - and _)
@@ -622,6 +769,11 @@ export interface components {
              */
             total: number;
         };
+        /**
+         * @description What the agent is asked: generate (a completion of a prompt), chat (the next message) or embed
+         * @enum {string}
+         */
+        TaskOperation: "generate" | "chat" | "embed";
         TaskResponse: {
             /**
              * @description The agent running or last running it
@@ -655,25 +807,23 @@ export interface components {
              * @example 6f1c2a4e-8b3d-4f5a-9e7c-1d2b3a4c5e6f
              */
             id: string;
+            /** @description The operation's input as Hive stored it (null: the prompt comes from the context) */
+            input: components["schemas"]["GenerateInput"] | components["schemas"]["ChatInput"] | components["schemas"]["EmbedInput"] | (null);
             /** @example 3 */
             max_attempts: number;
+            /**
+             * @description The model it needs; null: its agent's default model
+             * @example null
+             */
+            model: string | null;
+            operation: components["schemas"]["TaskOperation"];
             /**
              * @description 5 runs first
              * @example 4
              */
             priority: number;
-            /**
-             * @description The agent's answer once completed: response, model, done_reason, prompt_eval_count, eval_count, total_duration and eval_duration (nanoseconds, as Ollama reports them)
-             * @example {
-             *       "done_reason": "stop",
-             *       "eval_count": 120,
-             *       "model": "llama3:8b",
-             *       "response": "func search(…) …"
-             *     }
-             */
-            result: {
-                [key: string]: unknown;
-            } | null;
+            /** @description The agent's answer once completed, in one shape whatever the agent's protocol */
+            result: components["schemas"]["TaskResult"] | (null);
             /** Format: date-time */
             started_at: string | null;
             status: components["schemas"]["TaskStatus"];
@@ -682,12 +832,81 @@ export interface components {
              * @example null
              */
             timeout_ms: number | null;
-            /** @example code */
-            type: string;
+            /**
+             * @description The specialty it needs; null: any agent serving its model
+             * @example code
+             */
+            type: string | null;
+        };
+        TaskResult: {
+            /**
+             * @description Why generation stopped: stop, length, tool_calls, content_filter, or what the agent said
+             * @example stop
+             */
+            done_reason: string | null;
+            /** @description embed: one vector per input, in the order given */
+            embeddings?: number[][];
+            /**
+             * @description Generated tokens
+             * @example 120
+             */
+            eval_count: number | null;
+            /** @description Nanoseconds spent generating (Ollama agents) */
+            eval_duration?: number;
+            /** @description chat: the assistant message */
+            message?: components["schemas"]["AssistantMessage"];
+            /**
+             * @description The model that answered, as the agent named it
+             * @example llama3:8b
+             */
+            model: string;
+            /**
+             * @description Prompt tokens
+             * @example 31
+             */
+            prompt_eval_count: number | null;
+            /**
+             * @description generate: the text
+             * @example func search(…) …
+             */
+            response?: string;
+            /**
+             * @description Nanoseconds: as an Ollama agent reports it, else as Hive measured the call
+             * @example 2100000000
+             */
+            total_duration?: number;
         };
         /** @enum {string} */
         TaskStatus: "pending" | "in_progress" | "completed" | "failed" | "cancelled";
+        ToolCall: {
+            function: components["schemas"]["ToolCallFunction"];
+            /**
+             * @description The call's id (the agent's, or one Hive made)
+             * @example call_0
+             */
+            id: string;
+            /** @enum {string} */
+            type: "function";
+        };
+        ToolCallFunction: {
+            /**
+             * @description The arguments as an object; the model's raw text when it was not a JSON object
+             * @example {
+             *       "city": "Paris"
+             *     }
+             */
+            arguments: {
+                [key: string]: unknown;
+            } | string;
+            /** @example get_weather */
+            name: string;
+        };
         UpdateAgentRequest: {
+            /**
+             * @description A new API key for the server (stored encrypted, never returned); null removes it
+             * @example sk-local-9876543210
+             */
+            api_key?: string | null;
             /**
              * @description false takes the agent out of dispatching (status offline)
              * @example false
@@ -695,6 +914,7 @@ export interface components {
             enabled?: boolean;
             /**
              * Format: uri
+             * @description Another server: what the old one served is forgotten until the probe that follows at once
              * @example http://gpu-2:11434
              */
             endpoint?: string;
@@ -1948,6 +2168,8 @@ export interface operations {
                 type?: string;
                 /** @description Only tasks assigned to this agent */
                 agent?: string;
+                /** @description Only tasks that name this model */
+                model?: string;
                 limit?: number;
                 offset?: number;
             };
@@ -2062,7 +2284,7 @@ export interface operations {
                     "application/json": components["schemas"]["CreatedTaskResponse"];
                 };
             };
-            /** @description Invalid input, or no registered agent serves the type (the message lists the served types) */
+            /** @description Invalid input (each problem names its field), or no registered agent can run the task (the message lists the served types and models) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2192,7 +2414,7 @@ export interface operations {
                     "application/json": components["schemas"]["CreatedTaskBatchResponse"];
                 };
             };
-            /** @description Invalid input (fields named by position, e.g. tasks.2.priority), or a type no registered agent serves */
+            /** @description Invalid input (fields named by position, e.g. tasks.2.priority), or a task no registered agent can run */
             400: {
                 headers: {
                     [name: string]: unknown;

@@ -48,6 +48,7 @@ export function withTestSecrets(env: Record<string, string>): Record<string, str
     DATABASE_URL: 'postgres://hive:s3cret@db.internal:5432/hive',
     HIVE_ADMIN_API_KEY: 'a'.repeat(64),
     METRICS_TOKEN: 'b'.repeat(48),
+    HIVE_SECRET_KEY: 'c'.repeat(64),
   };
 }
 

@@ -14,6 +14,7 @@ import {
   type NewAgent,
   type NewTask,
   type PendingTask,
+  type Placement,
 } from '@hive/database';
 import { pollUntil } from './poll.js';
 import { createTestDatabase, type TestDatabase } from './test-database.js';
@@ -143,7 +144,15 @@ export function newAgent(specialty: string, overrides: Partial<NewAgent> = {}): 
 }
 
 export function newTask(type: string, overrides: Partial<NewTask> = {}): NewTask {
-  return { type, priority: 3, context: { prompt: 'hello' }, max_attempts: 3, ...overrides };
+  return {
+    type,
+    operation: 'generate',
+    model: '',
+    priority: 3,
+    context: { prompt: 'hello' },
+    max_attempts: 3,
+    ...overrides,
+  };
 }
 
 /** A task type no other test uses, served by one registered agent per entry of `maxConcurrent`. */
@@ -166,9 +175,9 @@ export interface PlannerView {
 }
 
 /**
- * A planner for the tasks of `types` only (so that a test never takes another one's tasks): each type asks for its
- * agents' free slots (at most `limit`), and each task goes to the agent of its type with the most room. Every view
- * it is shown is appended to `seen`.
+ * A planner for the tasks of `types` only (so that a test never takes another one's tasks), on their agents' default
+ * models: each type asks for its agents' free slots (at most `limit`), and each task goes to the agent of its type
+ * with the most room. Every view it is shown is appended to `seen`.
  */
 export function plannerFor(types: readonly string[], limit = 64, seen: PlannerView[] = []): ClaimPlanner {
   return (agents, load) => {
@@ -176,23 +185,28 @@ export function plannerFor(types: readonly string[], limit = 64, seen: PlannerVi
     const mine = agents.filter((a) => types.includes(a.specialty));
     const running = new Map(load);
     const room = (a: ClaimableAgent) => a.max_concurrent - (running.get(a.id) ?? 0);
-    const demand = new Map<string, number>();
+    const slots = new Map<string, number>();
     let freeSlots = 0;
     for (const agent of mine) {
       const free = Math.max(0, room(agent));
       freeSlots += free;
-      demand.set(agent.specialty, Math.min(limit, (demand.get(agent.specialty) ?? 0) + free));
+      slots.set(agent.specialty, Math.min(limit, (slots.get(agent.specialty) ?? 0) + free));
     }
-    for (const [type, slots] of demand) if (slots === 0) demand.delete(type);
+    const demand = [...slots].filter(([, n]) => n > 0).map(([type, n]) => ({ type, model: '', slots: n }));
     return {
       freeSlots,
       demand,
-      place(task: PendingTask) {
-        const best = mine
-          .filter((a) => a.specialty === task.type && room(a) > 0)
-          .sort((a, b) => room(b) - room(a) || a.id.localeCompare(b.id))[0];
-        if (best !== undefined) running.set(best.id, (running.get(best.id) ?? 0) + 1);
-        return best;
+      place(tasks: readonly PendingTask[]) {
+        const placements: Placement[] = [];
+        for (const task of tasks) {
+          const best = mine
+            .filter((a) => a.specialty === task.type && room(a) > 0)
+            .sort((a, b) => room(b) - room(a) || a.id.localeCompare(b.id))[0];
+          if (best === undefined) continue;
+          running.set(best.id, (running.get(best.id) ?? 0) + 1);
+          placements.push({ task, agent: best, model: best.model });
+        }
+        return { placements, recent: new Map() };
       },
     };
   };

@@ -26,6 +26,10 @@ export interface CoordinatorSettings {
   readonly agentTaskTimeoutMs: number;
   readonly agentProbeIntervalMs: number;
   readonly agentMaxFailures: number;
+  /** warm-first: tasks prefer agents that hold their model loaded; least-loaded: only load counts. */
+  readonly agentPlacement: Env['AGENT_PLACEMENT'];
+  /** Longest a task is passed over for tasks whose model is loaded on an agent with room. */
+  readonly taskWarmWaitMs: number;
   readonly taskMaxAttempts: number;
   readonly taskRetryBaseMs: number;
   readonly taskLeaseMs: number;
@@ -38,6 +42,8 @@ export interface SecuritySettings {
   readonly adminApiKey: string | undefined;
   /** When set, GET /api/metrics needs `Authorization: Bearer <token>`. */
   readonly metricsToken: string | undefined;
+  /** Encrypts agents' API keys at rest (required in production once such a key is stored). */
+  readonly secretKey: string | undefined;
   /** Requests per key (or client address) per window, per replica. */
   readonly throttleLimit: number;
   readonly throttleTtlMs: number;

@@ -42,6 +42,8 @@ describe('loadConfig', () => {
         agentTaskTimeoutMs: 300_000,
         agentProbeIntervalMs: 15_000,
         agentMaxFailures: 3,
+        agentPlacement: 'warm-first',
+        taskWarmWaitMs: 30_000,
         taskMaxAttempts: 3,
         taskRetryBaseMs: 1_000,
         taskLeaseMs: 30_000,
@@ -52,6 +54,7 @@ describe('loadConfig', () => {
       security: {
         adminApiKey: undefined,
         metricsToken: undefined,
+        secretKey: undefined,
         throttleLimit: 600,
         throttleTtlMs: 60_000,
         bodyLimit: '1mb',

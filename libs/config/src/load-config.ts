@@ -13,7 +13,7 @@ export class ConfigError extends Error {
 }
 
 /** Never echoed back in an error message. */
-const SECRET = new Set(['DATABASE_URL', 'HIVE_ADMIN_API_KEY', 'METRICS_TOKEN']);
+const SECRET = new Set(['DATABASE_URL', 'HIVE_ADMIN_API_KEY', 'METRICS_TOKEN', 'HIVE_SECRET_KEY']);
 
 function describe(issues: readonly z.core.$ZodIssue[], env: NodeJS.ProcessEnv): string[] {
   return issues.map((issue) => {
@@ -53,6 +53,8 @@ function toConfig(env: Env): HiveConfig {
       agentTaskTimeoutMs: env.AGENT_TASK_TIMEOUT_MS,
       agentProbeIntervalMs: env.AGENT_PROBE_INTERVAL_MS,
       agentMaxFailures: env.AGENT_MAX_FAILURES,
+      agentPlacement: env.AGENT_PLACEMENT,
+      taskWarmWaitMs: env.TASK_WARM_WAIT_MS,
       taskMaxAttempts: env.TASK_MAX_ATTEMPTS,
       taskRetryBaseMs: env.TASK_RETRY_BASE_MS,
       taskLeaseMs: env.TASK_LEASE_MS,
@@ -63,6 +65,7 @@ function toConfig(env: Env): HiveConfig {
     security: {
       adminApiKey: env.HIVE_ADMIN_API_KEY,
       metricsToken: env.METRICS_TOKEN,
+      secretKey: env.HIVE_SECRET_KEY,
       throttleLimit: env.THROTTLE_LIMIT,
       throttleTtlMs: env.THROTTLE_TTL_MS,
       bodyLimit: env.BODY_LIMIT,

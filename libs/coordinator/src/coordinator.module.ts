@@ -1,7 +1,7 @@
 import { Module } from '@nestjs/common';
 import { CoordinatorState } from './coordinator-state.js';
-import { OllamaClient } from './client/ollama-client.service.js';
 import { AgentHealth } from './agents/agent-health.js';
+import { AgentSecrets } from './agents/agent-secrets.js';
 import { AgentProber } from './agents/agent-prober.service.js';
 import { AgentRegistry } from './agents/agent-registry.service.js';
 import { CompletionWriter } from './dispatch/completion-writer.js';
@@ -17,6 +17,8 @@ import { QueueSnapshotReader } from './metrics/queue-snapshot.js';
 import { SubmissionWriter } from './tasks/submission-writer.js';
 import { TaskService } from './tasks/task.service.js';
 import { TaskRetention } from './tasks/task-retention.service.js';
+import { AgentClient } from './protocols/agent-client.service.js';
+import { AgentHttp } from './protocols/agent-http.service.js';
 
 /** The agent registry, the durable task queue and the dispatcher that runs it, with their metrics. */
 @Module({
@@ -26,7 +28,9 @@ import { TaskRetention } from './tasks/task-retention.service.js';
     QueueSnapshotReader,
     QueueMetrics,
     CoordinatorState,
-    OllamaClient,
+    AgentHttp,
+    AgentSecrets,
+    AgentClient,
     AgentHealth,
     AgentProber,
     AgentRegistry,

@@ -6,7 +6,8 @@ import {
   CoordinatorError,
   TaskFinishedError,
   TaskNotFoundError,
-  UnservedTaskTypesError,
+  SecretKeyMissingError,
+  UnservedTasksError,
 } from '@hive/coordinator';
 
 /** The HTTP answer to what the coordinator refused, worded for API clients; undefined for any other error. */
@@ -21,6 +22,8 @@ export function httpErrorFor(error: unknown): HttpException | undefined {
   if (error instanceof AgentExistsError || error instanceof TaskFinishedError) {
     return new ConflictException(error.message);
   }
-  if (error instanceof UnservedTaskTypesError) return new BadRequestException(error.message);
+  if (error instanceof UnservedTasksError || error instanceof SecretKeyMissingError) {
+    return new BadRequestException(error.message);
+  }
   return undefined;
 }

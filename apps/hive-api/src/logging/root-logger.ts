@@ -9,6 +9,8 @@ export const REDACTED_PATHS = [
   'res.headers["set-cookie"]',
   '*.password',
   '*.key',
+  '*.api_key',
+  '*.apiKey',
 ];
 
 /**
@@ -36,6 +38,7 @@ export function redactConfig(config: HiveConfig): Record<string, unknown> {
       ...config.security,
       adminApiKey: hidden(config.security.adminApiKey),
       metricsToken: hidden(config.security.metricsToken),
+      secretKey: hidden(config.security.secretKey),
     },
   };
 }

@@ -1,6 +1,7 @@
 import type { INestApplication } from '@nestjs/common';
 import { DocumentBuilder, type OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import { PACKAGE } from '@hive/config';
+import { inputJsonSchemas } from '@hive/coordinator';
 import { API_KEY_BEARER_SCHEME, API_KEY_HEADER_SCHEME } from './api-key-auth.decorator.js';
 
 /**
@@ -11,8 +12,9 @@ export const DOCS_PATH = '/api/docs';
 export const DOCS_JSON_PATH = `${DOCS_PATH}-json`;
 
 const DESCRIPTION = [
-  'Hive coordinates AI agents: operators register Ollama servers, clients submit tasks, Hive queues them in',
-  'PostgreSQL and hands each to a free agent of its type. Every /api route needs an API key (X-API-Key or',
+  'Hive coordinates AI agents: operators register LLM servers (Ollama, or OpenAI-compatible ones), clients submit',
+  'tasks, Hive queues them in PostgreSQL and hands each to a free agent that serves its type and model, preferring',
+  'one that holds the model loaded. Every /api route needs an API key (X-API-Key or',
   'Authorization: Bearer); `/`, `/health`, `/health/ready` and `/api/metrics` (unless METRICS_TOKEN is set) are open.',
   'Every error has the body `ErrorResponse`.',
 ].join(' ');
@@ -37,7 +39,7 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
       },
       'metrics_token',
     )
-    .addTag('agents', 'Ollama servers that run tasks (admin registers, changes and removes them)')
+    .addTag('agents', 'LLM servers that run tasks (admin registers, changes and removes them)')
     .addTag('tasks', 'Work for the agents (operator submits and cancels)')
     .addTag('keys', 'API keys (admin only)')
     .addTag('status', 'The whole picture')
@@ -45,7 +47,10 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
     .addTag('metrics', 'Prometheus')
     .addTag('service', 'What answers on this port')
     .build();
-  return SwaggerModule.createDocument(app, config);
+  const document = SwaggerModule.createDocument(app, config);
+  // The inputs of the operations are validated by the coordinator's schemas: the document shows those, not a copy.
+  document.components = { ...document.components, schemas: { ...document.components?.schemas, ...inputJsonSchemas() } };
+  return document;
 }
 
 /**

@@ -5,6 +5,7 @@ import { CreateTaskDto } from './dto/create-task.dto.js';
 import { CreateTaskBatchDto, MAX_BATCH_TASKS } from './dto/create-task-batch.dto.js';
 import { ListTasksQuery } from './dto/list-tasks.query.js';
 import { TaskIdParams } from './dto/task-id.params.js';
+import { toSubmission } from './task-submission.js';
 import { CreatedTaskBatchResponse, CreatedTaskResponse, TaskListResponse, TaskResponse } from './dto/task.response.js';
 import { RequireRole } from '../auth/roles.js';
 import { ApiErrors, type RouteError } from '../openapi/api-errors.decorator.js';
@@ -30,13 +31,15 @@ export class TasksController {
   @ApiErrors(
     {
       status: 400,
-      description: 'Invalid input, or no registered agent serves the type (the message lists the served types)',
+      description:
+        'Invalid input (each problem names its field), or no registered agent can run the task (the message lists ' +
+        'the served types and models)',
     },
     403,
     413,
   )
   submit(@Body() dto: CreateTaskDto): Promise<CreatedTaskResponse> {
-    return this.tasks.submit(dto);
+    return this.tasks.submit(toSubmission(dto));
   }
 
   @Post('batch')
@@ -56,14 +59,14 @@ export class TasksController {
     {
       status: 400,
       description:
-        'Invalid input (fields named by position, e.g. tasks.2.priority), or a type no registered agent serves',
+        'Invalid input (fields named by position, e.g. tasks.2.priority), or a task no registered agent can run',
       message: ['tasks.2.priority must not be greater than 5'],
     },
     403,
     413,
   )
   async submitBatch(@Body() dto: CreateTaskBatchDto): Promise<CreatedTaskBatchResponse> {
-    return { tasks: await this.tasks.submitMany(dto.tasks) };
+    return { tasks: await this.tasks.submitMany(dto.tasks.map(toSubmission)) };
   }
 
   @Get()

@@ -1,9 +1,12 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { HiveConfig } from '@hive/config';
-import { AgentStore } from '@hive/database';
+import { AgentStore, type ProbeReport } from '@hive/database';
 import { QueueAnnouncer } from '../dispatch/queue-announcer.js';
 
-/** Counts an agent's consecutive failures (calls and probes alike) and takes it offline at AGENT_MAX_FAILURES. */
+/**
+ * What calls and probes teach about agents: consecutive failures take an agent offline at AGENT_MAX_FAILURES, a
+ * probe stores the models it serves, a call may find a model gone.
+ */
 @Injectable()
 export class AgentHealth {
   private readonly logger = new Logger('AgentHealth');
@@ -24,11 +27,23 @@ export class AgentHealth {
     }
   }
 
-  /** A probe answered: the agent is online again and may get tasks. */
-  async recordProbeSuccess(agentId: string): Promise<void> {
-    if (await this.store.recordProbeSuccess(agentId)) {
-      this.logger.log({ agentId }, `Agent ${agentId} answers again and is back online`);
-      this.announcer.announce('capacity');
+  /** A call found the agent no longer serves `model`: no task for it goes there until a probe finds it again. */
+  async recordModelMissing(agentId: string, model: string): Promise<void> {
+    await this.store.dropModel(agentId, model);
+    this.logger.warn({ agentId, model }, `Agent ${agentId} no longer serves model ${model}`);
+  }
+
+  /**
+   * A probe answered with the models the agent serves: it is online and may get tasks; models it serves now may
+   * let waiting tasks run, so the dispatchers are woken when they changed.
+   */
+  async recordProbeSuccess(agentId: string, report: ProbeReport): Promise<void> {
+    const record = await this.store.recordProbeSuccess(agentId, report);
+    if (record === undefined) return;
+    if (record.backOnline) this.logger.log({ agentId }, `Agent ${agentId} answers again and is back online`);
+    if (record.defaultModelMissing && record.modelsChanged) {
+      this.logger.warn({ agentId }, `Agent ${agentId} does not serve its default model (see its last_error)`);
     }
+    if (record.backOnline || record.modelsChanged) this.announcer.announce('capacity');
   }
 }

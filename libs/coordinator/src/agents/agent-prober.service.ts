@@ -1,27 +1,31 @@
 import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { HiveConfig } from '@hive/config';
 import { AgentStore, describeError, settlesWithin, type AgentAddress } from '@hive/database';
-import { OllamaClient } from '../client/ollama-client.service.js';
+import { outsideRequests } from '../outside-requests.js';
+import { AgentClient } from '../protocols/agent-client.service.js';
 import { AgentHealth } from './agent-health.js';
 
 /** How long shutdown waits for a probe round under way. */
 const LAST_ROUND_WAIT_MS = 2_000;
 
 /**
- * Probes every enabled agent (GET /api/tags) once per AGENT_PROBE_INTERVAL_MS. Each probe is claimed in the
- * database first, so with many replicas each agent is still probed once per interval, not once per replica.
+ * Probes every enabled agent once per AGENT_PROBE_INTERVAL_MS in its own protocol: the models it serves (and, for
+ * Ollama, those loaded now). Each probe is claimed in the database first, so with many replicas each agent is still
+ * probed once per interval, not once per replica. A new or changed agent is probed at once.
  */
 @Injectable()
 export class AgentProber implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger('AgentProber');
   private timer: NodeJS.Timeout | undefined;
   private round: Promise<void> = Promise.resolve();
+  private readonly single = new Set<Promise<void>>();
   private busy = false;
+  private readonly detached = outsideRequests();
 
   constructor(
     private readonly store: AgentStore,
     private readonly config: HiveConfig,
-    private readonly client: OllamaClient,
+    private readonly client: AgentClient,
     private readonly health: AgentHealth,
   ) {}
 
@@ -38,7 +42,7 @@ export class AgentProber implements OnApplicationBootstrap, OnApplicationShutdow
   async onApplicationShutdown(): Promise<void> {
     clearInterval(this.timer);
     // A round stuck on a database that stopped answering must not hold the exit.
-    if (!(await settlesWithin(this.round, LAST_ROUND_WAIT_MS))) {
+    if (!(await settlesWithin(Promise.all([this.round, ...this.single]), LAST_ROUND_WAIT_MS))) {
       this.logger.warn(`The last probe round did not finish within ${LAST_ROUND_WAIT_MS} ms; shutting down without it`);
     }
   }
@@ -53,13 +57,30 @@ export class AgentProber implements OnApplicationBootstrap, OnApplicationShutdow
     }
   }
 
+  /** Probes one agent now, in the background (it was registered or changed): its models are known in moments. */
+  probeSoon(agentId: string): void {
+    const probe: Promise<void> = this.detached(async () => {
+      try {
+        const agent = await this.store.takeProbe(agentId);
+        if (agent !== undefined) await this.probe(agent);
+      } catch (error) {
+        this.logger.warn(
+          { agentId, err: describeError(error) },
+          `Probing agent ${agentId} failed: ${describeError(error)}`,
+        );
+      }
+    }).finally(() => this.single.delete(probe));
+    this.single.add(probe);
+  }
+
   private async probe(agent: AgentAddress): Promise<void> {
+    let report;
     try {
-      await this.client.probe(agent);
+      report = await this.client.probe(agent);
     } catch (error) {
       await this.health.recordFailure(agent.id, `probe failed: ${describeError(error)}`);
       return;
     }
-    await this.health.recordProbeSuccess(agent.id);
+    await this.health.recordProbeSuccess(agent.id, report);
   }
 }

@@ -1,22 +1,13 @@
+import type { IncomingHttpHeaders } from 'node:http';
 import { AbortReason, AgentCallError } from './agent-call-error.js';
 import { AnswerTooLargeError } from './http-exchange.js';
-import { errorText } from './ollama-answer.js';
-
-const BUSY = /server busy/i;
-
-/** What an agent's answer with a status other than the one expected means: Ollama's 503 "server busy", 5xx, 4xx. */
-export function statusFailure(status: number, body: unknown): AgentCallError {
-  const text = errorText(status, typeof body === 'string' ? body : '');
-  if (status === 503 && BUSY.test(text)) return new AgentCallError('busy', text, status);
-  if (status >= 500) return new AgentCallError('server_error', text, status);
-  return new AgentCallError('client_error', text, status);
-}
 
 /**
  * What a call that got no answer means: Hive's own abort (its AbortReason says why; any other abort is the timeout),
  * an answer too large or unreadable, else a connection failure.
  */
 export function transportFailure(error: unknown, signal: AbortSignal): AgentCallError {
+  if (error instanceof AgentCallError) return error;
   if (signal.aborted) {
     const reason: unknown = signal.reason;
     if (reason instanceof AbortReason) {
@@ -32,3 +23,18 @@ export function transportFailure(error: unknown, signal: AbortSignal): AgentCall
   }
   return new AgentCallError('connection', String(error));
 }
+
+/** Retry-After (seconds or an HTTP date) or OpenAI's retry-after-ms, in milliseconds; undefined when absent. */
+export function retryAfterMs(headers: IncomingHttpHeaders, now = Date.now()): number | undefined {
+  const ms = Number(headers['retry-after-ms']);
+  if (headers['retry-after-ms'] !== undefined && Number.isFinite(ms) && ms >= 0) return ms;
+  const value = headers['retry-after'];
+  if (value === undefined || value.trim() === '') return undefined;
+  const seconds = Number(value);
+  if (Number.isFinite(seconds)) return seconds >= 0 ? seconds * 1000 : undefined;
+  const date = Date.parse(value);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+}
+
+/** The start of a body, for an error message. */
+export const excerpt = (body: string): string => body.slice(0, 200) || 'no body';

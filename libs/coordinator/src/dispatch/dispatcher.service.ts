@@ -172,7 +172,8 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy, Befo
   private async loop(): Promise<void> {
     this.looping = true;
     const { taskLeaseMs } = this.config.coordinator;
-    const planner: ClaimPlanner = (agents, load) => planClaim(agents, load, CLAIM_BATCH);
+    const { agentPlacement: strategy, taskWarmWaitMs: warmWaitMs } = this.config.coordinator;
+    const planner: ClaimPlanner = (agents, load) => planClaim(agents, load, CLAIM_BATCH, { strategy, warmWaitMs });
     try {
       while (this.passWanted() && this.state.phase === 'running') {
         this.wakes.task = this.wakes.capacity = false;

@@ -39,6 +39,11 @@ export class TaskOutcomes {
     return this.whileHeld(call, (held) => this.store.retry(held, error, delayMs));
   }
 
+  /** After the agent said it does not serve the model: to another agent at once, or failed (the new status). */
+  reroute(call: CallRef, error: string): Promise<'pending' | 'failed' | undefined> {
+    return this.whileHeld(call, (held) => this.store.reroute(held, error));
+  }
+
   /**
    * Gives a task back untouched (shutdown): the interrupted attempt does not count. Tried once: a replica that is
    * stopping does not wait for the database; the lease then expires and another replica requeues the task.
@@ -47,7 +52,7 @@ export class TaskOutcomes {
     return this.store.release({ ...call, replicaId: this.state.replicaId });
   }
 
-  private whileHeld(call: CallRef, write: (held: HeldTask) => Promise<boolean>): Promise<boolean> {
+  private whileHeld<T>(call: CallRef, write: (held: HeldTask) => Promise<T>): Promise<T> {
     const held = { ...call, replicaId: this.state.replicaId };
     return writeWhileHeld(
       () => write(held),

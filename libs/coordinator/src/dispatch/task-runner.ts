@@ -3,14 +3,28 @@ import { HiveConfig } from '@hive/config';
 import { describeError, isDataException, type ClaimedTask } from '@hive/database';
 import { AgentHealth } from '../agents/agent-health.js';
 import { AbortReason, AgentCallError } from '../client/agent-call-error.js';
-import type { OllamaResult } from '../client/ollama-answer.js';
-import { OllamaClient } from '../client/ollama-client.service.js';
-import { buildPrompt } from '../client/prompt.js';
 import { CoordinatorMetrics } from '../metrics/coordinator.metrics.js';
+import { inputFromContext } from '../operations/context-prompt.js';
+import type { OperationInput, TaskResult } from '../operations/operation-types.js';
+import { AgentClient } from '../protocols/agent-client.service.js';
+import type { AgentCall } from '../protocols/protocol-adapter.js';
 import { retryDelay } from './retry-delay.js';
 import { TaskOutcomes, type CallRef } from './task-outcomes.js';
 
 const seconds = (since: number) => (performance.now() - since) / 1000;
+
+/** The longest an agent's Retry-After may hold a task back. */
+const MAX_RETRY_AFTER_MS = 5 * 60_000;
+
+/** The call a claimed task makes: its input (stored in Hive's shape), or one built from its context. */
+function callOf(task: ClaimedTask): AgentCall {
+  const operation =
+    task.input === null
+      ? inputFromContext(task.operation, task.type, task.context)
+      : // Stored by the API after parseTaskInput, in the shape of its operation.
+        ({ operation: task.operation, input: task.input } as unknown as OperationInput);
+  return { ...operation, model: task.runModel };
+}
 
 /** How a run ended, for the dispatcher: a retry comes due after `retryInMs`. */
 export interface RunEnd {
@@ -24,7 +38,7 @@ export class TaskRunner {
 
   constructor(
     private readonly config: HiveConfig,
-    private readonly client: OllamaClient,
+    private readonly client: AgentClient,
     private readonly agentHealth: AgentHealth,
     private readonly outcomes: TaskOutcomes,
     private readonly metrics: CoordinatorMetrics,
@@ -39,9 +53,9 @@ export class TaskRunner {
       timeoutMs,
     );
     const started = performance.now();
-    let result: OllamaResult;
+    let result: TaskResult;
     try {
-      result = await this.client.generate(task.agent, buildPrompt(task.type, task.context), controller.signal);
+      result = await this.client.run(task.agent, callOf(task), controller.signal);
     } catch (error) {
       const failure = error instanceof AgentCallError ? error : new AgentCallError('malformed', String(error));
       this.metrics.agentCall(task.agent.id, failure.kind, seconds(started));
@@ -50,10 +64,10 @@ export class TaskRunner {
       clearTimeout(timer);
     }
     this.metrics.agentCall(task.agent.id, 'success', seconds(started));
-    this.metrics.llmTokens(task.agent.id, task.agent.model, result.prompt_eval_count, result.eval_count);
+    this.metrics.llmTokens(task.agent.id, task.runModel, result.prompt_eval_count, result.eval_count);
     let stored: boolean;
     try {
-      stored = await this.outcomes.complete(callOf(task), result);
+      stored = await this.outcomes.complete(heldBy(task), result);
     } catch (error) {
       // An answer PostgreSQL refuses (a NUL character in the text): the call itself succeeded (and is counted so),
       // but its answer is malformed for Hive, and another run may answer storably.
@@ -78,7 +92,7 @@ export class TaskRunner {
     signal: AbortSignal,
     started: number,
   ): Promise<RunEnd> {
-    const call = callOf(task);
+    const call = heldBy(task);
     if (failure.kind === 'shutdown') {
       await this.outcomes.release(call);
       return {};
@@ -91,27 +105,53 @@ export class TaskRunner {
       }
       return {};
     }
-    const end = await this.retryOrFail(task, failure, started);
+    const end =
+      failure.kind === 'model_missing'
+        ? await this.reroute(task, failure, started)
+        : await this.retryOrFail(task, failure, started);
     // After the outcome, and best effort: an unreachable database must not keep the outcome from being written.
     if (failure.agentFault) {
       await this.agentHealth
         .recordFailure(task.agent.id, failure.message)
-        .catch((error: unknown) =>
-          this.logger.warn(
-            { agentId: task.agent.id, err: describeError(error) },
-            `Counting a failure of agent ${task.agent.id} failed: ${describeError(error)}`,
-          ),
-        );
+        .catch((error: unknown) => this.warnUncounted(task.agent.id, error));
     }
     return end;
   }
 
-  /** Back to the queue after a backoff while attempts are left and the failure may pass; failed otherwise. */
+  private warnUncounted(agentId: string, error: unknown): void {
+    this.logger.warn(
+      { agentId, err: describeError(error) },
+      `Recording what a call taught about agent ${agentId} failed: ${describeError(error)}`,
+    );
+  }
+
+  /**
+   * The agent does not serve the task's model (any longer): it is taken off the agent's list, and the task goes to
+   * another agent that serves it at once, or fails when none does or no attempt is left.
+   */
+  private async reroute(task: ClaimedTask, failure: AgentCallError, started: number): Promise<RunEnd> {
+    await this.agentHealth
+      .recordModelMissing(task.agent.id, task.runModel)
+      .catch((error: unknown) => this.warnUncounted(task.agent.id, error));
+    const status = await this.outcomes.reroute(heldBy(task), `agent ${task.agent.id}: ${failure.message}`);
+    if (status === 'pending') {
+      this.metrics.taskRetried(task.type);
+      return { retryInMs: 0 };
+    }
+    if (status === 'failed') this.metrics.taskFinished(task.type, 'failed', seconds(started));
+    return {};
+  }
+
+  /**
+   * Back to the queue after a backoff (at least what the agent asked for with Retry-After) while attempts are left
+   * and the failure may pass; failed otherwise.
+   */
   private async retryOrFail(task: ClaimedTask, failure: AgentCallError, started: number): Promise<RunEnd> {
-    const call = callOf(task);
+    const call = heldBy(task);
     const message = `agent ${task.agent.id}: ${failure.message}`;
     if (failure.retryable && task.attempts < task.max_attempts) {
-      const delay = retryDelay(this.config.coordinator.taskRetryBaseMs, task.attempts);
+      const backoff = retryDelay(this.config.coordinator.taskRetryBaseMs, task.attempts);
+      const delay = Math.max(backoff, Math.min(failure.retryAfterMs ?? 0, MAX_RETRY_AFTER_MS));
       if (!(await this.outcomes.retry(call, message, delay))) return {};
       this.metrics.taskRetried(task.type);
       return { retryInMs: delay };
@@ -121,4 +161,4 @@ export class TaskRunner {
   }
 }
 
-const callOf = (task: ClaimedTask): CallRef => ({ taskId: task.id, agentId: task.agent.id });
+const heldBy = (task: ClaimedTask): CallRef => ({ taskId: task.id, agentId: task.agent.id });

@@ -47,16 +47,33 @@ export class TaskFinishedError extends CoordinatorError {
   }
 }
 
-/** No registered agent serves some of the submitted task types. */
-export class UnservedTaskTypesError extends CoordinatorError {
+/** What a task asks of an agent: a specialty, a model, or both ('' for none). */
+export interface RouteAsked {
+  type: string;
+  model: string;
+}
+
+const describeRoute = ({ type, model }: RouteAsked): string =>
+  model === '' ? `task type "${type}"` : type === '' ? `model "${model}"` : `model "${model}" for task type "${type}"`;
+
+const listed = (names: readonly string[]): string => (names.length > 0 ? names.join(', ') : 'none');
+
+/** No registered agent can run some of the submitted tasks: their specialty, their model, or the two together. */
+export class UnservedTasksError extends CoordinatorError {
   constructor(
-    readonly unserved: readonly string[],
-    readonly served: readonly string[],
+    readonly unserved: readonly RouteAsked[],
+    readonly served: { specialties: readonly string[]; models: readonly string[] },
   ) {
-    const list = unserved.map((type) => `"${type}"`).join(', ');
     super(
-      `No registered agent serves task type${unserved.length > 1 ? 's' : ''} ${list}; ` +
-        `served types: ${served.length > 0 ? served.join(', ') : 'none'}`,
+      `No registered agent serves ${unserved.map(describeRoute).join(', ')}; ` +
+        `served types: ${listed(served.specialties)}; served models: ${listed(served.models)}`,
     );
+  }
+}
+
+/** An agent's API key was given, but there is no HIVE_SECRET_KEY to encrypt it with (production). */
+export class SecretKeyMissingError extends CoordinatorError {
+  constructor() {
+    super('api_key cannot be stored: HIVE_SECRET_KEY is not set (it is required in production to store agent keys)');
   }
 }

@@ -7,6 +7,12 @@ import type { AgentFailureKind } from '../client/agent-call-error.js';
 /** Outcomes of one agent call: success, or why it failed. */
 export type AgentCallOutcome = 'success' | AgentFailureKind;
 
+/** The `type` label of tasks that name only a model: not a slug, so no specialty can take it. */
+export const ANY_TYPE_LABEL = '*';
+
+/** A task's type as a label value ('' or null: the task named only a model). */
+const typeLabel = (type: string | null): string => (type === null || type === '' ? ANY_TYPE_LABEL : type);
+
 const TASK_SECONDS = [0.005, 0.01, 0.05, 0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600];
 
 /** The metrics the coordinator owns (declared here, registered once, label values bounded by the registry). */
@@ -44,7 +50,7 @@ export const coordinatorMetricProviders = [
   }),
   makeHistogramProvider({
     name: 'hive_agent_request_duration_seconds',
-    help: 'Duration of agent generate calls that ended in an answer or an HTTP error other than busy (not timeouts), by agent.',
+    help: 'Duration of agent calls that ended in an answer or an HTTP error other than busy or rate limited (not timeouts), by agent.',
     labelNames: ['agent'],
     buckets: TASK_SECONDS,
   }),
@@ -54,6 +60,15 @@ export const coordinatorMetricProviders = [
     labelNames: ['agent', 'model', 'kind'],
   }),
 ];
+
+/** Outcomes that mean the agent answered: their duration is the agent's latency. */
+const ANSWERED: ReadonlySet<AgentCallOutcome> = new Set([
+  'success',
+  'client_error',
+  'server_error',
+  'model_missing',
+  'auth',
+]);
 
 @Injectable()
 export class CoordinatorMetrics {
@@ -68,17 +83,17 @@ export class CoordinatorMetrics {
     @InjectMetric('hive_llm_tokens_total') private readonly tokens: Counter<string>,
   ) {}
 
-  taskClaimed(type: string, waitingSince: Date): void {
-    this.queueWait.observe({ type }, Math.max(0, (Date.now() - waitingSince.getTime()) / 1000));
+  taskClaimed(type: string | null, waitingSince: Date): void {
+    this.queueWait.observe({ type: typeLabel(type) }, Math.max(0, (Date.now() - waitingSince.getTime()) / 1000));
   }
 
-  taskFinished(type: string, outcome: FinalTaskStatus, seconds?: number): void {
-    this.finished.inc({ type, outcome });
-    if (seconds !== undefined) this.duration.observe({ type }, seconds);
+  taskFinished(type: string | null, outcome: FinalTaskStatus, seconds?: number): void {
+    this.finished.inc({ type: typeLabel(type), outcome });
+    if (seconds !== undefined) this.duration.observe({ type: typeLabel(type) }, seconds);
   }
 
-  taskRetried(type: string): void {
-    this.retries.inc({ type });
+  taskRetried(type: string | null): void {
+    this.retries.inc({ type: typeLabel(type) });
   }
 
   leasesExpired(count: number): void {
@@ -87,7 +102,7 @@ export class CoordinatorMetrics {
 
   agentCall(agent: string, outcome: AgentCallOutcome, seconds: number): void {
     this.agentRequests.inc({ agent, outcome });
-    if (outcome === 'success' || outcome === 'client_error' || outcome === 'server_error') {
+    if (ANSWERED.has(outcome)) {
       this.agentLatency.observe({ agent }, seconds);
     }
   }

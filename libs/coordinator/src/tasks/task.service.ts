@@ -2,6 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { HiveConfig } from '@hive/config';
 import {
   describeError,
+  servedName,
   QueueChannel,
   TaskStore,
   type NewTask,
@@ -16,12 +17,28 @@ import { AbortReason } from '../client/agent-call-error.js';
 import { Dispatcher } from '../dispatch/dispatcher.service.js';
 import { QueueAnnouncer } from '../dispatch/queue-announcer.js';
 import { RunningCalls } from '../dispatch/running-calls.js';
-import { TaskFinishedError, TaskNotFoundError, UnservedTaskTypesError } from '../errors/coordinator-errors.js';
+import {
+  TaskFinishedError,
+  TaskNotFoundError,
+  UnservedTasksError,
+  type RouteAsked,
+} from '../errors/coordinator-errors.js';
 import { CoordinatorMetrics } from '../metrics/coordinator.metrics.js';
+import type { TaskResult } from '../operations/operation-types.js';
 import { SubmissionWriter } from './submission-writer.js';
 
-/** A task as a client submits it; `max_attempts` defaults to TASK_MAX_ATTEMPTS. */
-export type TaskSubmission = Omit<NewTask, 'max_attempts'> & { max_attempts?: number };
+/**
+ * A task as a client submits it: a type, a model or both; `operation` defaults to generate, `max_attempts` to
+ * TASK_MAX_ATTEMPTS. Its input, if any, is already in Hive's shape (parseTaskInput).
+ */
+export type TaskSubmission = Omit<NewTask, 'max_attempts' | 'type' | 'model' | 'operation'> &
+  Partial<Pick<NewTask, 'type' | 'model' | 'operation'>> & { max_attempts?: number };
+
+/** A task as the API reports it, its result in Hive's shape (which the coordinator wrote). */
+export type TaskDetails = Omit<TaskView, 'result'> & { result: TaskResult | null };
+export type TaskDetailsPage = Omit<TaskPage, 'tasks'> & { tasks: TaskDetails[] };
+
+const details = (task: TaskView): TaskDetails => task as Omit<TaskView, 'result'> as TaskDetails;
 
 /** Submitting, reading and cancelling tasks. Every read comes from the database, so all replicas agree. */
 @Injectable()
@@ -43,38 +60,39 @@ export class TaskService {
   /** Stores one task (committed before the answer), then wakes this replica's dispatcher and the others. */
   async submit(task: TaskSubmission): Promise<SubmittedTask> {
     const stored = await this.submissions.submit(this.withDefaults(task));
-    if (stored === undefined) throw await this.unserved([task.type]);
+    if (stored === undefined) throw await this.unserved([task]);
     this.queued();
     return stored;
   }
 
   /**
-   * Stores tasks in one statement, all or none: a type no registered agent serves refuses the whole lot. The answer
+   * Stores tasks in one statement, all or none: a task no registered agent can run refuses the whole lot. The answer
    * and the dispatch order among equal priorities follow the order given.
    */
   async submitMany(tasks: readonly TaskSubmission[]): Promise<SubmittedTask[]> {
     const stored = await this.store.submitBatch(tasks.map((t) => this.withDefaults(t)));
-    if (stored.length === 0) throw await this.unserved(tasks.map((t) => t.type));
+    if (stored.length === 0) throw await this.unserved(tasks);
     this.queued();
     return stored;
   }
 
-  async get(id: string): Promise<TaskView> {
+  async get(id: string): Promise<TaskDetails> {
     const task = await this.store.get(id);
     if (task === undefined) throw new TaskNotFoundError(id);
-    return task;
+    return details(task);
   }
 
   /** Newest first; `total` counts every task, `filtered` those matching the filter. */
-  list(filter: TaskFilter): Promise<TaskPage> {
-    return this.store.list(filter);
+  async list(filter: TaskFilter): Promise<TaskDetailsPage> {
+    const page = await this.store.list(filter);
+    return { ...page, tasks: page.tasks.map(details) };
   }
 
   /**
    * A pending task is cancelled at once. A running one is marked cancelled too, and every replica is told, so the
    * one running it aborts the agent call. A finished task cannot be cancelled.
    */
-  async cancel(id: string): Promise<TaskView> {
+  async cancel(id: string): Promise<TaskDetails> {
     const cancelled = await this.store.cancel(id);
     if (cancelled === undefined) throw new TaskFinishedError(id, (await this.get(id)).status);
     const { task, was } = cancelled;
@@ -93,7 +111,7 @@ export class TaskService {
     } else {
       this.metrics.taskFinished(task.type, 'cancelled');
     }
-    return task;
+    return details(task);
   }
 
   counts(): Promise<TaskCounts> {
@@ -101,7 +119,13 @@ export class TaskService {
   }
 
   private withDefaults(task: TaskSubmission): NewTask {
-    return { ...task, max_attempts: task.max_attempts ?? this.config.coordinator.taskMaxAttempts };
+    return {
+      ...task,
+      type: task.type ?? '',
+      model: task.model ?? '',
+      operation: task.operation ?? 'generate',
+      max_attempts: task.max_attempts ?? this.config.coordinator.taskMaxAttempts,
+    };
   }
 
   /** After an insert: this replica's dispatcher and the others are told. */
@@ -110,11 +134,25 @@ export class TaskService {
     this.announcer.announce('task');
   }
 
-  /** Nothing was stored: name the types no agent serves (all given, if an agent was registered meanwhile). */
-  private async unserved(types: readonly string[]): Promise<UnservedTaskTypesError> {
-    const served = await this.agents.specialties();
-    const given = [...new Set(types)];
-    const missing = given.filter((type) => !served.includes(type));
-    return new UnservedTaskTypesError(missing.length > 0 ? missing : given, served);
+  /**
+   * Nothing was stored: name what no agent can run (all given, if an agent was registered meanwhile), with what the
+   * agents serve.
+   */
+  private async unserved(tasks: readonly TaskSubmission[]): Promise<UnservedTasksError> {
+    const served = await this.agents.served();
+    const routes = new Map<string, RouteAsked>();
+    for (const { type = '', model = '' } of tasks) routes.set(`${type}\u0000${model}`, { type, model });
+    const given = [...routes.values()];
+    const missing = given.filter((route) => !this.servable(route, served.specialties, served.models));
+    return new UnservedTasksError(missing.length > 0 ? missing : given, served);
+  }
+
+  /**
+   * Whether some agent might run the route, judged from the lists alone (the exact answer, which pairs an agent's
+   * specialty with its models, is the database's): unserved lists only what is surely missing.
+   */
+  private servable(route: RouteAsked, specialties: readonly string[], models: readonly string[]): boolean {
+    const typeServed = route.type === '' || specialties.includes(route.type);
+    return typeServed && (route.model === '' || servedName(models, route.model) !== undefined);
   }
 }

@@ -51,14 +51,20 @@ describe('AgentStore', () => {
         id: agent.id,
         endpoint: agent.endpoint,
         model: agent.model,
+        models: [agent.model], // until a probe says what it serves
+        loaded_models: [],
+        loaded_capacity: 0,
+        recent_models: {},
         specialty: agent.specialty,
         kind: 'ollama',
         max_concurrent: 7,
         enabled: true,
         offline: false,
+        has_api_key: false,
         consecutive_failures: 0,
         last_seen: null,
         last_error: null,
+        models_probed_at: null,
         created_at: expect.any(Date) as unknown,
         current_tasks: 0,
       });
@@ -83,7 +89,9 @@ describe('AgentStore', () => {
       expect(listed.map((a) => a.id)).toEqual(listed.map((a) => a.id).sort());
       for (const id of ids)
         await expect(world.agents.get(id)).resolves.toMatchObject({ current_tasks: expected.get(id) });
-      await expect(world.agents.specialties()).resolves.toContain(type);
+      const served = await world.agents.served();
+      expect(served.specialties).toContain(type);
+      expect(served.models).toContain('llama3');
     });
   });
 
@@ -241,7 +249,13 @@ describe('AgentStore', () => {
         const taken = [...mine, ...theirs].sort((x, y) => x.id.localeCompare(y.id));
         expect(taken).toEqual(
           [a1, a2, offline]
-            .map((a) => ({ id: a.id, endpoint: a.endpoint, max_concurrent: a.max_concurrent }))
+            .map((a) => ({
+              id: a.id,
+              endpoint: a.endpoint,
+              kind: 'ollama',
+              max_concurrent: a.max_concurrent,
+              api_key_encrypted: null,
+            }))
             .sort((x, y) => x.id.localeCompare(y.id)),
         );
         await expect(own.agents.takeDueProbes(60_000)).resolves.toEqual([]);
@@ -287,22 +301,126 @@ describe('AgentStore', () => {
       await expect(world.agents.recordFailure(uniqueName('missing'), 'x', 3)).resolves.toBeUndefined();
     });
 
-    it('recordProbeSuccess brings an offline agent back, true only the first time', async () => {
+    it('recordProbeSuccess brings an offline agent back, and says so only the first time', async () => {
       const { agents } = await registerType(world, [2, 2]);
       const [offline, flaky] = agents.map((a) => a.id);
       await world.agents.recordFailure(offline, 'down', 1);
       await world.agents.recordFailure(flaky, 'slow', 5);
+      const serves = { models: ['llama3'] };
 
-      await expect(world.agents.recordProbeSuccess(offline)).resolves.toBe(true);
-      await expect(world.agents.recordProbeSuccess(offline)).resolves.toBe(false);
+      await expect(world.agents.recordProbeSuccess(offline, serves)).resolves.toMatchObject({ backOnline: true });
+      await expect(world.agents.recordProbeSuccess(offline, serves)).resolves.toMatchObject({ backOnline: false });
       await expect(world.agents.get(offline)).resolves.toMatchObject({
         offline: false,
         consecutive_failures: 0,
         last_seen: expect.any(Date) as unknown,
+        models_probed_at: expect.any(Date) as unknown,
       });
-      await expect(world.agents.recordProbeSuccess(flaky)).resolves.toBe(false);
+      await expect(world.agents.recordProbeSuccess(flaky, serves)).resolves.toMatchObject({ backOnline: false });
       await expect(world.agents.get(flaky)).resolves.toMatchObject({ offline: false, consecutive_failures: 0 });
-      await expect(world.agents.recordProbeSuccess(uniqueName('missing'))).resolves.toBe(false);
+      await expect(world.agents.recordProbeSuccess(uniqueName('missing'), serves)).resolves.toBeUndefined();
+    });
+
+    it('recordProbeSuccess stores the models found, what is loaded and the most seen loaded at once', async () => {
+      const { agents } = await registerType(world);
+      const id = agents[0].id;
+      const expires = new Date(Date.now() + 60_000).toISOString();
+      const loaded = [
+        { name: 'llama3:latest', expires_at: expires },
+        { name: 'phi3:mini', expires_at: expires },
+      ];
+
+      await expect(
+        world.agents.recordProbeSuccess(id, { models: ['llama3:latest', 'phi3:mini', 'nomic-embed-text'], loaded }),
+      ).resolves.toEqual({ backOnline: false, defaultModelMissing: false, modelsChanged: true });
+      await expect(world.agents.get(id)).resolves.toMatchObject({
+        models: ['llama3:latest', 'phi3:mini', 'nomic-embed-text'],
+        loaded_models: loaded,
+        loaded_capacity: 2,
+        last_error: null, // llama3 is served as llama3:latest
+      });
+
+      // Fewer loaded now: the capacity seen stays; the same models are no change.
+      await expect(
+        world.agents.recordProbeSuccess(id, { models: ['llama3:latest', 'phi3:mini', 'nomic-embed-text'], loaded: [] }),
+      ).resolves.toMatchObject({ modelsChanged: false });
+      await expect(world.agents.get(id)).resolves.toMatchObject({ loaded_models: [], loaded_capacity: 2 });
+    });
+
+    it('recordProbeSuccess notes a default model the agent does not serve in last_error', async () => {
+      const { agents } = await registerType(world);
+      const id = agents[0].id;
+
+      await expect(world.agents.recordProbeSuccess(id, { models: ['mistral:7b', 'phi3:mini'] })).resolves.toEqual({
+        backOnline: false,
+        defaultModelMissing: true,
+        modelsChanged: true,
+      });
+      await expect(world.agents.get(id)).resolves.toMatchObject({
+        models: ['mistral:7b', 'phi3:mini'],
+        last_error: 'its default model llama3 is not among the models it serves (mistral:7b, phi3:mini)',
+      });
+      await expect(world.agents.recordProbeSuccess(id, { models: [] })).resolves.toMatchObject({
+        defaultModelMissing: true,
+      });
+      await expect(world.agents.get(id)).resolves.toMatchObject({
+        last_error: 'its default model llama3 is not among the models it serves (none)',
+      });
+    });
+
+    it('dropModel takes one model off the list; takeProbe hands one enabled agent out at once', async () => {
+      const { agents } = await registerType(world);
+      const id = agents[0].id;
+      await world.agents.recordProbeSuccess(id, { models: ['llama3', 'phi3:mini'] });
+
+      await world.agents.dropModel(id, 'phi3:mini');
+
+      await expect(world.agents.get(id)).resolves.toMatchObject({ models: ['llama3'] });
+      await expect(world.agents.takeProbe(id)).resolves.toMatchObject({ id, kind: 'ollama' });
+      await world.agents.update(id, { enabled: false });
+      await expect(world.agents.takeProbe(id)).resolves.toBeUndefined();
+    });
+  });
+
+  describe('API keys and moves', () => {
+    it('stores an encrypted key as given, says that it has one, and removes it on null', async () => {
+      const agent = newAgent(uniqueName('type'), { api_key_encrypted: 'v1.aaa.bbb.ccc' });
+      await world.agents.register(agent);
+
+      await expect(world.agents.get(agent.id)).resolves.toMatchObject({ has_api_key: true });
+      await expect(world.agents.hasStoredKeys()).resolves.toBe(true);
+      const [address] = await world.agents.takeDueProbes(60_000).then((due) => due.filter((a) => a.id === agent.id));
+      expect(address).toMatchObject({ api_key_encrypted: 'v1.aaa.bbb.ccc' });
+
+      await world.agents.update(agent.id, { api_key_encrypted: null });
+      await expect(world.agents.get(agent.id)).resolves.toMatchObject({ has_api_key: false });
+      await world.agents.update(agent.id, { max_concurrent: 3 }); // a change without the key leaves it
+      await expect(world.agents.get(agent.id)).resolves.toMatchObject({ has_api_key: false, max_concurrent: 3 });
+    });
+
+    it('forgets what a moved agent served and held, and assumes a new default model until the next probe', async () => {
+      const { agents } = await registerType(world);
+      const id = agents[0].id;
+      const expires = new Date(Date.now() + 60_000).toISOString();
+      await world.agents.recordProbeSuccess(id, {
+        models: ['llama3', 'phi3:mini'],
+        loaded: [{ name: 'llama3', expires_at: expires }],
+      });
+
+      await world.agents.update(id, { model: 'qwen2:7b' });
+      await expect(world.agents.get(id)).resolves.toMatchObject({
+        model: 'qwen2:7b',
+        models: ['llama3', 'phi3:mini', 'qwen2:7b'],
+        loaded_capacity: 1,
+      });
+
+      await world.agents.update(id, { endpoint: 'http://elsewhere:11434' });
+      await expect(world.agents.get(id)).resolves.toMatchObject({
+        models: ['qwen2:7b'],
+        loaded_models: [],
+        loaded_capacity: 0,
+        recent_models: {},
+      });
     });
   });
 });

@@ -9,6 +9,9 @@ import type {
   AgentRemoval,
   FailureRecord,
   NewAgent,
+  ProbeRecord,
+  ProbeReport,
+  ServedRoutes,
 } from './agents/agent.types.js';
 import { TRANSITION_SQL } from './tasks/transitions.sql.js';
 
@@ -32,6 +35,7 @@ export class AgentStore {
       agent.specialty,
       agent.max_concurrent,
       agent.kind,
+      agent.api_key_encrypted ?? null,
     ]);
     return rows.length === 1;
   }
@@ -53,6 +57,8 @@ export class AgentStore {
       changes.model ?? null,
       changes.max_concurrent ?? null,
       changes.enabled ?? null,
+      changes.api_key_encrypted !== undefined,
+      changes.api_key_encrypted ?? null,
     ]);
     return rows.length === 1;
   }
@@ -78,15 +84,21 @@ export class AgentStore {
     });
   }
 
-  /** The specialties at least one registered agent serves. */
-  async specialties(): Promise<string[]> {
-    const rows = await this.sql.rows<{ specialty: string }>(AGENT_SQL.specialties);
-    return rows.map((r) => r.specialty);
+  /** The specialties and the models the registered agents serve (enabled or not). */
+  async served(): Promise<ServedRoutes> {
+    const rows = await this.sql.rows<ServedRoutes>(AGENT_SQL.served);
+    return rows[0] ?? { specialties: [], models: [] };
   }
 
   /** The enabled agents no replica probed within 0.9 × `intervalMs`, now marked as probed by this one. */
   takeDueProbes(intervalMs: number): Promise<AgentAddress[]> {
     return this.sql.rows<AgentAddress>(AGENT_SQL.takeDueProbes, [intervalMs * 0.9]);
+  }
+
+  /** One agent to probe at once (it is new, or it changed), marked as probed now; undefined if gone or disabled. */
+  async takeProbe(id: string): Promise<AgentAddress | undefined> {
+    const rows = await this.sql.rows<AgentAddress>(AGENT_SQL.takeProbe, [id]);
+    return rows[0];
   }
 
   /** Counts a failed call or probe; the agent goes offline at `maxFailures` in a row. */
@@ -101,9 +113,26 @@ export class AgentStore {
       : { consecutiveFailures: row.consecutive_failures, wentOffline: row.offline && !row.was_offline };
   }
 
-  /** A probe answered; true when that brought the agent back online. */
-  async recordProbeSuccess(id: string): Promise<boolean> {
-    const rows = await this.sql.rows<{ was_offline: boolean }>(AGENT_SQL.recordProbeSuccess, [id]);
-    return rows[0]?.was_offline === true;
+  /** A probe answered with what it found: the agent is online, its models and loaded models stored. */
+  async recordProbeSuccess(id: string, report: ProbeReport): Promise<ProbeRecord | undefined> {
+    const loaded = report.loaded === undefined ? null : JSON.stringify(report.loaded);
+    const rows = await this.sql.rows<{ was_offline: boolean; default_missing: boolean; models_changed: boolean }>(
+      AGENT_SQL.recordProbeSuccess,
+      [id, report.models, loaded],
+    );
+    const row = rows[0];
+    if (row === undefined) return undefined;
+    return { backOnline: row.was_offline, defaultModelMissing: row.default_missing, modelsChanged: row.models_changed };
+  }
+
+  /** Whether any agent has an API key stored (encrypted). */
+  async hasStoredKeys(): Promise<boolean> {
+    const rows = await this.sql.rows<{ found: boolean }>(AGENT_SQL.hasStoredKeys);
+    return rows[0]?.found === true;
+  }
+
+  /** A call found that the agent no longer serves `model` (its name as served): it is taken off its list. */
+  async dropModel(id: string, model: string): Promise<void> {
+    await this.sql.rows(AGENT_SQL.dropModel, [id, model]);
   }
 }

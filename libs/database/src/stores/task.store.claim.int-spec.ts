@@ -68,6 +68,10 @@ describe('TaskStore.claim', () => {
       {
         id: task?.id,
         type,
+        operation: 'generate',
+        model: '',
+        runModel: agent.model, // no model named: the agent's default
+        input: null,
         priority: 2,
         context: { q: 1 },
         attempts: 1,
@@ -79,10 +83,16 @@ describe('TaskStore.claim', () => {
         agent: {
           id: agent.id,
           endpoint: agent.endpoint,
+          kind: 'ollama',
           model: agent.model,
+          models: [agent.model],
           specialty: type,
           max_concurrent: 4,
           consecutive_failures: 0,
+          api_key_encrypted: null,
+          loaded_models: [],
+          loaded_capacity: 0,
+          recent_models: {},
         },
       },
     ]);

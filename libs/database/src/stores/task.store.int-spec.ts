@@ -34,6 +34,8 @@ describe('TaskStore (submit, read, cancel, aggregates)', () => {
       expect(submitted).toEqual({
         id: expect.stringMatching(/^[0-9a-f-]{36}$/) as unknown,
         type,
+        operation: 'generate',
+        model: null, // the agent's default
         priority: 4,
         status: 'pending',
         context: { prompt: 'p', n: 1 },
@@ -41,6 +43,7 @@ describe('TaskStore (submit, read, cancel, aggregates)', () => {
       });
       await expect(world.tasks.get(submitted?.id ?? '')).resolves.toEqual({
         ...submitted,
+        input: null,
         assigned_agent: null,
         result: null,
         error: null,
@@ -256,7 +259,7 @@ describe('TaskStore (submit, read, cancel, aggregates)', () => {
       });
     });
 
-    it('pendingByType counts pending tasks per type, ordered by type', async () => {
+    it('pendingByRoute counts pending tasks per type and model, ordered by them', async () => {
       const oneSlot = await registerType(own, [1]);
       const idle = await registerType(own);
       await own.tasks.submitBatch([newTask(oneSlot.type), newTask(oneSlot.type)]);
@@ -266,12 +269,15 @@ describe('TaskStore (submit, read, cancel, aggregates)', () => {
       expect(await claimAll(own, oneSlot.type)).toHaveLength(1);
       expect(await claimAll(own, onlyRunning.type)).toHaveLength(1);
 
-      await expect(own.tasks.pendingByType()).resolves.toEqual(
-        [
-          { type: oneSlot.type, pending: 1 },
-          { type: idle.type, pending: 3 },
+      await own.tasks.submit(newTask('', { model: 'llama3' }));
+
+      await expect(own.tasks.pendingByRoute()).resolves.toEqual([
+        { type: '', model: 'llama3', pending: 1 },
+        ...[
+          { type: oneSlot.type, model: '', pending: 1 },
+          { type: idle.type, model: '', pending: 3 },
         ].sort((x, y) => (x.type < y.type ? -1 : 1)),
-      );
+      ]);
     });
 
     it('sweepFinished deletes only finished tasks older than the retention, a batch at a time', async () => {

@@ -13,7 +13,7 @@ import {
   type Completion,
   type HeldTask,
   type NewTask,
-  type PendingOfType,
+  type PendingOfRoute,
   type ReapedTask,
   type SubmittedTask,
   type TaskCounts,
@@ -33,26 +33,29 @@ const heldParams = (task: HeldTask): unknown[] => [task.taskId, task.agentId, ta
 export class TaskStore {
   constructor(private readonly sql: Sql) {}
 
-  /** Stores one task; undefined when no registered agent serves its type (nothing stored). */
+  /** Stores one task; undefined when no registered agent can run it (nothing stored). */
   async submit(task: NewTask): Promise<SubmittedTask | undefined> {
     const rows = await this.sql.rows<SubmittedTask>(SUBMIT_SQL.one, [
       task.type,
+      task.operation,
+      task.model,
       task.priority,
       JSON.stringify(task.context),
+      task.input === undefined ? null : JSON.stringify(task.input),
       task.max_attempts,
       task.timeout_ms ?? null,
     ]);
     return rows[0];
   }
 
-  /** Stores tasks in one statement, all or none; answers in the order given, or [] when a type is unserved. */
+  /** Stores tasks in one statement, all or none; answers in the order given, or [] when one cannot be run. */
   async submitBatch(tasks: readonly NewTask[]): Promise<SubmittedTask[]> {
     const stored = await this.insertRows(SUBMIT_SQL.batch, tasks);
     return stored.every((task) => task !== undefined) ? stored : [];
   }
 
   /**
-   * Stores independent submissions in one statement: each one whose type an agent serves, whatever the others.
+   * Stores independent submissions in one statement: each one an agent can run, whatever the others.
    * Answers in the order given, undefined for a task not stored.
    */
   submitEach(tasks: readonly NewTask[]): Promise<(SubmittedTask | undefined)[]> {
@@ -65,7 +68,7 @@ export class TaskStore {
   }
 
   async list(filter: TaskFilter): Promise<TaskPage> {
-    const params = [filter.status ?? null, filter.type ?? null, filter.agent ?? null];
+    const params = [filter.status ?? null, filter.type ?? null, filter.agent ?? null, filter.model ?? null];
     const [tasks, counts] = await Promise.all([
       this.sql.rows<TaskView>(READ_SQL.page, [...params, filter.limit, filter.offset]),
       this.sql.rows<{ total: number; filtered: number }>(READ_SQL.pageCounts, params),
@@ -93,20 +96,26 @@ export class TaskStore {
       if (agents.length === 0) return { tasks: [], freeSlots: 0 };
       const loadRows = await tx.rows<{ id: string; running: number }>(CLAIM_SQL.countLoad, [agents.map((a) => a.id)]);
       const plan = planner(agents, new Map(loadRows.map((r) => [r.id, r.running])));
-      if (plan.demand.size === 0) return { tasks: [], freeSlots: plan.freeSlots };
-      const demand = [...plan.demand];
+      if (plan.demand.length === 0) return { tasks: [], freeSlots: plan.freeSlots };
       const pending = await tx.rows<PendingTask>(CLAIM_SQL.takePending, [
-        demand.map(([type]) => type),
-        demand.map(([, slots]) => slots),
+        plan.demand.map((d) => d.type),
+        plan.demand.map((d) => d.model),
+        plan.demand.map((d) => d.slots),
         limit,
       ]);
-      const tasks: ClaimedTask[] = [];
-      for (const task of pending) {
-        const agent = plan.place(task);
-        if (agent !== undefined) tasks.push({ ...task, attempts: task.attempts + 1, agent });
-      }
+      if (pending.length === 0) return { tasks: [], freeSlots: plan.freeSlots };
+      const { placements, recent } = plan.place(pending);
+      const tasks: ClaimedTask[] = placements.map(({ task, agent, model }) => ({
+        ...task,
+        attempts: task.attempts + 1,
+        agent,
+        runModel: model,
+      }));
       if (tasks.length > 0) {
         await tx.rows(CLAIM_SQL.assign, [tasks.map((t) => t.id), tasks.map((t) => t.agent.id), replicaId, leaseMs]);
+      }
+      if (recent.size > 0) {
+        await tx.rows(CLAIM_SQL.markRecent, [[...recent.keys()], [...recent.values()].map((r) => JSON.stringify(r))]);
       }
       return { tasks, freeSlots: plan.freeSlots };
     });
@@ -131,6 +140,18 @@ export class TaskStore {
   /** in_progress → pending, due in `delayMs`; false when the task was no longer held. */
   retry(task: HeldTask, error: string, delayMs: number): Promise<boolean> {
     return this.transition(TRANSITION_SQL.retry, [...heldParams(task), error, delayMs]);
+  }
+
+  /**
+   * After the agent said it does not serve the task's model: back to the queue at once for another agent when one
+   * can run it and attempts are left, else failed. The new status; undefined when the task was no longer held.
+   */
+  async reroute(task: HeldTask, error: string): Promise<'pending' | 'failed' | undefined> {
+    const rows = await this.sql.rows<{ status: 'pending' | 'failed' }>(TRANSITION_SQL.reroute, [
+      ...heldParams(task),
+      error,
+    ]);
+    return rows[0]?.status;
   }
 
   /** in_progress → pending untouched, the attempt not counted (shutdown); false when no longer held. */
@@ -165,8 +186,8 @@ export class TaskStore {
     return counts;
   }
 
-  pendingByType(): Promise<PendingOfType[]> {
-    return this.sql.rows<PendingOfType>(READ_SQL.pendingByType);
+  pendingByRoute(): Promise<PendingOfRoute[]> {
+    return this.sql.rows<PendingOfRoute>(READ_SQL.pendingByRoute);
   }
 
   /** Inserts rows with ids of their own, and returns each one's stored form (undefined where none was stored). */
@@ -175,8 +196,11 @@ export class TaskStore {
     const rows = await this.sql.rows<SubmittedTask>(insert, [
       ids,
       tasks.map((t) => t.type),
+      tasks.map((t) => t.operation),
+      tasks.map((t) => t.model),
       tasks.map((t) => t.priority),
       tasks.map((t) => JSON.stringify(t.context)),
+      tasks.map((t) => (t.input === undefined ? null : JSON.stringify(t.input))),
       tasks.map((t) => t.max_attempts),
       tasks.map((t) => t.timeout_ms ?? null),
     ]);

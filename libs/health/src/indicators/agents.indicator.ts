@@ -2,17 +2,21 @@ import { Injectable } from '@nestjs/common';
 import { HealthIndicatorService, type HealthIndicatorResult } from '@nestjs/terminus';
 import { HiveConfig } from '@hive/config';
 import { AgentRegistry, countAgents, type AgentView } from '@hive/coordinator';
-import { TaskStore, type PendingOfType } from '@hive/database';
+import { routeModel, TaskStore, type PendingOfRoute } from '@hive/database';
 
 interface Fleet {
   agents: AgentView[];
-  backlog: PendingOfType[];
+  backlog: PendingOfRoute[];
 }
 
+/** A backlog's route as the report names it. */
+const describeRoute = ({ type, model }: PendingOfRoute): string =>
+  model === '' ? `task type ${type}` : type === '' ? `model ${model}` : `task type ${type} with model ${model}`;
+
 /**
- * The agents seen from the database. Degraded only when a task type has pending tasks and every agent of that
- * specialty is offline (or there is none): busy agents will take the backlog as slots free up, that is load, not
- * a fault; offline agents nobody waits for are not a fault either.
+ * The agents seen from the database. Degraded only when tasks are pending that no online agent can run (every agent
+ * of their specialty, or serving their model, is offline, or there is none): busy agents will take the backlog as
+ * slots free up, that is load, not a fault; offline agents nobody waits for are not a fault either.
  */
 @Injectable()
 export class AgentsIndicator {
@@ -29,7 +33,7 @@ export class AgentsIndicator {
     // The attempt gives the read the probe timeout; the fleet it read decides between up and degraded.
     const read = await session
       .attempt(async () => {
-        const [agents, backlog] = await Promise.all([this.registry.list(), this.tasks.pendingByType()]);
+        const [agents, backlog] = await Promise.all([this.registry.list(), this.tasks.pendingByRoute()]);
         fleet = { agents, backlog };
       })
       .withTimeout(this.config.healthCheckTimeoutMs);
@@ -40,9 +44,11 @@ export class AgentsIndicator {
       ...countAgents(agents),
       details: Object.fromEntries(agents.map((a) => [a.id, a.status])),
     };
-    const unserved = backlog.filter(({ type }) => !agents.some((a) => a.specialty === type && a.status !== 'offline'));
+    const unserved = backlog.filter(
+      (route) => !agents.some((a) => a.status !== 'offline' && routeModel(a, route) !== undefined),
+    );
     if (unserved.length === 0) return session.up(data);
-    const list = unserved.map(({ type, pending }) => `${type} (${pending} pending)`).join(', ');
-    return session.degraded({ ...data, message: `no online agent for task type ${list}` });
+    const list = unserved.map((route) => `${describeRoute(route)} (${route.pending} pending)`).join(', ');
+    return session.degraded({ ...data, message: `no online agent for ${list}` });
   }
 }

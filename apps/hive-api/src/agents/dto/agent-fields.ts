@@ -8,4 +8,8 @@ export const ENDPOINT_URL = {
   require_tld: false,
   require_host: true,
 };
-export const AGENT_KINDS = ['ollama'] as const;
+/** Model names as servers give them (`llama3:8b`, `meta-llama/Llama-3.1-8B-Instruct`): no spaces or controls. */
+export const MODEL_NAME = /^[^\s\p{Cc}]{1,200}$/u;
+export const MODEL_NAME_MESSAGE = 'must be a model name: 1–200 characters, no spaces';
+/** An agent's own API key, kept encrypted: printable, no spaces. */
+export const AGENT_API_KEY = /^[\x21-\x7e]{1,4096}$/;

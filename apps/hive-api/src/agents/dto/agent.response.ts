@@ -1,6 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
-import type { AgentStatus, AgentView } from '@hive/coordinator';
-import { AGENT_ID, AGENT_KINDS, SPECIALTY } from './agent-fields.js';
+import { AGENT_KINDS, type AgentStatus, type AgentView } from '@hive/coordinator';
+import { AGENT_ID, SPECIALTY } from './agent-fields.js';
 
 /** Written as a record so that the compiler checks the list against AgentStatus. */
 const STATUS_MEANINGS: Record<AgentStatus, string> = {
@@ -18,14 +18,36 @@ export class AgentResponse implements AgentView {
   @ApiProperty({ format: 'uri', example: 'http://gpu-1:11434' })
   endpoint!: string;
 
-  @ApiProperty({ example: 'llama3:8b' })
+  @ApiProperty({ description: 'Its default model: tasks that name no model run on it', example: 'llama3:8b' })
   model!: string;
+
+  @ApiProperty({
+    type: [String],
+    description: 'The models it serves, as its last probe found them (its default model until the first probe)',
+    example: ['llama3:8b', 'nomic-embed-text:latest'],
+  })
+  models!: string[];
+
+  @ApiProperty({
+    type: [String],
+    description:
+      'The models Hive takes to be loaded in its memory now, most recently used first: those it reported at the ' +
+      'last probe (Ollama) and those Hive sent it since, within their keep-alive',
+    example: ['llama3:8b'],
+  })
+  loaded_models!: string[];
 
   @ApiProperty({ pattern: SPECIALTY.source, description: 'The task type this agent serves', example: 'code' })
   specialty!: string;
 
-  @ApiProperty({ enum: AGENT_KINDS, enumName: 'AgentKind' })
+  @ApiProperty({ enum: AGENT_KINDS, enumName: 'AgentKind', description: 'The protocol it speaks' })
   kind!: string;
+
+  @ApiProperty({
+    description: 'Whether an API key is stored for it (the key itself is never returned)',
+    example: false,
+  })
+  has_api_key!: boolean;
 
   @ApiProperty({ type: 'integer', minimum: 1, maximum: 1000, example: 2 })
   max_concurrent!: number;
@@ -58,6 +80,14 @@ export class AgentResponse implements AgentView {
 
   @ApiProperty({ type: String, nullable: true, description: 'Why the last call or probe failed', example: null })
   last_error!: string | null;
+
+  @ApiProperty({
+    type: String,
+    format: 'date-time',
+    nullable: true,
+    description: 'When a probe last found the models it serves',
+  })
+  models_probed_at!: Date | null;
 
   @ApiProperty({ type: String, format: 'date-time' })
   created_at!: Date;

@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional, ApiSchema } from '@nestjs/swagger';
-import { IsIn, IsInt, IsOptional, IsString, IsUrl, Matches, Max, MaxLength, Min, MinLength } from 'class-validator';
-import { AGENT_ID, AGENT_KINDS, ENDPOINT_URL, SPECIALTY } from './agent-fields.js';
+import { IsIn, IsInt, IsOptional, IsUrl, Matches, Max, MaxLength, Min } from 'class-validator';
+import { AGENT_KINDS, type AgentKind } from '@hive/coordinator';
+import { AGENT_API_KEY, AGENT_ID, ENDPOINT_URL, MODEL_NAME, MODEL_NAME_MESSAGE, SPECIALTY } from './agent-fields.js';
 
 @ApiSchema({ name: 'RegisterAgentRequest' })
 export class RegisterAgentDto {
@@ -14,7 +15,9 @@ export class RegisterAgentDto {
   id!: string;
 
   @ApiProperty({
-    description: "The Ollama server's base URL (http or https); AGENT_ENDPOINT_ALLOWLIST may restrict the hosts",
+    description:
+      "The server's base URL (http or https), without /v1 for an OpenAI-compatible server; " +
+      'AGENT_ENDPOINT_ALLOWLIST may restrict the hosts',
     format: 'uri',
     maxLength: 2048,
     example: 'http://gpu-1:11434',
@@ -23,10 +26,15 @@ export class RegisterAgentDto {
   @MaxLength(2048)
   endpoint!: string;
 
-  @ApiProperty({ minLength: 1, maxLength: 200, example: 'llama3:8b' })
-  @IsString()
-  @MinLength(1)
-  @MaxLength(200)
+  @ApiProperty({
+    description:
+      'Its default model: tasks that name no model run on it. Once probed, it must be among the models the agent ' +
+      'serves, else its last_error says so',
+    pattern: MODEL_NAME.source,
+    maxLength: 200,
+    example: 'llama3:8b',
+  })
+  @Matches(MODEL_NAME, { message: `model ${MODEL_NAME_MESSAGE}` })
   model!: string;
 
   @ApiProperty({
@@ -50,8 +58,25 @@ export class RegisterAgentDto {
   @Max(1000)
   max_concurrent: number = 2;
 
-  @ApiPropertyOptional({ enum: AGENT_KINDS, enumName: 'AgentKind', default: 'ollama' })
+  @ApiPropertyOptional({
+    enum: AGENT_KINDS,
+    enumName: 'AgentKind',
+    default: 'ollama',
+    description: "The protocol it speaks: ollama (Ollama's own API) or openai (any server with /v1/chat/completions)",
+  })
   @IsOptional()
-  @IsIn(AGENT_KINDS)
-  kind: (typeof AGENT_KINDS)[number] = 'ollama';
+  @IsIn(AGENT_KINDS, { message: `kind must be one of ${AGENT_KINDS.join(', ')}` })
+  kind: AgentKind = 'ollama';
+
+  @ApiPropertyOptional({
+    description:
+      "The server's own API key, sent as Authorization: Bearer. Stored encrypted (HIVE_SECRET_KEY), never returned",
+    pattern: AGENT_API_KEY.source,
+    maxLength: 4096,
+    writeOnly: true,
+    example: 'sk-local-0123456789',
+  })
+  @IsOptional()
+  @Matches(AGENT_API_KEY, { message: 'api_key must be 1–4096 printable characters without spaces' })
+  api_key?: string;
 }

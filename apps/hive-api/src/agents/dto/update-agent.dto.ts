@@ -1,20 +1,23 @@
 import { ApiPropertyOptional, ApiSchema } from '@nestjs/swagger';
-import { IsBoolean, IsInt, IsOptional, IsString, IsUrl, Max, MaxLength, Min, MinLength } from 'class-validator';
-import { ENDPOINT_URL } from './agent-fields.js';
+import { IsBoolean, IsInt, IsOptional, IsUrl, Matches, Max, MaxLength, Min, ValidateIf } from 'class-validator';
+import { AGENT_API_KEY, ENDPOINT_URL, MODEL_NAME, MODEL_NAME_MESSAGE } from './agent-fields.js';
 
 @ApiSchema({ name: 'UpdateAgentRequest' })
 export class UpdateAgentDto {
-  @ApiPropertyOptional({ format: 'uri', maxLength: 2048, example: 'http://gpu-2:11434' })
+  @ApiPropertyOptional({
+    format: 'uri',
+    maxLength: 2048,
+    description: 'Another server: what the old one served is forgotten until the probe that follows at once',
+    example: 'http://gpu-2:11434',
+  })
   @IsOptional()
   @IsUrl(ENDPOINT_URL, { message: 'endpoint must be an http:// or https:// URL' })
   @MaxLength(2048)
   endpoint?: string;
 
-  @ApiPropertyOptional({ minLength: 1, maxLength: 200, example: 'llama3:70b' })
+  @ApiPropertyOptional({ pattern: MODEL_NAME.source, maxLength: 200, example: 'llama3:70b' })
   @IsOptional()
-  @IsString()
-  @MinLength(1)
-  @MaxLength(200)
+  @Matches(MODEL_NAME, { message: `model ${MODEL_NAME_MESSAGE}` })
   model?: string;
 
   @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 1000, example: 4 })
@@ -28,4 +31,18 @@ export class UpdateAgentDto {
   @IsOptional()
   @IsBoolean()
   enabled?: boolean;
+
+  @ApiPropertyOptional({
+    type: String,
+    nullable: true,
+    pattern: AGENT_API_KEY.source,
+    maxLength: 4096,
+    writeOnly: true,
+    description: 'A new API key for the server (stored encrypted, never returned); null removes it',
+    example: 'sk-local-9876543210',
+  })
+  // Absent leaves the key as it is; null removes it.
+  @ValidateIf((_dto: unknown, value: unknown) => value !== undefined && value !== null)
+  @Matches(AGENT_API_KEY, { message: 'api_key must be 1–4096 printable characters without spaces, or null' })
+  api_key?: string | null;
 }

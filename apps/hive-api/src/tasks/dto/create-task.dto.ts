@@ -1,20 +1,68 @@
-import { ApiProperty, ApiPropertyOptional, ApiSchema } from '@nestjs/swagger';
-import { IsInt, IsOptional, Matches, Max, Min, ValidateIf } from 'class-validator';
+import { ApiPropertyOptional, ApiSchema, getSchemaPath } from '@nestjs/swagger';
+import { IsIn, IsInt, IsOptional, Matches, Max, Min, ValidateIf, type ValidationArguments } from 'class-validator';
+import { TASK_OPERATIONS, type TaskOperation } from '@hive/database';
 import { BoundedJsonObject } from '../../validation/bounded-json.js';
-import { SPECIALTY } from '../../agents/dto/agent-fields.js';
+import { MODEL_NAME, MODEL_NAME_MESSAGE, SPECIALTY } from '../../agents/dto/agent-fields.js';
+import { INPUT_SCHEMA_NAMES, TaskInput } from './task-input.validator.js';
 
 /** How big and deep a task's context may be. */
 export const CONTEXT_BOUNDS = { maxDepth: 10, maxBytes: 256 * 1024 };
+/** How deep a task's input may be (JSON schemas nest); its size is BODY_LIMIT's to bound. */
+export const INPUT_BOUNDS = { maxDepth: 32, maxBytes: Number.MAX_SAFE_INTEGER };
+
+/** Neither type nor model: the task names no agent that could run it. */
+const NEEDS_ROUTE = (dto: CreateTaskDto) => dto.model === undefined;
 
 @ApiSchema({ name: 'CreateTaskRequest' })
 export class CreateTaskDto {
-  @ApiProperty({
-    description: 'The specialty of the agents that may run it; a registered agent must serve it',
+  @ApiPropertyOptional({
+    description:
+      'The specialty of the agents that may run it. A task names a type, a model, or both; a registered agent must ' +
+      'be able to run it',
     pattern: SPECIALTY.source,
     example: 'code',
   })
-  @Matches(SPECIALTY, { message: 'type must be a slug: lowercase letters, digits, ., - and _' })
-  type!: string;
+  @ValidateIf((dto: CreateTaskDto, value: unknown) => value !== undefined || NEEDS_ROUTE(dto))
+  @Matches(SPECIALTY, {
+    message: ({ value }: ValidationArguments) =>
+      value === undefined
+        ? 'type or model must be given'
+        : 'type must be a slug: lowercase letters, digits, ., - and _',
+  })
+  type?: string;
+
+  @ApiPropertyOptional({
+    enum: TASK_OPERATIONS,
+    enumName: 'TaskOperation',
+    default: 'generate',
+    description: 'What the agent is asked: generate (a completion of a prompt), chat (the next message) or embed',
+  })
+  @IsOptional()
+  @IsIn(TASK_OPERATIONS, { message: `operation must be one of ${TASK_OPERATIONS.join(', ')}` })
+  operation?: TaskOperation;
+
+  @ApiPropertyOptional({
+    description:
+      "The model to run it with: any agent serving it may take it (of the task's type, when it names one). " +
+      "Without it, the task runs on its agent's default model",
+    pattern: MODEL_NAME.source,
+    maxLength: 200,
+    example: 'llama3.1:8b',
+  })
+  @IsOptional()
+  @Matches(MODEL_NAME, { message: `model ${MODEL_NAME_MESSAGE}` })
+  model?: string;
+
+  @ApiPropertyOptional({
+    description:
+      "The operation's input: GenerateInput, ChatInput or EmbedInput. Without it, the context makes the prompt " +
+      "(a chat gets it as one user message, an embed as its text). Chat messages may also come in OpenAI's shape " +
+      '(content parts, tool-call arguments as JSON text, tool_call_id)',
+    oneOf: INPUT_SCHEMA_NAMES.map((name) => ({ $ref: getSchemaPath(name) })),
+  })
+  // Checked even when absent: a task that names only a model needs an input or a context.
+  @TaskInput(INPUT_BOUNDS)
+  input?: Record<string, unknown>;
 
   /** 1–5; 5 runs first. */
   @ApiPropertyOptional({

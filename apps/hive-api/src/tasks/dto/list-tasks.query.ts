@@ -2,7 +2,7 @@ import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, Matches, Max, Min } from 'class-validator';
 import { TASK_STATUSES, type TaskStatus } from '@hive/database';
-import { AGENT_ID, SPECIALTY } from '../../agents/dto/agent-fields.js';
+import { AGENT_ID, MODEL_NAME, SPECIALTY } from '../../agents/dto/agent-fields.js';
 
 export class ListTasksQuery {
   @ApiPropertyOptional({ enum: TASK_STATUSES, enumName: 'TaskStatus' })
@@ -23,6 +23,15 @@ export class ListTasksQuery {
   @IsOptional()
   @Matches(AGENT_ID, { message: 'agent must be an agent id' })
   agent?: string;
+
+  @ApiPropertyOptional({
+    description: 'Only tasks that name this model',
+    pattern: MODEL_NAME.source,
+    example: 'llama3:8b',
+  })
+  @IsOptional()
+  @Matches(MODEL_NAME, { message: 'model must be a model name' })
+  model?: string;
 
   @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 1000, default: 20 })
   @IsOptional()

@@ -19,7 +19,8 @@ const edgy = fc.oneof(
   fc.integer(),
   fc.double(),
   fc.string(),
-  fc.constantFrom('work', 'WORK', 'a.b-c_d', '', '-x', 'x'.repeat(63), 'x'.repeat(64), 'has space'),
+  fc.constantFrom('work', 'WORK', 'a.b-c_d', '', '-x', 'x'.repeat(63), 'x'.repeat(64), 'has space', 'x'.repeat(201)),
+  fc.constantFrom('generate', 'Generate', 'sing', 'llama3:8b', 'tab\there'),
   fc.object(),
   fc.array(fc.anything(), { maxLength: 3 }),
   fc.anything(),
@@ -40,6 +41,8 @@ const field = (valid: fc.Arbitrary<unknown>) =>
   fc.oneof({ arbitrary: valid, weight: 4 }, { arbitrary: edgy, weight: 1 });
 const fields = {
   type: field(fc.constantFrom('work', 'code.review', 'a', 'x'.repeat(63))),
+  operation: field(fc.constantFrom('generate', 'chat', 'embed')),
+  model: field(fc.constantFrom('llama3:8b', 'meta-llama/Llama-3.1-8B', 'x'.repeat(200))),
   priority: field(fc.integer({ min: 1, max: 5 })),
   context: field(
     fc.oneof(
@@ -108,6 +111,8 @@ describe('task fast paths', () => {
     [{ type: 'work' }],
     [{ type: 'work', priority: 5, context: { prompt: 'Write a binary search in Go' }, max_attempts: 2 }],
     [{ type: 'work', context: deepContext(9), timeout_ms: 100 }], // the context itself is the tenth level
+    [{ model: 'llama3:8b', operation: 'chat', context: { prompt: 'hi' } }],
+    [{ type: 'work', model: 'meta-llama/Llama-3.1-8B', operation: 'embed' }],
   ])('take the common case %j, with the defaults', async (value) => {
     const fast = fastCreateTask(structuredClone(value));
     expect(fast).toEqual(await validated(value, CreateTaskDto));
@@ -121,6 +126,8 @@ describe('task fast paths', () => {
     [{ type: 'work', max_attempts: null }],
     [{ type: 'work', extra: 1 }],
     [{ type: 'Bad Type' }],
+    [{ priority: 4 }], // neither type nor model
+    [{ type: 'work', input: { prompt: 'hi' } }], // an input is checked by class-validator's decorator
   ])('leave the rest to class-validator: %#', (value) => {
     expect(fastCreateTask(value)).toBeUndefined();
   });

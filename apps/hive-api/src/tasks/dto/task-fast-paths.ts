@@ -1,11 +1,13 @@
 import type { ArgumentMetadata } from '@nestjs/common';
 import type { FastPath } from '../../validation/fast-path-validation.pipe.js';
 import { isBoundedJsonObject } from '../../validation/bounded-json.js';
-import { SPECIALTY } from '../../agents/dto/agent-fields.js';
+import { TASK_OPERATIONS, type TaskOperation } from '@hive/database';
+import { MODEL_NAME, SPECIALTY } from '../../agents/dto/agent-fields.js';
 import { CONTEXT_BOUNDS, CreateTaskDto } from './create-task.dto.js';
 import { CreateTaskBatchDto, MAX_BATCH_TASKS } from './create-task-batch.dto.js';
 
-const TASK_FIELDS = new Set(['type', 'priority', 'context', 'max_attempts', 'timeout_ms']);
+/** The fields of the common case; a task with an input goes to class-validator (its check is the costly part). */
+const TASK_FIELDS = new Set(['type', 'operation', 'model', 'priority', 'context', 'max_attempts', 'timeout_ms']);
 
 const isPlainObject = (value: unknown): value is Record<string, unknown> =>
   value !== null && typeof value === 'object' && !Array.isArray(value);
@@ -29,14 +31,21 @@ function hasDroppedKey(value: unknown): boolean {
 const absentOrIntIn = (value: unknown, min: number, max: number): boolean =>
   value === undefined || (typeof value === 'number' && Number.isInteger(value) && value >= min && value <= max);
 
+/** Absent, or a string matching `pattern`. */
+const absentOrMatching = (value: unknown, pattern: RegExp): boolean =>
+  value === undefined || (typeof value === 'string' && pattern.test(value));
+
 /** CreateTaskDto's rules, as its decorators state them. */
 export const fastCreateTask: FastPath<CreateTaskDto> = (value) => {
   if (!isPlainObject(value)) return undefined;
   for (const key in value) if (!TASK_FIELDS.has(key)) return undefined;
-  const { type, priority, context, max_attempts, timeout_ms } = value;
+  const { type, operation, model, priority, context, max_attempts, timeout_ms } = value;
   const valid =
-    typeof type === 'string' &&
-    SPECIALTY.test(type) &&
+    // Only a model and no context: the decorators ask for an input.
+    (type !== undefined || (model !== undefined && isPlainObject(context) && Object.keys(context).length > 0)) &&
+    absentOrMatching(type, SPECIALTY) &&
+    absentOrMatching(model, MODEL_NAME) &&
+    (operation === undefined || TASK_OPERATIONS.includes(operation as TaskOperation)) &&
     absentOrIntIn(priority, 1, 5) &&
     (context === undefined || (isBoundedJsonObject(context, CONTEXT_BOUNDS) && !hasDroppedKey(context))) &&
     absentOrIntIn(max_attempts, 1, 20) &&

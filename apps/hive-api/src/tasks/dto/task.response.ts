@@ -1,6 +1,16 @@
-import { ApiProperty } from '@nestjs/swagger';
-import { TASK_STATUSES, type SubmittedTask, type TaskPage, type TaskStatus, type TaskView } from '@hive/database';
-import { SPECIALTY } from '../../agents/dto/agent-fields.js';
+import { ApiExtraModels, ApiProperty } from '@nestjs/swagger';
+import {
+  TASK_OPERATIONS,
+  TASK_STATUSES,
+  type SubmittedTask,
+  type TaskOperation,
+  type TaskStatus,
+} from '@hive/database';
+import type { TaskDetails, TaskDetailsPage } from '@hive/coordinator';
+import { MODEL_NAME, SPECIALTY } from '../../agents/dto/agent-fields.js';
+import { INPUT_SCHEMA_NAMES } from './task-input.validator.js';
+import { oneOfOrNull } from '../../openapi/nullable-schema.js';
+import { TaskResultResponse } from './task-result.response.js';
 
 const EXAMPLE_ID = '6f1c2a4e-8b3d-4f5a-9e7c-1d2b3a4c5e6f';
 
@@ -9,8 +19,26 @@ export class CreatedTaskResponse implements SubmittedTask {
   @ApiProperty({ format: 'uuid', example: EXAMPLE_ID })
   id!: string;
 
-  @ApiProperty({ pattern: SPECIALTY.source, example: 'code' })
-  type!: string;
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    pattern: SPECIALTY.source,
+    description: 'The specialty it needs; null: any agent serving its model',
+    example: 'code',
+  })
+  type!: string | null;
+
+  @ApiProperty({ enum: TASK_OPERATIONS, enumName: 'TaskOperation' })
+  operation!: TaskOperation;
+
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    pattern: MODEL_NAME.source,
+    description: "The model it needs; null: its agent's default model",
+    example: null,
+  })
+  model!: string | null;
 
   @ApiProperty({ type: 'integer', minimum: 1, maximum: 5, description: '5 runs first', example: 4 })
   priority!: number;
@@ -32,7 +60,8 @@ export class CreatedTaskBatchResponse {
 }
 
 /** A task as the API reports it. */
-export class TaskResponse extends CreatedTaskResponse implements TaskView {
+@ApiExtraModels(TaskResultResponse)
+export class TaskResponse extends CreatedTaskResponse implements TaskDetails {
   @ApiProperty({
     type: String,
     nullable: true,
@@ -42,15 +71,16 @@ export class TaskResponse extends CreatedTaskResponse implements TaskView {
   assigned_agent!: string | null;
 
   @ApiProperty({
-    type: 'object',
-    additionalProperties: true,
-    nullable: true,
-    description:
-      "The agent's answer once completed: response, model, done_reason, prompt_eval_count, eval_count, " +
-      'total_duration and eval_duration (nanoseconds, as Ollama reports them)',
-    example: { response: 'func search(…) …', model: 'llama3:8b', done_reason: 'stop', eval_count: 120 },
+    ...oneOfOrNull(...INPUT_SCHEMA_NAMES),
+    description: "The operation's input as Hive stored it (null: the prompt comes from the context)",
   })
-  result!: Record<string, unknown> | null;
+  input!: Record<string, unknown> | null;
+
+  @ApiProperty({
+    ...oneOfOrNull('TaskResult'),
+    description: "The agent's answer once completed, in one shape whatever the agent's protocol",
+  })
+  result!: TaskResultResponse | null;
 
   @ApiProperty({ type: String, nullable: true, description: 'Why it failed', example: null })
   error!: string | null;
@@ -76,7 +106,7 @@ export class TaskResponse extends CreatedTaskResponse implements TaskView {
   completed_at!: Date | null;
 }
 
-export class TaskListResponse implements TaskPage {
+export class TaskListResponse implements TaskDetailsPage {
   @ApiProperty({ type: [TaskResponse], description: 'Newest first' })
   tasks!: TaskResponse[];
 

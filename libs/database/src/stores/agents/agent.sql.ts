@@ -1,17 +1,24 @@
 import { statement } from '../../sql/statement.js';
+import { SERVED_MODELS, servesSql } from './model-match.js';
+
 /** Agents with their load over all replicas (the tasks in progress on each). */
-const SELECT_AGENTS = `SELECT a.id, a.endpoint, a.model, a.specialty, a.kind, a.max_concurrent, a.enabled, a.offline,
-                  a.consecutive_failures, a.last_seen, a.last_error, a.created_at,
+const SELECT_AGENTS = `SELECT a.id, a.endpoint, a.model, ${SERVED_MODELS} AS models, a.loaded_models, a.loaded_capacity, a.recent_models,
+                  a.specialty, a.kind, a.max_concurrent, a.enabled, a.offline, a.api_key_encrypted IS NOT NULL AS has_api_key,
+                  a.consecutive_failures, a.last_seen, a.last_error, a.models_probed_at, a.created_at,
                   (SELECT count(*)::int FROM tasks t WHERE t.assigned_agent = a.id AND t.status = 'in_progress')
                     AS current_tasks
              FROM agents a`;
 
 /** The statements of the agents table (docs/architecture.md, "Probes" and "Claiming"). */
 export const AGENT_SQL = {
-  /** $1 id, $2 endpoint, $3 model, $4 specialty, $5 max concurrent, $6 kind; no row when the id exists. */
+  /**
+   * $1 id, $2 endpoint, $3 model, $4 specialty, $5 max concurrent, $6 kind, $7 encrypted api key; no row when the id
+   * exists. Until its first probe, an agent is taken to serve its default model (models is null).
+   */
   register: statement(
     'agent.register',
-    `INSERT INTO agents (id, endpoint, model, specialty, max_concurrent, kind) VALUES ($1, $2, $3, $4, $5, $6)
+    `INSERT INTO agents (id, endpoint, model, specialty, max_concurrent, kind, api_key_encrypted)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)
              ON CONFLICT (id) DO NOTHING RETURNING id`,
   ),
 
@@ -21,12 +28,26 @@ export const AGENT_SQL = {
   /** One agent with its load. $1 id. */
   get: statement('agent.get', `${SELECT_AGENTS} WHERE a.id = $1`),
 
-  /** $1 id; $2–$5 endpoint, model, max concurrent, enabled, each null when unchanged. */
+  /**
+   * $1 id; $2–$5 endpoint, model, max concurrent, enabled, each null when unchanged; $6 whether the key changes, $7
+   * the new encrypted key (null: none). A new endpoint is another server: what the old one served and held is
+   * forgotten, and its default model assumed, until the next probe; so is a new default model it was not known to
+   * serve.
+   */
   update: statement(
     'agent.update',
-    `UPDATE agents SET endpoint = coalesce($2, endpoint), model = coalesce($3, model),
-                  max_concurrent = coalesce($4, max_concurrent), enabled = coalesce($5, enabled), updated_at = now()
-            WHERE id = $1 RETURNING id`,
+    `UPDATE agents a SET endpoint = coalesce($2, a.endpoint), model = coalesce($3, a.model),
+                  max_concurrent = coalesce($4, a.max_concurrent), enabled = coalesce($5, a.enabled),
+                  api_key_encrypted = CASE WHEN $6 THEN $7 ELSE a.api_key_encrypted END,
+                  models = CASE WHEN moved THEN NULL
+                                WHEN $3 IS NOT NULL AND NOT ${servesSql('a.models', '$3::text')} THEN a.models || $3::text
+                                ELSE a.models END,
+                  loaded_models = CASE WHEN moved THEN '[]' ELSE a.loaded_models END,
+                  loaded_capacity = CASE WHEN moved THEN 0 ELSE a.loaded_capacity END,
+                  recent_models = CASE WHEN moved THEN '{}' ELSE a.recent_models END,
+                  updated_at = now()
+             FROM (SELECT id, coalesce($2 <> endpoint, false) AS moved FROM agents WHERE id = $1 FOR UPDATE) before
+            WHERE a.id = before.id RETURNING a.id`,
   ),
 
   /** The agent's row locked for its removal, then its running tasks, locked in id order. $1 id. */
@@ -37,7 +58,18 @@ export const AGENT_SQL = {
   ),
   delete: statement('agent.delete', `DELETE FROM agents WHERE id = $1`),
 
-  specialties: statement('agent.specialties', `SELECT DISTINCT specialty FROM agents ORDER BY 1`),
+  hasStoredKeys: statement(
+    'agent.hasStoredKeys',
+    `SELECT EXISTS (SELECT 1 FROM agents WHERE api_key_encrypted IS NOT NULL) AS found`,
+  ),
+
+  /** The specialties and the models the registered agents serve. */
+  served: statement(
+    'agent.served',
+    `SELECT coalesce((SELECT array_agg(DISTINCT specialty ORDER BY specialty) FROM agents), '{}') AS specialties,
+            coalesce((SELECT array_agg(DISTINCT m ORDER BY m) FROM agents a, unnest(${SERVED_MODELS}) m), '{}')
+              AS models`,
+  ),
 
   /**
    * Takes the probes no replica took within 0.9 × the interval ($1 ms), so each agent is probed once per interval
@@ -52,7 +84,14 @@ export const AGENT_SQL = {
                      ORDER BY id FOR UPDATE SKIP LOCKED
                   )
                   UPDATE agents a SET probed_at = now() FROM due WHERE a.id = due.id
-                  RETURNING a.id, a.endpoint, a.max_concurrent`,
+                  RETURNING a.id, a.endpoint, a.kind, a.max_concurrent, a.api_key_encrypted`,
+  ),
+
+  /** Marks one agent as probed now, for a probe made at once (a new agent). $1 id. */
+  takeProbe: statement(
+    'agent.takeProbe',
+    `UPDATE agents SET probed_at = now() WHERE id = $1 AND enabled
+      RETURNING id, endpoint, kind, max_concurrent, api_key_encrypted`,
   ),
 
   /** One more consecutive failure ($2 the error); offline from $3 on. Returns the state before and after. $1 id. */
@@ -65,12 +104,32 @@ export const AGENT_SQL = {
                    RETURNING a.offline, before.was_offline, a.consecutive_failures`,
   ),
 
-  /** A probe answered: online, failures cleared, seen now. Returns whether it was offline. $1 id. */
+  /**
+   * A probe answered: online, failures cleared, seen now, and what it found stored: $2 the models served, $3 those
+   * loaded (null: its protocol does not tell). A default model it does not serve becomes its last_error. Returns
+   * whether it was offline, whether its default model is missing, and whether the models changed. $1 id.
+   */
   recordProbeSuccess: statement(
     'agent.recordProbeSuccess',
-    `UPDATE agents a SET consecutive_failures = 0, offline = false, last_seen = now(), updated_at = now()
-                         FROM (SELECT id, offline AS was_offline FROM agents WHERE id = $1 FOR UPDATE) before
-                        WHERE a.id = before.id
-                        RETURNING before.was_offline`,
+    `UPDATE agents a SET consecutive_failures = 0, offline = false, last_seen = now(), updated_at = now(),
+                         models = $2, models_probed_at = now(),
+                         loaded_models = coalesce($3, '[]'::jsonb),
+                         loaded_capacity = greatest(a.loaded_capacity, jsonb_array_length(coalesce($3, '[]'::jsonb))),
+                         last_error = CASE WHEN ${servesSql('$2::text[]', 'a.model')} THEN a.last_error
+                           ELSE format('its default model %s is not among the models it serves (%s)', a.model,
+                                       coalesce(nullif(array_to_string($2::text[], ', '), ''), 'none')) END
+                    FROM (SELECT id, offline AS was_offline, models AS was_serving FROM agents WHERE id = $1 FOR UPDATE) before
+                   WHERE a.id = before.id
+                   RETURNING before.was_offline, NOT ${servesSql(SERVED_MODELS, 'a.model')} AS default_missing,
+                             a.models IS DISTINCT FROM before.was_serving AS models_changed`,
+  ),
+
+  /**
+   * A call found that the agent no longer serves a model ($2): it is taken off the agent's list until a probe
+   * finds it again. $1 id.
+   */
+  dropModel: statement(
+    'agent.dropModel',
+    `UPDATE agents a SET models = array_remove(${SERVED_MODELS}, $2), updated_at = now() WHERE id = $1`,
   ),
 } as const;

@@ -1,4 +1,5 @@
 import { statement } from '../../sql/statement.js';
+import { SERVED_MODELS } from '../agents/model-match.js';
 /**
  * The statements of one claim transaction, in the order they run (docs/architecture.md, "Claiming"). Exported for
  * the benchmark's raw loop, so that its reference is the SQL Hive runs.
@@ -10,8 +11,9 @@ export const CLAIM_SQL = {
    */
   lockAgents: statement(
     'claim.lockAgents',
-    `SELECT id, endpoint, model, specialty, max_concurrent, consecutive_failures
-                 FROM agents WHERE enabled AND NOT offline ORDER BY id FOR UPDATE`,
+    `SELECT id, endpoint, kind, model, ${SERVED_MODELS} AS models, specialty, max_concurrent, consecutive_failures,
+            api_key_encrypted, loaded_models, loaded_capacity, recent_models
+       FROM agents a WHERE enabled AND NOT offline ORDER BY id FOR UPDATE`,
   ),
 
   /** In-progress tasks per agent, over all replicas. $1 agent ids. */
@@ -23,23 +25,23 @@ export const CLAIM_SQL = {
   ),
 
   /**
-   * Due pending tasks, at most `slots` of each type, highest priority first, then oldest; rows another transaction
-   * holds are skipped. $1 types, $2 slots per type, $3 limit.
+   * Due pending tasks, at most `slots` of each route (a type and a model, '' for any), highest priority first, then
+   * oldest; rows another transaction holds are skipped. $1 types, $2 models, $3 slots per route, $4 limit.
    */
   takePending: statement(
     'claim.takePending',
-    `SELECT t.id, t.type, t.priority, t.context, t.attempts, t.max_attempts, t.timeout_ms, t.created_at,
-                       t.available_at, t.assigned_agent AS previous_agent
-                  FROM unnest($1::text[], $2::int[]) AS w(type, slots)
-                 CROSS JOIN LATERAL (
-                   SELECT * FROM tasks
-                    WHERE status = 'pending' AND type = w.type AND available_at <= now()
-                    ORDER BY priority DESC, created_at
-                    LIMIT w.slots
-                    FOR UPDATE SKIP LOCKED
-                 ) t
-                 ORDER BY t.priority DESC, t.created_at
-                 LIMIT $3`,
+    `SELECT t.id, t.type, t.operation, t.model, t.priority, t.context, t.input, t.attempts, t.max_attempts,
+            t.timeout_ms, t.created_at, t.available_at, t.assigned_agent AS previous_agent
+       FROM unnest($1::text[], $2::text[], $3::int[]) AS w(type, model, slots)
+      CROSS JOIN LATERAL (
+        SELECT * FROM tasks
+         WHERE status = 'pending' AND type = w.type AND model = w.model AND available_at <= now()
+         ORDER BY priority DESC, created_at
+         LIMIT w.slots
+         FOR UPDATE SKIP LOCKED
+      ) t
+      ORDER BY t.priority DESC, t.created_at
+      LIMIT $4`,
   ),
 
   /** pending → in_progress on the chosen agents, under this replica's lease. $1 task ids, $2 agent ids, $3 replica, $4 lease ms. */
@@ -50,5 +52,13 @@ export const CLAIM_SQL = {
                   lease_owner = $3, lease_expires_at = now() + $4 * interval '1 millisecond', updated_at = now()
              FROM unnest($1::uuid[], $2::text[]) AS c(id, agent)
             WHERE t.id = c.id`,
+  ),
+
+  /** The models the claim sent to each agent, with when ($1 agent ids, locked above; $2 their recent_models). */
+  markRecent: statement(
+    'claim.markRecent',
+    `UPDATE agents a SET recent_models = r.recent
+       FROM unnest($1::text[], $2::jsonb[]) AS r(id, recent)
+      WHERE a.id = r.id`,
   ),
 } as const;

@@ -2,13 +2,23 @@ export const TASK_STATUSES = ['pending', 'in_progress', 'completed', 'failed', '
 export type TaskStatus = (typeof TASK_STATUSES)[number];
 export type FinalTaskStatus = Extract<TaskStatus, 'completed' | 'failed' | 'cancelled'>;
 
+/** What an agent is asked to do. */
+export const TASK_OPERATIONS = ['generate', 'chat', 'embed'] as const;
+export type TaskOperation = (typeof TASK_OPERATIONS)[number];
+
 /** A task as the API reports it. */
 export interface TaskView {
   id: string;
-  type: string;
+  /** The specialty it needs; null: any agent serving its model. */
+  type: string | null;
+  operation: TaskOperation;
+  /** The model it needs; null: the default model of an agent of its type. */
+  model: string | null;
   priority: number;
   status: TaskStatus;
   context: Record<string, unknown>;
+  /** The operation's input (null: a generate task whose prompt comes from its context). */
+  input: Record<string, unknown> | null;
   assigned_agent: string | null;
   result: Record<string, unknown> | null;
   error: string | null;
@@ -21,12 +31,20 @@ export interface TaskView {
 }
 
 /** What a submission answers: the stored task before any agent has seen it. */
-export type SubmittedTask = Pick<TaskView, 'id' | 'type' | 'priority' | 'status' | 'context' | 'created_at'>;
+export type SubmittedTask = Pick<
+  TaskView,
+  'id' | 'type' | 'operation' | 'model' | 'priority' | 'status' | 'context' | 'created_at'
+>;
 
 export interface NewTask {
+  /** The specialty it needs; '' for any. */
   type: string;
+  operation: TaskOperation;
+  /** The model it needs; '' for the default model of an agent of its type. */
+  model: string;
   priority: number;
   context: Record<string, unknown>;
+  input?: Record<string, unknown>;
   max_attempts: number;
   timeout_ms?: number;
 }
@@ -34,6 +52,7 @@ export interface NewTask {
 export interface TaskFilter {
   status?: TaskStatus;
   type?: string;
+  model?: string;
   agent?: string;
   limit: number;
   offset: number;
@@ -49,9 +68,10 @@ export interface TaskPage {
 
 export type TaskCounts = Record<TaskStatus, number> & { total: number };
 
-/** Pending tasks of one type (the health report's backlog). */
-export interface PendingOfType {
+/** Pending tasks of one route (the health report's backlog): a type and a model, '' for none. */
+export interface PendingOfRoute {
   type: string;
+  model: string;
   pending: number;
 }
 

@@ -1,5 +1,6 @@
 import { statement } from '../../sql/statement.js';
 import { BACK_TO_QUEUE_UNCOUNTED, held, LEASE_ENDED } from './lease.sql.js';
+import { servedBy } from './served-by.sql.js';
 import { viewColumns } from './task-columns.js';
 
 /** The other moves of a task between states (docs/architecture.md, "The task lifecycle"); completion is complete.sql.ts. */
@@ -17,6 +18,26 @@ export const TRANSITION_SQL = {
     `UPDATE tasks t SET status = 'pending', error = $4, available_at = now() + $5 * interval '1 millisecond',
                  started_at = NULL, ${LEASE_ENDED}
            WHERE ${held('t')} RETURNING t.id`,
+  ),
+
+  /**
+   * in_progress → pending at once (on another agent) after the agent said it does not serve the task's model, when
+   * another registered agent can run it and attempts are left; → failed otherwise. Returns the new status. $1–$3 the
+   * held task, $4 error.
+   */
+  reroute: statement(
+    'task.reroute',
+    `WITH task AS (SELECT id, type, model, attempts < max_attempts AS attempts_left FROM tasks t WHERE ${held('t')}
+                    FOR UPDATE),
+          elsewhere AS (SELECT EXISTS (SELECT 1 FROM agents a, task
+                                        WHERE a.id <> $2 AND ${servedBy('a', 'task.type', 'task.model')}) AS found)
+     UPDATE tasks t
+        SET status = CASE WHEN e.found AND task.attempts_left THEN 'pending' ELSE 'failed' END,
+            completed_at = CASE WHEN e.found AND task.attempts_left THEN NULL ELSE now() END,
+            error = $4, available_at = now(), started_at = NULL, ${LEASE_ENDED}
+       FROM task, elsewhere e
+      WHERE t.id = task.id
+     RETURNING t.status`,
   ),
 
   /** in_progress → pending untouched, the attempt not counted (shutdown). $1–$3 the held task. */
