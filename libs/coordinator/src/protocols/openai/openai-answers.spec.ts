@@ -212,6 +212,19 @@ describe('OpenAiAnswer: a streamed completion', () => {
     );
   });
 
+  it('refuses a stream that stopped without a finish_reason or [DONE] as malformed: it was cut short', () => {
+    const cut = new OpenAiAnswer(CHAT, twoMsAgo());
+    cut.addEvent(chunk({ role: 'assistant', content: 'Hel' }));
+    expect(failureOf(() => cut.result())).toMatchObject({
+      kind: 'malformed',
+      message: 'the agent answer ended before it finished',
+    });
+
+    const finished = new OpenAiAnswer(CHAT, twoMsAgo());
+    finished.addEvent(chunk({ content: 'Hello' }, 'stop'));
+    expect(finished.result().message?.content).toBe('Hello'); // a finish_reason says it is whole, [DONE] or not
+  });
+
   it('refuses an answer that ended before any of it came as malformed', () => {
     const answer = new OpenAiAnswer(CHAT, twoMsAgo());
     expect(answer.addEvent('[DONE]')).toBe(false);

@@ -32,6 +32,9 @@ export class OpenAiAnswer {
   private usage: JsonRecord | undefined;
   private model: string | undefined;
   private chunks = 0;
+  /** A streamed answer said it was complete: [DONE], or a finish_reason. */
+  private ended = false;
+  private streamed = false;
 
   constructor(
     private readonly call: AgentCall,
@@ -60,13 +63,17 @@ export class OpenAiAnswer {
 
   /** The data of one server-sent event of a streamed completion; false once it said [DONE]. */
   addEvent(data: string): boolean {
-    if (data.trim() === '[DONE]') return false;
+    if (data.trim() === '[DONE]') {
+      this.ended = true;
+      return false;
+    }
     const chunk = parseObject(data, 'an event of the agent answer');
     if (chunk.error !== undefined) {
       const error = isRecord(chunk.error) ? chunk.error.message : chunk.error;
       throw new AgentCallError('server_error', `the agent failed mid-answer: ${String(error)}`);
     }
     this.chunks += 1;
+    this.streamed = true;
     this.noteModelAndUsage(chunk);
     const choice = Array.isArray(chunk.choices) && isRecord(chunk.choices[0]) ? chunk.choices[0] : undefined;
     if (choice === undefined) return true; // the usage chunk
@@ -83,6 +90,7 @@ export class OpenAiAnswer {
       if (typeof fn.arguments === 'string') call.args += fn.arguments;
     }
     if (choice.finish_reason !== null && choice.finish_reason !== undefined) {
+      this.ended = true;
       this.finish = doneReason(choice.finish_reason);
       finished.push(...this.calls.map(toToolCall));
     }
@@ -98,6 +106,9 @@ export class OpenAiAnswer {
 
   result(): TaskResult {
     if (this.chunks === 0) throw new AgentCallError('malformed', 'the agent answer ended before any of it came');
+    // A stream that stops without saying it is complete was cut short, however cleanly the connection closed.
+    if (this.streamed && !this.ended)
+      throw new AgentCallError('malformed', 'the agent answer ended before it finished');
     const usage = this.usage ?? {};
     const common = {
       model: this.model ?? this.call.model,
