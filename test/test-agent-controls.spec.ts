@@ -7,7 +7,7 @@ import { waitUntil } from './support/poll.js';
 /** jest's asymmetric matchers are typed `any`; as `unknown` they go into expected objects without unsafe assignments. */
 const anyString = expect.any(String) as unknown;
 
-const user = (content: string) => [{ role: 'user', content }];
+const user = (content: string) => [{ role: 'user' as const, content }];
 const names = async (res: Response, list: 'models' | 'data'): Promise<string[]> => {
   const body = (await res.json()) as Record<string, { name?: string; id?: string }[]>;
   return (body[list] ?? []).map((m) => m.name ?? m.id ?? '');

@@ -11,8 +11,8 @@ import type { Completion } from './openai-chat.js';
 
 const event = (data: unknown): string => `data: ${JSON.stringify(data)}\n\n`;
 
-/** Tool-call arguments arrive in pieces of this many characters, so a client has to join them. */
-const ARGUMENT_PIECE = 8;
+/** Tool-call arguments arrive in pieces of up to 8 characters, so a client has to join them. */
+const ARGUMENT_PIECES = /[\s\S]{1,8}/g;
 
 /** The deltas of the answer, one chunk each, before the chunk that finishes it. */
 function deltas({ content, toolCalls }: Completion): Record<string, unknown>[] {
@@ -27,7 +27,7 @@ function deltas({ content, toolCalls }: Completion): Record<string, unknown>[] {
       ...(index === 0 ? { role: 'assistant', content: null } : {}),
       tool_calls: [{ index, id, type, function: { name, arguments: '' } }],
     },
-    ...(args.match(new RegExp(`[\\s\\S]{1,${ARGUMENT_PIECE}}`, 'g')) ?? []).map((piece) => ({
+    ...(args.match(ARGUMENT_PIECES) ?? []).map((piece) => ({
       tool_calls: [{ index, function: { arguments: piece } }],
     })),
   ]);
