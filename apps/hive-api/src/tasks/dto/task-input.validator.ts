@@ -51,7 +51,7 @@ export function TaskInput(bounds: JsonBounds): PropertyDecorator {
       options: { message: (args: ValidationArguments) => (found.get(args.object) ?? []).join('; ') },
       validator: {
         validate(value: unknown, args: ValidationArguments): boolean {
-          const list = problems(value, args.object as TaskFields, bounds);
+          const list = problems(value, args.object, bounds);
           found.set(args.object, list);
           return list.length === 0;
         },
