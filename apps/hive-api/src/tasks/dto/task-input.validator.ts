@@ -28,7 +28,8 @@ function problems(value: unknown, task: TaskFields, bounds: JsonBounds): string[
   if (value === undefined) {
     return promptless(task) ? ['input must be given: the task names no type and its context is empty'] : [];
   }
-  if (!isBoundedJsonObject(value, bounds)) return [`input must be a JSON object at most ${bounds.maxDepth} levels deep`];
+  if (!isBoundedJsonObject(value, bounds))
+    return [`input must be a JSON object at most ${bounds.maxDepth} levels deep`];
   const operation = task.operation ?? 'generate';
   if (!isOperation(operation)) return []; // the operation's own check says so
   const check = parseTaskInput(operation, value);
