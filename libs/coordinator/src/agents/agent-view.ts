@@ -15,6 +15,9 @@ export function toAgentView(
   { offline, loaded_models, loaded_capacity, recent_models, ...record }: AgentRecord,
   now = Date.now(),
 ): AgentView {
-  const memory = new WarmModels({ loaded_models, loaded_capacity, recent_models }, now);
+  const memory = new WarmModels(
+    { loaded_models, loaded_capacity, recent_models, models_probed_at: record.models_probed_at },
+    now,
+  );
   return { ...record, status: agentStatus({ ...record, offline }), loaded_models: memory.models() };
 }

@@ -20,6 +20,7 @@ const agent = (id: string, max_concurrent: number, fields: Partial<ClaimableAgen
   loaded_models: [],
   loaded_capacity: 0,
   recent_models: {},
+  models_probed_at: null,
   ...fields,
 });
 

@@ -3,12 +3,13 @@ import { KEEP_ALIVE_MS, recentAfter, WarmModels } from './warm-models.js';
 
 const NOW = Date.parse('2025-06-01T12:00:00Z');
 
-type Memory = Pick<ClaimableAgent, 'loaded_models' | 'loaded_capacity' | 'recent_models'>;
+type Memory = Pick<ClaimableAgent, 'loaded_models' | 'loaded_capacity' | 'recent_models' | 'models_probed_at'>;
 
 const memory = (fields: Partial<Memory>): Memory => ({
   loaded_models: [],
   loaded_capacity: 0,
   recent_models: {},
+  models_probed_at: null,
   ...fields,
 });
 
@@ -32,6 +33,20 @@ describe('WarmModels', () => {
     expect(warm.has('older')).toBe(true);
     expect(warm.has('expired')).toBe(false);
     expect(warm.has('at-expiry')).toBe(false);
+  });
+
+  it('ranks a model sent since the probe above those the probe listed, however long the agent keeps them', () => {
+    // The agent keeps models for a day (OLLAMA_KEEP_ALIVE=24h); the probe was a minute ago; 'sent' went there since.
+    const warm = new WarmModels(
+      memory({
+        loaded_models: [loaded('listed', NOW + 24 * 3_600_000)],
+        models_probed_at: new Date(NOW - 60_000),
+        recent_models: { sent: NOW - 30_000 },
+        loaded_capacity: 1,
+      }),
+      NOW,
+    );
+    expect(warm.models()).toEqual(['sent']);
   });
 
   it('ignores a listed model whose expiry is not a date', () => {

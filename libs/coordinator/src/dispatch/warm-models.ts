@@ -6,7 +6,7 @@ import type { ClaimableAgent } from '@hive/database';
  */
 export const KEEP_ALIVE_MS = 5 * 60_000;
 
-type MemorySource = Pick<ClaimableAgent, 'loaded_models' | 'loaded_capacity' | 'recent_models'>;
+type MemorySource = Pick<ClaimableAgent, 'loaded_models' | 'loaded_capacity' | 'recent_models' | 'models_probed_at'>;
 
 /**
  * Hive's estimate of the models an agent holds in memory, most recently used first: what its last probe reported
@@ -17,22 +17,24 @@ type MemorySource = Pick<ClaimableAgent, 'loaded_models' | 'loaded_capacity' | '
 export class WarmModels {
   /** Model → last use (epoch ms), most recent first once sorted. */
   private readonly lastUse = new Map<string, number>();
+  private readonly capacity: number;
 
   constructor(
     agent: MemorySource,
     private readonly now: number,
   ) {
+    // A model /api/ps listed was last used when its keep-alive began, and no later than the probe: an agent that
+    // keeps models longer than Ollama's default must not rank them above those Hive sent it since.
+    const probedAt = agent.models_probed_at?.getTime() ?? Infinity;
     for (const { name, expires_at } of agent.loaded_models) {
       const expires = Date.parse(expires_at);
-      if (expires > now) this.note(name, expires - KEEP_ALIVE_MS);
+      if (expires > now) this.note(name, Math.min(expires - KEEP_ALIVE_MS, probedAt));
     }
     for (const [name, at] of Object.entries(agent.recent_models)) {
       if (at + KEEP_ALIVE_MS > now) this.note(name, at);
     }
     this.capacity = agent.loaded_capacity > 0 ? agent.loaded_capacity : Infinity;
   }
-
-  private readonly capacity: number;
 
   /** Whether the model is thought loaded now. */
   has(model: string): boolean {

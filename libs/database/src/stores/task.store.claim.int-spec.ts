@@ -93,6 +93,7 @@ describe('TaskStore.claim', () => {
           loaded_models: [],
           loaded_capacity: 0,
           recent_models: {},
+          models_probed_at: null,
         },
       },
     ]);

@@ -12,7 +12,7 @@ export const CLAIM_SQL = {
   lockAgents: statement(
     'claim.lockAgents',
     `SELECT id, endpoint, kind, model, ${SERVED_MODELS} AS models, specialty, max_concurrent, consecutive_failures,
-            api_key_encrypted, loaded_models, loaded_capacity, recent_models
+            api_key_encrypted, loaded_models, loaded_capacity, recent_models, models_probed_at
        FROM agents a WHERE enabled AND NOT offline ORDER BY id FOR UPDATE`,
   ),
 

@@ -16,6 +16,8 @@ export interface ClaimableAgent {
   loaded_models: LoadedModel[];
   loaded_capacity: number;
   recent_models: Record<string, number>;
+  /** When a probe last found what it serves (and, for Ollama, what it holds). */
+  models_probed_at: Date | null;
 }
 
 /** Which pending tasks a claim looks at: those of a type and a model ('' for any specialty, or a default model). */
