@@ -29,6 +29,10 @@ export interface NewAgent {
   specialty: string;
   model?: string;
   max_concurrent?: number;
+  /** The protocol it speaks (Hive's default: ollama). */
+  kind?: Schemas['AgentKind'];
+  /** The server's own key, which Hive sends as Authorization: Bearer. */
+  api_key?: string;
   /** false: registered, then disabled with PATCH before any task can reach it. */
   enabled?: boolean;
 }
@@ -142,6 +146,22 @@ export class HiveApi {
       { describe: `${count} tasks of type ${type} to be ${status} (state: tasks by status)`, ...options },
     );
     return tasks;
+  }
+
+  /**
+   * Waits until a probe has found the models the agent serves: any, or exactly `models` (in any order) when given,
+   * which is how a test knows Hive saw a change of the agent's list.
+   */
+  waitForModels(id: string, models?: readonly string[], options: Partial<PollOptions> = {}): Promise<Agent> {
+    const wanted = models === undefined ? undefined : [...models].sort();
+    return this.waitForAgent(
+      id,
+      (agent) =>
+        agent.models_probed_at !== null &&
+        (wanted === undefined || JSON.stringify([...agent.models].sort()) === JSON.stringify(wanted)),
+      wanted === undefined ? 'to be probed' : `to serve exactly ${wanted.join(', ')}`,
+      options,
+    );
   }
 
   waitForAgent(
