@@ -25,12 +25,12 @@ export class AgentClient {
   /** The models the agent serves (and those loaded, when its protocol tells), within HTTP_TIMEOUT_MS. */
   async probe(agent: AgentAddress): Promise<ProbeReport> {
     const target = await this.target(agent);
-    return this.adapter(agent).probe(target, this.http.probeSignal());
+    return withoutKey(target, () => this.adapter(agent).probe(target, this.http.probeSignal()));
   }
 
   async run(agent: AgentAddress, call: AgentCall, signal: AbortSignal, onChunk?: ChunkListener): Promise<TaskResult> {
     const target = await this.target(agent);
-    return this.adapter(agent).run(target, call, signal, onChunk);
+    return withoutKey(target, () => this.adapter(agent).run(target, call, signal, onChunk));
   }
 
   /** Forgets an agent's connections (its endpoint changed, or it was removed). */
@@ -53,5 +53,19 @@ export class AgentClient {
     } catch (error) {
       throw new AgentCallError('auth', `its api_key cannot be decrypted with HIVE_SECRET_KEY: ${describeError(error)}`);
     }
+  }
+}
+
+/**
+ * Runs a call to the agent; a failure whose text quotes the agent's key (some proxies repeat the key they refused in
+ * their error body) has it replaced, since that text becomes the task's error, the agent's last_error and log lines.
+ */
+async function withoutKey<T>({ apiKey }: AgentTarget, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    if (apiKey === undefined || !(error instanceof AgentCallError) || !error.message.includes(apiKey)) throw error;
+    const message = error.message.replaceAll(apiKey, '[redacted]');
+    throw new AgentCallError(error.kind, message, error.status, error.retryAfterMs);
   }
 }
