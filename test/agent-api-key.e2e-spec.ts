@@ -1,6 +1,9 @@
 import { startHiveFixture, suiteFixture } from './support/hive-fixture.js';
 import { messages, type Agent, type Task } from './support/api.js';
+import { spawnHive } from './support/hive-process.js';
 import type { AgentProtocol } from './support/ollama-agent.js';
+import { waitUntil } from './support/poll.js';
+import { isRunning, LEVEL, level, stopHiveProcess } from './support/process-control.js';
 
 const SECRET = 'hive-test-secret-key-0123456789-abcdefghij';
 /** Distinctive enough that any copy of it, whole, in an answer, a log line or a row is found. */
@@ -148,6 +151,58 @@ describe('agent API keys (in-process Hive, real PostgreSQL, agents that require 
     expect(refused.last_error).toBe('probe failed: HTTP 401: Incorrect API key provided.');
     expect(refused.models_probed_at).toBeNull();
     expect(agent.modelsCalls).toBeGreaterThan(0);
+  });
+
+  it('an agent whose error answer echoes the key: the key is still not shown, stored or logged', async () => {
+    const { api, hive, db } = world();
+    const { agent, id } = await keyedAgent('openai', KEY);
+    // Some proxies quote the key they refused; Hive must not pass it on in the task's error or the agent's.
+    agent.setBehavior({ kind: 'error', status: 401, message: `Invalid proxy token passed. Received API Key = ${KEY}` });
+    await api.waitForModels(id);
+    const submitted = await api.submitTask({ type: id, context: { prompt: 'hi' }, max_attempts: 2 });
+
+    const task = await api.waitForTask(submitted.id, finished);
+    expect(task).toMatchObject({ status: 'failed', attempts: 2 });
+    expect(task.error).toBe(`agent ${id}: HTTP 401: Invalid proxy token passed. Received API Key = [redacted]`);
+    const answers = [
+      task,
+      await api.getAgent(id),
+      await api.listTasks({ type: id }),
+      await api.expect(200, 'GET', '/api/status'),
+    ];
+    for (const answer of answers) expect(JSON.stringify(answer)).not.toContain(KEY);
+    const rows = await db.query<{ row: string }>(
+      `SELECT row_to_json(t)::text AS row FROM tasks t WHERE id = $1
+       UNION ALL SELECT row_to_json(a)::text FROM agents a WHERE id = $2`,
+      [task.id, id],
+    );
+    expect(rows).toHaveLength(2);
+    for (const { row } of rows) expect(row).not.toContain(KEY);
+    expect(hive.logs.text()).not.toContain(KEY);
+  });
+
+  it('a production replica without HIVE_SECRET_KEY refuses to start on a database with keys stored (real process)', async () => {
+    await keyedAgent('openai', KEY);
+    const replica = await spawnHive({ NODE_ENV: 'production', DATABASE_URL: world().db.url });
+    try {
+      // Exits during start-up; the deadline only turns a replica that starts anyway into a readable failure.
+      await waitUntil(() => !isRunning(replica), {
+        describe: 'the replica to refuse to start',
+        timeoutMs: 20_000,
+        state: () => replica.lines.slice(-3),
+      });
+
+      const exit = await replica.exited;
+      expect(exit.code).toBeGreaterThan(0);
+      const fatal = replica.logs().filter((line) => level(line) === LEVEL.fatal);
+      expect(fatal.map((line) => (line.err as { message?: unknown } | undefined)?.message)).toEqual([
+        'HIVE_SECRET_KEY must be set: agents have API keys stored, encrypted under it',
+      ]);
+      const output = replica.lines.join('\n');
+      expect(output).not.toContain(KEY);
+    } finally {
+      await stopHiveProcess(replica);
+    }
   });
 });
 
