@@ -181,6 +181,60 @@ describe('operations: chat and generate on Ollama and OpenAI agents (in-process 
     },
   );
 
+  it.each<AgentProtocol>(['ollama', 'openai'])(
+    '%s: a chat whose format is "json" asks for JSON in its protocol, and its answer parses',
+    async (kind) => {
+      const { agent, model } = await agentServing(kind);
+      const messages: ChatInput['messages'] = [{ role: 'user', content: 'Reply in JSON.' }];
+      const { task, request } = await run(agent, { model, operation: 'chat', input: { messages, format: 'json' } });
+
+      const format =
+        kind === 'ollama' ? { format: 'json', stream: false } : { response_format: { type: 'json_object' } };
+      expect(request?.body).toEqual({ model, messages, ...format });
+      expect(JSON.parse(task.result?.message?.content ?? '')).toEqual(expect.any(Object));
+    },
+  );
+
+  it('a tool-calling loop across protocols: calls an Ollama agent made are answered to an OpenAI agent, linked in order', async () => {
+    const first = await agentServing('ollama', { kind: 'ok', toolCalls: CALLS });
+    const turn1 = await run(first.agent, { model: first.model, operation: 'chat', input: { messages: CONVERSATION } });
+    const assistant = turn1.task.result?.message;
+    if (assistant === undefined) throw new Error(`no message in ${JSON.stringify(turn1.task.result)}`);
+    const ids = (assistant.tool_calls ?? []).map((c) => c.id);
+    expect(ids).toHaveLength(2);
+
+    // The next turn: the assistant's message as Hive stored it, then one answer per call, linked by the tool's name
+    // alone (as Ollama links them): the same tool twice, so only the order tells which answer is which.
+    const second = await agentServing('openai');
+    const { request } = await run(second.agent, {
+      model: second.model,
+      operation: 'chat',
+      input: {
+        messages: [
+          ...CONVERSATION,
+          assistant,
+          { role: 'tool', tool_name: 'get_weather', content: 'Lyon: 18 C' },
+          { role: 'tool', tool_name: 'get_weather', content: 'Nice: 24 C' },
+        ],
+      },
+    });
+
+    const sent = (request?.messages ?? []).slice(-3);
+    expect(sent).toEqual([
+      {
+        role: 'assistant',
+        content: null,
+        tool_calls: CALLS.map((call, i) => ({
+          id: ids[i],
+          type: 'function',
+          function: { name: call.name, arguments: JSON.stringify(call.arguments) },
+        })),
+      },
+      { role: 'tool', content: 'Lyon: 18 C', tool_call_id: ids[0] },
+      { role: 'tool', content: 'Nice: 24 C', tool_call_id: ids[1] },
+    ]);
+  });
+
   it('stores an OpenAI-shaped chat input in Hive shape, and an Ollama agent gets it in its own', async () => {
     const { agent, model } = await agentServing('ollama');
     const image = 'iVBORw0KGgoAAAANSUhEUg==';
@@ -273,6 +327,25 @@ describe('operations: chat and generate on Ollama and OpenAI agents (in-process 
       total_duration: expect.any(Number) as unknown, // timed by Hive: OpenAI servers report no durations
     });
     expect(task.result?.total_duration).toBeGreaterThan(0);
+  });
+
+  it('OpenAI: a generate with images sends them as data: URL parts of the user message', async () => {
+    const { agent, model } = await agentServing('openai');
+    const png = 'iVBORw0KGgoAAAANSUhEUg==';
+    const jpeg = '/9j/4AAQSkZJRgABAQ==';
+    const { task, request } = await run(agent, { model, input: { prompt: 'Compare these', images: [png, jpeg] } });
+
+    expect(request?.messages).toEqual([
+      {
+        role: 'user',
+        content: [
+          { type: 'text', text: 'Compare these' },
+          { type: 'image_url', image_url: { url: `data:image/png;base64,${png}` } },
+          { type: 'image_url', image_url: { url: `data:image/jpeg;base64,${jpeg}` } },
+        ],
+      },
+    ]);
+    expect(task.result?.response).toBe('echo: Compare these');
   });
 
   it('OpenAI: a chat without input gets the context (system, prompt) as its messages', async () => {
