@@ -2,7 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { HiveConfig } from '@hive/config';
 import {
   describeError,
-  servedName,
+  routeModel,
   QueueChannel,
   TaskStore,
   type NewTask,
@@ -136,23 +136,15 @@ export class TaskService {
 
   /**
    * Nothing was stored: name what no agent can run (all given, if an agent was registered meanwhile), with what the
-   * agents serve.
+   * agents serve. Each route is judged against each agent, as the database did: a type served by one agent and a
+   * model served by another do not make a task of that type and model servable.
    */
   private async unserved(tasks: readonly TaskSubmission[]): Promise<UnservedTasksError> {
-    const served = await this.agents.served();
+    const [served, agents] = await Promise.all([this.agents.served(), this.agents.list()]);
     const routes = new Map<string, RouteAsked>();
     for (const { type = '', model = '' } of tasks) routes.set(`${type}\u0000${model}`, { type, model });
     const given = [...routes.values()];
-    const missing = given.filter((route) => !this.servable(route, served.specialties, served.models));
+    const missing = given.filter((route) => !agents.some((agent) => routeModel(agent, route) !== undefined));
     return new UnservedTasksError(missing.length > 0 ? missing : given, served);
-  }
-
-  /**
-   * Whether some agent might run the route, judged from the lists alone (the exact answer, which pairs an agent's
-   * specialty with its models, is the database's): unserved lists only what is surely missing.
-   */
-  private servable(route: RouteAsked, specialties: readonly string[], models: readonly string[]): boolean {
-    const typeServed = route.type === '' || specialties.includes(route.type);
-    return typeServed && (route.model === '' || servedName(models, route.model) !== undefined);
   }
 }
