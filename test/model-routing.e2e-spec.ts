@@ -122,6 +122,20 @@ describe('placement by model across Ollama and OpenAI agents (in-process Hive, r
       expect(message).not.toContain('"mistral:7b"'); // only what is missing is named
       await expect(api.listTasks()).resolves.toMatchObject({ total: before });
     });
+
+    it('names only the task of a batch whose type and model no one agent serves together', async () => {
+      const res = await world().api.request('POST', '/api/tasks/batch', {
+        tasks: [
+          { model: 'mistral:7b', context: { prompt: 'fine' } },
+          { type: 'code', model: 'Qwen/Qwen2.5-7B-Instruct', context: { prompt: 'served apart, not together' } },
+        ],
+      });
+
+      expect(res.status).toBe(400);
+      const message = messages(res.body).join();
+      expect(message).toContain('No registered agent serves model "Qwen/Qwen2.5-7B-Instruct" for task type "code"');
+      expect(message).not.toContain('"mistral:7b"');
+    });
   });
 
   it('an agent that drops a model: a probe takes it off its list, and new tasks for it go to the other agent', async () => {
