@@ -11,16 +11,18 @@ const isOperation = (value: unknown): value is TaskOperation => TASK_OPERATIONS.
 /** The sibling fields the input's check reads. */
 interface TaskFields {
   type?: unknown;
+  model?: unknown;
   operation?: unknown;
   context?: unknown;
 }
 
 /**
- * A task without input gets its prompt from its type and context: one that names neither (only a model) and has an
- * empty context would send the agent nothing to answer.
+ * A task without input gets its prompt from its type and context: one that names only a model and has an empty
+ * context would send the agent nothing to answer. (A task that names neither type nor model is refused for that.)
  */
-const promptless = ({ type, context }: TaskFields): boolean =>
+const promptless = ({ type, model, context }: TaskFields): boolean =>
   type === undefined &&
+  model !== undefined &&
   (context === undefined || (typeof context === 'object' && context !== null && Object.keys(context).length === 0));
 
 /** What is wrong with a task's input; none when it is fine. */
