@@ -2,7 +2,7 @@ import { startHiveFixture, suiteFixture } from './support/hive-fixture.js';
 import { messages, type Agent, type Task } from './support/api.js';
 import { spawnHive } from './support/hive-process.js';
 import type { AgentProtocol } from './support/ollama-agent.js';
-import { waitUntil } from './support/poll.js';
+import { pollUntil, waitUntil } from './support/poll.js';
 import { isRunning, LEVEL, level, stopHiveProcess } from './support/process-control.js';
 
 const SECRET = 'hive-test-secret-key-0123456789-abcdefghij';
@@ -194,7 +194,12 @@ describe('agent API keys (in-process Hive, real PostgreSQL, agents that require 
 
       const exit = await replica.exited;
       expect(exit.code).toBeGreaterThan(0);
-      const fatal = replica.logs().filter((line) => level(line) === LEVEL.fatal);
+      // Its output may still be in the pipe when the exit is seen: read until the fatal line is in.
+      const fatal = await pollUntil(
+        () => replica.logs().filter((line) => level(line) === LEVEL.fatal),
+        (lines) => lines.length > 0,
+        { describe: 'the fatal line of the refused start' },
+      );
       expect(fatal.map((line) => (line.err as { message?: unknown } | undefined)?.message)).toEqual([
         'HIVE_SECRET_KEY must be set: agents have API keys stored, encrypted under it',
       ]);
