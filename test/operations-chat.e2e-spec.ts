@@ -157,11 +157,15 @@ describe('operations: chat and generate on Ollama and OpenAI agents (in-process 
         input: { messages, format: CITY_SCHEMA, options: { temperature: 0 } },
       });
 
-      const format =
+      // OpenAI's temperature is a field of its own; a schema is a json_schema response_format named "response".
+      const sent =
         kind === 'ollama'
           ? { format: CITY_SCHEMA, options: { temperature: 0 }, stream: false }
-          : { response_format: { type: 'json_schema', json_schema: { name: 'response', schema: CITY_SCHEMA } } };
-      expect(request?.body).toEqual({ model, messages, ...format, ...(kind === 'openai' ? { temperature: 0 } : {}) });
+          : {
+              response_format: { type: 'json_schema', json_schema: { name: 'response', schema: CITY_SCHEMA } },
+              temperature: 0,
+            };
+      expect(request?.body).toEqual({ model, messages, ...sent });
       const content = task.result?.message?.content ?? '';
       const answer: unknown = JSON.parse(content);
       const validate = new Ajv().compile(CITY_SCHEMA);
