@@ -13,7 +13,8 @@ export class AgentProtocols1764979200000 implements MigrationInterface {
 
   async up(db: QueryRunner): Promise<void> {
     // The models an agent serves (from its last probe; null until then, when its default model is assumed), what it
-    // reported loaded (/api/ps), the most it was seen holding at once, and when Hive last sent it each model (ms).
+    // reported loaded (/api/ps), the most it was seen holding at once, when Hive last sent it each model (ms), its
+    // API key (encrypted), and until when it asked not to be called (Retry-After).
     await db.query(`
       ALTER TABLE agents
         ADD COLUMN IF NOT EXISTS models            text[],
@@ -21,7 +22,8 @@ export class AgentProtocols1764979200000 implements MigrationInterface {
         ADD COLUMN IF NOT EXISTS loaded_capacity   integer NOT NULL DEFAULT 0,
         ADD COLUMN IF NOT EXISTS recent_models     jsonb NOT NULL DEFAULT '{}'::jsonb,
         ADD COLUMN IF NOT EXISTS models_probed_at  timestamptz,
-        ADD COLUMN IF NOT EXISTS api_key_encrypted text`);
+        ADD COLUMN IF NOT EXISTS api_key_encrypted text,
+        ADD COLUMN IF NOT EXISTS paused_until      timestamptz`);
 
     // '' in type or model means "any specialty" or "the agent's default model": both are parts of the queue key.
     await db.query(`
@@ -43,7 +45,8 @@ export class AgentProtocols1764979200000 implements MigrationInterface {
     await db.query(`DROP INDEX CONCURRENTLY IF EXISTS tasks_route_idx`);
     await db.query(`ALTER TABLE tasks DROP COLUMN IF EXISTS input, DROP COLUMN IF EXISTS model,
                       DROP COLUMN IF EXISTS operation`);
-    await db.query(`ALTER TABLE agents DROP COLUMN IF EXISTS api_key_encrypted, DROP COLUMN IF EXISTS models_probed_at,
+    await db.query(`ALTER TABLE agents DROP COLUMN IF EXISTS paused_until, DROP COLUMN IF EXISTS api_key_encrypted,
+                      DROP COLUMN IF EXISTS models_probed_at,
                       DROP COLUMN IF EXISTS recent_models, DROP COLUMN IF EXISTS loaded_capacity,
                       DROP COLUMN IF EXISTS loaded_models, DROP COLUMN IF EXISTS models`);
   }

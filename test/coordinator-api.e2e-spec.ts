@@ -88,6 +88,7 @@ describe('coordinator REST API (in-process Hive, real PostgreSQL, real agent ser
         last_seen: coder.last_seen,
         last_error: null,
         models_probed_at: coder.models_probed_at,
+        paused_until: null,
         created_at: expect.stringMatching(ISO_8601) as unknown,
       });
       const listed = list.agents.find((a) => a.id === 'coder-1');

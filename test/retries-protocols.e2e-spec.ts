@@ -69,6 +69,24 @@ describe('retries across protocols (in-process Hive, real PostgreSQL, real agent
     await expect(world().api.getAgent(id)).resolves.toMatchObject({ status: 'available', consecutive_failures: 0 });
   });
 
+  it('OpenAI 429 with Retry-After: no other task goes to that agent before the time it asked for', async () => {
+    const { api } = world();
+    const retryAfterS = 2;
+    const { agent, id } = await lone('openai', { kind: 'rate-limited', retryAfterS });
+    const first = await api.submitTask({ type: id, context: { prompt: 'first' } });
+    const paused = await api.waitForAgent(id, (a) => a.paused_until !== null, 'to be paused');
+    const pausedUntil = Date.parse(paused.paused_until ?? '');
+
+    const second = await api.submitTask({ type: id, context: { prompt: 'second' } });
+    await Promise.all([first, second].map((t) => api.waitForTask(t.id, 'completed')));
+    // Both waited out the pause: the second task's only call, and the first task's retry, come after it.
+    const after = agent.requests.slice(1);
+    const asked = (content: string) => JSON.stringify([{ role: 'user', content }]);
+    expect(after.map((r) => JSON.stringify(r.messages)).sort()).toEqual([asked('first'), asked('second')]);
+    for (const request of after) expect(request.receivedAt).toBeGreaterThanOrEqual(pausedUntil);
+    await expect(api.getAgent(id)).resolves.toMatchObject({ paused_until: null, consecutive_failures: 0 });
+  });
+
   it('OpenAI 400: the task fails at once with the server’s text, and the agent is not blamed', async () => {
     const text = "'max_tokens' is too large: 99999. This model's maximum context length is 8192 tokens.";
     const { agent, id } = await lone('openai', { kind: 'error', status: 400, message: text });

@@ -363,6 +363,11 @@ export interface components {
              */
             models_probed_at: string | null;
             /**
+             * Format: date-time
+             * @description Until when it asked not to be called (Retry-After on a 429 or 503): no task goes to it before then
+             */
+            paused_until: string | null;
+            /**
              * @description The task type this agent serves
              * @example code
              */

@@ -27,6 +27,12 @@ export class AgentHealth {
     }
   }
 
+  /** The agent answered 429 or 503 with a Retry-After: no replica sends it a task before that time. */
+  async recordPause(agentId: string, ms: number): Promise<void> {
+    await this.store.pause(agentId, ms);
+    this.logger.warn({ agentId, retryAfterMs: ms }, `Agent ${agentId} asked not to be called for ${ms} ms`);
+  }
+
   /** A call found the agent no longer serves `model`: no task for it goes there until a probe finds it again. */
   async recordModelMissing(agentId: string, model: string): Promise<void> {
     await this.store.dropModel(agentId, model);

@@ -115,6 +115,11 @@ export class TaskRunner {
         .recordFailure(task.agent.id, failure.message)
         .catch((error: unknown) => this.warnUncounted(task.agent.id, error));
     }
+    if (failure.retryAfterMs !== undefined && failure.retryAfterMs > 0) {
+      await this.agentHealth
+        .recordPause(task.agent.id, Math.min(failure.retryAfterMs, MAX_RETRY_AFTER_MS))
+        .catch((error: unknown) => this.warnUncounted(task.agent.id, error));
+    }
     return end;
   }
 

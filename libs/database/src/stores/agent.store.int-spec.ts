@@ -8,6 +8,7 @@ import {
   plannerFor,
   registerType,
   uniqueName,
+  type PlannerView,
   type StoreWorld,
 } from '../../../../test/support/store-fixture.js';
 
@@ -65,6 +66,7 @@ describe('AgentStore', () => {
         last_seen: null,
         last_error: null,
         models_probed_at: null,
+        paused_until: null,
         created_at: expect.any(Date) as unknown,
         current_tasks: 0,
       });
@@ -379,6 +381,27 @@ describe('AgentStore', () => {
       await expect(world.agents.takeProbe(id)).resolves.toMatchObject({ id, kind: 'ollama' });
       await world.agents.update(id, { enabled: false });
       await expect(world.agents.takeProbe(id)).resolves.toBeUndefined();
+    });
+  });
+
+  describe('pause', () => {
+    it('keeps a paused agent out of claims until its time, the longer pause standing', async () => {
+      const { type, agents } = await registerType(world);
+      const id = agents[0].id;
+      await world.tasks.submit(newTask(type));
+
+      await world.agents.pause(id, 60_000);
+      await world.agents.pause(id, 10); // a shorter one later does not cut it
+      const paused = await world.agents.get(id);
+      expect(paused?.paused_until?.getTime()).toBeGreaterThan(Date.now() + 30_000);
+      const seen: PlannerView[] = [];
+      await world.tasks.claim(replicaId, 60_000, 64, plannerFor([type], 64, seen));
+      expect(seen.flatMap((view) => view.agents.map((a) => a.id))).not.toContain(id);
+
+      await world.sql(`UPDATE agents SET paused_until = now() - interval '1 ms' WHERE id = $1`, [id]);
+      await expect(world.agents.get(id)).resolves.toMatchObject({ paused_until: null }); // past: not shown
+      const claim = await world.tasks.claim(replicaId, 60_000, 64, plannerFor([type]));
+      expect(claim.tasks.map((t) => t.agent.id)).toEqual([id]);
     });
   });
 

@@ -131,6 +131,11 @@ export class AgentStore {
     return rows[0]?.found === true;
   }
 
+  /** The agent asked not to be called for `ms` (Retry-After): claims pass it over until then. */
+  async pause(id: string, ms: number): Promise<void> {
+    await this.sql.rows(AGENT_SQL.pause, [id, ms]);
+  }
+
   /** A call found that the agent no longer serves `model` (its name as served): it is taken off its list. */
   async dropModel(id: string, model: string): Promise<void> {
     await this.sql.rows(AGENT_SQL.dropModel, [id, model]);

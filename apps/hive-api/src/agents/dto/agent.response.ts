@@ -89,6 +89,14 @@ export class AgentResponse implements AgentView {
   })
   models_probed_at!: Date | null;
 
+  @ApiProperty({
+    type: String,
+    format: 'date-time',
+    nullable: true,
+    description: 'Until when it asked not to be called (Retry-After on a 429 or 503): no task goes to it before then',
+  })
+  paused_until!: Date | null;
+
   @ApiProperty({ type: String, format: 'date-time' })
   created_at!: Date;
 }

@@ -4,7 +4,8 @@ import { SERVED_MODELS, servesSql } from './model-match.js';
 /** Agents with their load over all replicas (the tasks in progress on each). */
 const SELECT_AGENTS = `SELECT a.id, a.endpoint, a.model, ${SERVED_MODELS} AS models, a.loaded_models, a.loaded_capacity, a.recent_models,
                   a.specialty, a.kind, a.max_concurrent, a.enabled, a.offline, a.api_key_encrypted IS NOT NULL AS has_api_key,
-                  a.consecutive_failures, a.last_seen, a.last_error, a.models_probed_at, a.created_at,
+                  a.consecutive_failures, a.last_seen, a.last_error, a.models_probed_at,
+                  CASE WHEN a.paused_until > now() THEN a.paused_until END AS paused_until, a.created_at,
                   (SELECT count(*)::int FROM tasks t WHERE t.assigned_agent = a.id AND t.status = 'in_progress')
                     AS current_tasks
              FROM agents a`;
@@ -122,6 +123,16 @@ export const AGENT_SQL = {
                    WHERE a.id = before.id
                    RETURNING before.was_offline, NOT ${servesSql(SERVED_MODELS, 'a.model')} AS default_missing,
                              a.models IS DISTINCT FROM before.was_serving AS models_changed`,
+  ),
+
+  /**
+   * The agent asked not to be called for $2 ms (a 429 or 503 with Retry-After): no claim takes it before then. A
+   * longer pause asked earlier stands. $1 id.
+   */
+  pause: statement(
+    'agent.pause',
+    `UPDATE agents SET paused_until = greatest(paused_until, now() + $2 * interval '1 millisecond'), updated_at = now()
+      WHERE id = $1`,
   ),
 
   /**

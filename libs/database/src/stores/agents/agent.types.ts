@@ -30,6 +30,8 @@ export interface AgentRecord {
   last_seen: Date | null;
   last_error: string | null;
   models_probed_at: Date | null;
+  /** Until when it asked not to be called (a Retry-After); null when it did not, or that time is past. */
+  paused_until: Date | null;
   created_at: Date;
 }
 

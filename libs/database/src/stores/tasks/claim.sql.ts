@@ -6,14 +6,15 @@ import { SERVED_MODELS } from '../agents/model-match.js';
  */
 export const CLAIM_SQL = {
   /**
-   * The usable agents, locked in id order (replicas claiming at once never deadlock; a second one waits here), so
+   * The usable agents (enabled, online, not paused by a Retry-After), locked in id order (replicas claiming at once never deadlock; a second one waits here), so
    * that their load counted next cannot change until the transaction ends.
    */
   lockAgents: statement(
     'claim.lockAgents',
     `SELECT id, endpoint, kind, model, ${SERVED_MODELS} AS models, specialty, max_concurrent, consecutive_failures,
             api_key_encrypted, loaded_models, loaded_capacity, recent_models, models_probed_at
-       FROM agents a WHERE enabled AND NOT offline ORDER BY id FOR UPDATE`,
+       FROM agents a WHERE enabled AND NOT offline AND (paused_until IS NULL OR paused_until <= now())
+      ORDER BY id FOR UPDATE`,
   ),
 
   /** In-progress tasks per agent, over all replicas. $1 agent ids. */
