@@ -20,7 +20,7 @@ import { ADMIN_API_KEY, HIVE_MAIN, ROOT } from './settings.js';
 import type { AgentRow } from './workload.js';
 
 /** Extra settings for Hive from BENCH_HIVE_ENV="DB_POOL_SIZE=20,DB_POOL_MAX_OVERFLOW=60" (for experiments). */
-function extraEnv(): Record<string, string> {
+export function extraEnv(): Record<string, string> {
   const raw = process.env.BENCH_HIVE_ENV ?? '';
   return Object.fromEntries(
     raw
@@ -45,6 +45,8 @@ export interface BenchHiveOptions {
   countQueries?: boolean;
   /** Keep-alive sockets of the submitting client. */
   clientSockets?: number;
+  /** Hive settings of a phase (e.g. AGENT_PLACEMENT); BENCH_HIVE_ENV still applies over them. */
+  env?: Record<string, string>;
 }
 
 export class BenchHive {
@@ -80,6 +82,7 @@ export class BenchHive {
         // refuse it.
         THROTTLE_LIMIT: '1000000',
         THROTTLE_TTL_MS: '1000',
+        ...options.env,
         ...extraEnv(),
       },
       { main: HIVE_MAIN, nodeArgs, cwd: ROOT },

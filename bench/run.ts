@@ -1,6 +1,7 @@
 /**
- * `npm run bench`: Hive's throughput beside the raw limit of its dispatch cycle, idle dispatch latency, and memory
- * growth, each against a fresh database, with zero-latency Ollama test agents. See bench/README.md.
+ * `npm run bench`: Hive's throughput beside the raw limit of its dispatch cycle, idle dispatch latency, memory
+ * growth, and warm-first placement against least-loaded, each against a fresh database, with Ollama test agents.
+ * See bench/README.md.
  *
  * This file holds the settings, the agents, the database template, the interrupt handling, the order of the phases
  * (bench/phases/*.ts) and the report.
@@ -13,8 +14,9 @@ import { breakdownPhase } from './phases/breakdown.js';
 import { httpPhase } from './phases/http.js';
 import { latencyPhase } from './phases/latency.js';
 import { memoryPhase } from './phases/memory.js';
+import { placementPhase } from './phases/placement.js';
 import { throughputPhase } from './phases/throughput.js';
-import { envInt, envList, HIVE_MAIN, type BenchSettings } from './settings.js';
+import { envInt, envList, envNumber, HIVE_MAIN, type BenchSettings } from './settings.js';
 import { MODEL } from './workload.js';
 
 const settings: BenchSettings = {
@@ -34,7 +36,19 @@ const settings: BenchSettings = {
   memoryGc: envInt('BENCH_MEMORY_GC', 1) === 1,
   httpSeconds: envInt('BENCH_HTTP_SECONDS', 8, 1),
   httpConnections: envInt('BENCH_HTTP_CONNECTIONS', 32, 1),
-  phases: new Set(envList('BENCH_PHASES', ['http', 'throughput', 'breakdown', 'latency', 'memory'])),
+  phases: new Set(envList('BENCH_PHASES', ['http', 'throughput', 'breakdown', 'latency', 'memory', 'placement'])),
+  placement: {
+    tasks: envInt('BENCH_PLACEMENT_TASKS', 2_000, 1),
+    agents: envInt('BENCH_PLACEMENT_AGENTS', 4, 1),
+    models: envInt('BENCH_PLACEMENT_MODELS', 6, 1),
+    maxLoaded: envInt('BENCH_PLACEMENT_MAX_LOADED', 2, 1),
+    loadMs: envInt('BENCH_PLACEMENT_LOAD_MS', 300, 0),
+    agentConcurrency: envInt('BENCH_PLACEMENT_AGENT_CONCURRENCY', 2, 1),
+    answerMs: envInt('BENCH_PLACEMENT_ANSWER_MS', 50, 0),
+    zipf: envNumber('BENCH_PLACEMENT_ZIPF', 1, 0),
+    seed: envInt('BENCH_PLACEMENT_SEED', 1, 0),
+    probeMs: envInt('BENCH_PLACEMENT_PROBE_MS', 1_000, 0),
+  },
   profile: envInt('BENCH_PROFILE', 0) === 1,
   profileDir: process.env.BENCH_PROFILE_DIR ?? tmpdir(),
 };
@@ -74,6 +88,7 @@ async function main(): Promise<void> {
     ['breakdown', () => breakdownPhase(run, raw)],
     ['latency', () => latencyPhase(run)],
     ['memory', () => memoryPhase(run)],
+    ['placement', () => placementPhase(run)],
   ];
   try {
     await dbs.prepareTemplate();

@@ -34,10 +34,33 @@ export interface BenchSettings {
   httpSeconds: number;
   httpConnections: number;
   phases: Set<string>;
+  placement: PlacementSettings;
   /** Profile Hive during the measured stretches (CPU profile + statements per task); slows it down. */
   profile: boolean;
   /** Where the .cpuprofile files go. */
   profileDir: string;
+}
+
+/** The placement phase (BENCH_PLACEMENT_*): agents with model memory, a skewed mix of models, both strategies. */
+export interface PlacementSettings {
+  tasks: number;
+  agents: number;
+  /** Models every agent serves (`bench-m1:7b` …). */
+  models: number;
+  /** Models an agent holds in memory at once. */
+  maxLoaded: number;
+  /** How long an agent takes to load a model (one load at a time per agent). */
+  loadMs: number;
+  /** Each agent's max_concurrent. */
+  agentConcurrency: number;
+  /** How long an agent takes to answer once the model is loaded. */
+  answerMs: number;
+  /** Model k (1-based) is drawn with weight 1 / k^zipf. */
+  zipf: number;
+  /** Seed of the draw: the same task list for both strategies and from run to run. */
+  seed: number;
+  /** Hive's AGENT_PROBE_INTERVAL_MS for this phase; 0 leaves Hive's default. */
+  probeMs: number;
 }
 
 export function envInt(name: string, fallback: number, min = 0): number {
@@ -46,6 +69,14 @@ export function envInt(name: string, fallback: number, min = 0): number {
   const value = Number(raw);
   if (!Number.isInteger(value) || value < min)
     throw new Error(`${name} must be a whole number >= ${min}, got "${raw}"`);
+  return value;
+}
+
+export function envNumber(name: string, fallback: number, min = 0): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw.trim() === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value < min) throw new Error(`${name} must be a number >= ${min}, got "${raw}"`);
   return value;
 }
 
