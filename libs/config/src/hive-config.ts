@@ -28,7 +28,7 @@ export interface CoordinatorSettings {
   readonly agentMaxFailures: number;
   /** warm-first: tasks prefer agents that hold their model loaded; least-loaded: only load counts. */
   readonly agentPlacement: Env['AGENT_PLACEMENT'];
-  /** Longest a task is passed over for tasks whose model is loaded on an agent with room. */
+  /** How far (between when each became due) a task may be overtaken by tasks whose model is loaded on a free agent. */
   readonly taskWarmWaitMs: number;
   readonly taskMaxAttempts: number;
   readonly taskRetryBaseMs: number;

@@ -50,7 +50,10 @@ const task = (id: string, fields: Partial<PendingTask> = {}): PendingTask => ({
   ...fields,
 });
 
-/** A task due for exactly TASK_WARM_WAIT_MS now: it no longer waits for an agent holding its model. */
+/**
+ * A task due TASK_WARM_WAIT_MS before NOW, when tasks of `task` are due: placed beside one of those, it no longer waits
+ * for an agent holding its model.
+ */
 const overdue = (id: string, fields: Partial<PendingTask> = {}): PendingTask =>
   task(id, { created_at: new Date(NOW - 60_000), available_at: new Date(NOW - WARM_FIRST.warmWaitMs), ...fields });
 
@@ -318,6 +321,16 @@ describe('planClaim: warm-first', () => {
     const agents = [agent('cold', 4), warmAgent('w', 4, ['llama3'])];
     const busyWarm = planClaim(agents, running({ w: 3 }), 10, WARM_FIRST, NOW);
     expect(placed(busyWarm, [overdue('late')])).toEqual({ late: 'w' });
+  });
+
+  it('does not count a long wait as passed over when the tasks up for slots beside it waited as long', () => {
+    // A backlog: every task was submitted a minute ago; the cold one was overtaken by nobody, so it still waits.
+    const old = { created_at: new Date(NOW - 60_000), available_at: new Date(NOW - 60_000) };
+    const plan = planClaim([warmAgent('w', 1, ['mistral'])], running(), 10, WARM_FIRST, NOW);
+    expect(placed(plan, [task('cold', old), task('warm', { ...old, model: 'mistral' })])).toEqual({ warm: 'w' });
+    // Alone, a task is passed over by no one: it waits for a warm agent only while no cold one has room.
+    const alone = planClaim([agent('cold', 1)], running(), 10, WARM_FIRST, NOW);
+    expect(placed(alone, [task('first', old)])).toEqual({ first: 'cold' });
   });
 
   it('measures the wait from when the task became due, so a retry that was just put back waits again', () => {

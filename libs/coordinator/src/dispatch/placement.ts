@@ -14,7 +14,10 @@ export type PlacementStrategy = 'warm-first' | 'least-loaded';
 
 export interface PlacementSettings {
   strategy: PlacementStrategy;
-  /** TASK_WARM_WAIT_MS: after waiting this long, a task takes a free slot whether its model is loaded there or not. */
+  /**
+   * TASK_WARM_WAIT_MS: once tasks due this much later than a task are up for a slot, it takes one whether its model
+   * is loaded there or not.
+   */
   warmWaitMs: number;
 }
 
@@ -72,8 +75,10 @@ function routesOf(agent: ClaimableAgent): TaskRoute[] {
  * take as many as the agents that can run it have free slots (at most `limit`). Tasks are placed by priority; within
  * one priority, first those whose model an agent with room holds loaded, then the others on whichever agent has
  * room (the least loaded). A task whose model is loaded nowhere with room thus waits only while tasks of its
- * priority fill every slot with loaded models, and never longer than `warmWaitMs`. The load and the loaded models
- * count what was placed so far, so one claim never pushes an agent past max_concurrent.
+ * priority fill every slot with loaded models, and is passed over by tasks due later than it by at most
+ * `warmWaitMs`: the claim sees the oldest due task of every route, so a task that younger ones overtake that much
+ * takes the next slot in its turn. The load and the loaded models count what was placed so far, so one claim never
+ * pushes an agent past max_concurrent.
  */
 export function planClaim(
   agents: readonly ClaimableAgent[],
@@ -114,8 +119,6 @@ export function planClaim(
   // A retry does not count the agent of its previous attempt as warm: it goes elsewhere when another has room.
   const warmOptions = (task: PendingTask) =>
     optionsFor(task).filter((o) => o.agent.id !== task.previous_agent && warm.get(o.agent.id)?.has(o.model) === true);
-  const overdue = (task: PendingTask) =>
-    now - Math.max(task.created_at.getTime(), task.available_at.getTime()) >= settings.warmWaitMs;
 
   return {
     freeSlots,
@@ -137,6 +140,10 @@ export function planClaim(
         return pickAgent(loaded, load, task.previous_agent) ?? pickAgent(optionsFor(task), load, task.previous_agent);
       };
       for (const group of byPriority(tasks)) {
+        // Passed over long enough: tasks of its priority due warmWaitMs after it are up for a slot too. Measured
+        // against them, not the clock: in a backlog where everything waits long, waiting alone is no unfairness.
+        const newest = Math.max(...group.map(dueSince));
+        const overdue = (task: PendingTask) => newest - dueSince(task) >= settings.warmWaitMs;
         const waiting: PendingTask[] = [];
         for (const task of group) {
           if (settings.strategy === 'least-loaded' || overdue(task)) assign(task, anywhere(task));
@@ -154,6 +161,9 @@ export function planClaim(
     },
   };
 }
+
+/** Since when a task is due: its submission, or its retry time. */
+const dueSince = (task: PendingTask): number => Math.max(task.created_at.getTime(), task.available_at.getTime());
 
 /** Tasks in dispatch order, cut where the priority changes. */
 function byPriority(tasks: readonly PendingTask[]): PendingTask[][] {
