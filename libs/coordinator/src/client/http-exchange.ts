@@ -96,13 +96,14 @@ export async function streamExchange(url: string, options: ExchangeOptions): Pro
   const res = await send(url, options);
   limitSize(res, options.maxBytes);
   res.setEncoding('utf8');
-  const lines = createInterface({ input: res, crlfDelay: Infinity });
+  // The iterator is made at once: it buffers the lines that arrive before the caller starts reading them.
+  const lines = createInterface({ input: res, crlfDelay: Infinity })[Symbol.asyncIterator]();
   // readline ends quietly when its input is destroyed: the error must reach whoever iterates the lines.
   let failure: Error | undefined;
   res.on('error', (error) => (failure = error));
   async function* read(): AsyncGenerator<string> {
     try {
-      for await (const line of lines) yield line;
+      for await (const line of { [Symbol.asyncIterator]: () => lines }) yield line;
       if (failure !== undefined) throw failure;
       if (!res.complete) throw Object.assign(new Error('the connection closed mid-answer'), { code: 'ECONNRESET' });
     } finally {
