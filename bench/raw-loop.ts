@@ -221,20 +221,26 @@ export class RawLoop {
             wanted.map(([, slots]) => slots),
             limit,
           ]);
+          const placed: { task: PendingTask; agent: ClaimableAgent }[] = [];
           for (const task of pending) {
             const agent = pickAgent(bySpecialty.get(task.type) ?? [], load, task.previous_agent);
             if (agent === undefined) continue;
             load.set(agent.id, (load.get(agent.id) ?? 0) + 1);
-            claimed.push({ ...task, attempts: task.attempts + 1, agent, runModel: agent.model });
+            placed.push({ task, agent });
           }
-          if (claimed.length > 0) {
-            // $1 task ids, $2 agent ids, $3 replica, $4 lease ms
-            await query(CLAIM_SQL.assign, [
-              claimed.map((t) => t.id),
-              claimed.map((t) => t.agent.id),
+          if (placed.length > 0) {
+            // $1 task ids, $2 agent ids, $3 replica, $4 lease ms; returns the payloads
+            const payloads = await query<Pick<ClaimedTask, 'id' | 'context' | 'input'>>(CLAIM_SQL.assign, [
+              placed.map((p) => p.task.id),
+              placed.map((p) => p.agent.id),
               this.settings.replicaId,
               this.settings.leaseMs,
             ]);
+            const payloadOf = new Map(payloads.map((p) => [p.id, p]));
+            for (const { task, agent } of placed) {
+              const { context = {}, input = null } = payloadOf.get(task.id) ?? {};
+              claimed.push({ ...task, context, input, attempts: task.attempts + 1, agent, runModel: agent.model });
+            }
           }
         }
       }

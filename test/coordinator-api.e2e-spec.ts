@@ -39,7 +39,11 @@ describe('coordinator REST API (in-process Hive, real PostgreSQL, real agent ser
       ['max_concurrent', 1001],
       ['max_concurrent', 'abc'],
       ['kind', 'vllm'],
+      ['kind', null],
       ['api_key', 'has spaces'],
+      ['api_key', null],
+      ['max_concurrent', null],
+      ['endpoint', 'http://gpu-2:8000/v1'],
       ['specialty', undefined],
       ['color', 'blue'],
     ])('POST /api/agents with %s = %j → 400 naming it', async (field: string, value: unknown) => {

@@ -219,7 +219,7 @@ describe('placement by model across Ollama and OpenAI agents (in-process Hive, r
 
     const probed = await api.waitForModels('no-default', ['llama3:8b', 'gemma3:4b']);
     expect(probed.last_error).toBe(
-      'its default model ghost:1b is not among the models it serves (llama3:8b, gemma3:4b)',
+      'its default model ghost:1b is not among the models it serves (gemma3:4b, llama3:8b)',
     );
     expect(probed.status).toBe('available');
     const refused = await api.request('POST', '/api/tasks', { type: 'nodefault', context: { prompt: 'hi' } });

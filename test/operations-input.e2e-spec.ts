@@ -62,6 +62,16 @@ describe('operations: task input validation (in-process Hive, real PostgreSQL)',
       problem: 'property input.temperature should not exist',
     },
     {
+      what: 'a keep_alive that is no duration, however long',
+      task: { input: { prompt: 'hi', keep_alive: `${'1'.repeat(100_000)}x` } },
+      problem: 'input.keep_alive must be a duration such as "5m" or a number of seconds',
+    },
+    {
+      what: 'a keep_alive that is no duration',
+      task: { input: { prompt: 'hi', keep_alive: '1h30' } },
+      problem: 'input.keep_alive must be a duration such as "5m" or a number of seconds',
+    },
+    {
       what: 'a format that is neither "json" nor a schema',
       task: { input: { prompt: 'hi', format: 'yaml' } },
       problem: 'input.format must be "json" or a JSON schema (an object)',
@@ -72,6 +82,20 @@ describe('operations: task input validation (in-process Hive, real PostgreSQL)',
     const res = await api.request('POST', '/api/tasks', { type: 'inputs', ...task });
 
     expect({ status: res.status, messages: messages(res.body) }).toEqual({ status: 400, messages: [problem] });
+    await expect(api.listTasks()).resolves.toMatchObject({ total: before });
+  });
+
+  it.each([
+    ['a null model and no type', { model: null, context: { prompt: 'hi' } }, 'type or model must be given'],
+    ['a null model beside a type', { type: 'inputs', model: null }, 'model must be a model name'],
+    ['a null operation', { type: 'inputs', operation: null }, 'operation must be one of generate, chat, embed'],
+  ])('refuses %s with 400, storing nothing', async (_what, task, problem) => {
+    const { api } = world();
+    const before = (await api.listTasks()).total;
+    const res = await api.request('POST', '/api/tasks', task);
+
+    expect(res.status).toBe(400);
+    expect(messages(res.body).join('; ')).toContain(problem);
     await expect(api.listTasks()).resolves.toMatchObject({ total: before });
   });
 

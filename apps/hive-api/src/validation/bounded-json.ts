@@ -23,7 +23,7 @@ export function isBoundedJsonObject(value: unknown, bounds: JsonBounds): value i
     typeof value === 'object' &&
     !Array.isArray(value) &&
     depth(value, bounds.maxDepth) <= bounds.maxDepth &&
-    Buffer.byteLength(JSON.stringify(value), 'utf8') <= bounds.maxBytes
+    (bounds.maxBytes === Infinity || Buffer.byteLength(JSON.stringify(value), 'utf8') <= bounds.maxBytes)
   );
 }
 

@@ -1,6 +1,12 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { HiveConfig } from '@hive/config';
 import { AgentStore, type ProbeReport } from '@hive/database';
+
+/** An agent as a probe or call reached it: what it learned holds only while the agent is still there. */
+interface AgentAt {
+  id: string;
+  endpoint: string;
+}
 import { QueueAnnouncer } from '../dispatch/queue-announcer.js';
 
 /**
@@ -34,8 +40,8 @@ export class AgentHealth {
   }
 
   /** A call found the agent no longer serves `model`: no task for it goes there until a probe finds it again. */
-  async recordModelMissing(agentId: string, model: string): Promise<void> {
-    await this.store.dropModel(agentId, model);
+  async recordModelMissing({ id: agentId, endpoint }: AgentAt, model: string): Promise<void> {
+    await this.store.dropModel(agentId, endpoint, model);
     this.logger.warn({ agentId, model }, `Agent ${agentId} no longer serves model ${model}`);
   }
 
@@ -43,8 +49,8 @@ export class AgentHealth {
    * A probe answered with the models the agent serves: it is online and may get tasks; models it serves now may
    * let waiting tasks run, so the dispatchers are woken when they changed.
    */
-  async recordProbeSuccess(agentId: string, report: ProbeReport): Promise<void> {
-    const record = await this.store.recordProbeSuccess(agentId, report);
+  async recordProbeSuccess({ id: agentId, endpoint }: AgentAt, report: ProbeReport): Promise<void> {
+    const record = await this.store.recordProbeSuccess(agentId, endpoint, report);
     if (record === undefined) return;
     if (record.backOnline) this.logger.log({ agentId }, `Agent ${agentId} answers again and is back online`);
     if (record.defaultModelMissing && record.modelsChanged) {

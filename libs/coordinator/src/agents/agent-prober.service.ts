@@ -1,6 +1,7 @@
 import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { HiveConfig } from '@hive/config';
 import { AgentStore, describeError, settlesWithin, type AgentAddress } from '@hive/database';
+import { AgentCallError } from '../client/agent-call-error.js';
 import { outsideRequests } from '../outside-requests.js';
 import { AgentClient } from '../protocols/agent-client.service.js';
 import { AgentHealth } from './agent-health.js';
@@ -78,9 +79,14 @@ export class AgentProber implements OnApplicationBootstrap, OnApplicationShutdow
     try {
       report = await this.client.probe(agent);
     } catch (error) {
+      // This replica cannot call it as registered (a key it cannot decrypt): not the agent failing.
+      if (error instanceof AgentCallError && error.kind === 'local') {
+        this.logger.warn({ agentId: agent.id, err: error.message }, `Cannot probe agent ${agent.id}: ${error.message}`);
+        return;
+      }
       await this.health.recordFailure(agent.id, `probe failed: ${describeError(error)}`);
       return;
     }
-    await this.health.recordProbeSuccess(agent.id, report);
+    await this.health.recordProbeSuccess(agent, report);
   }
 }

@@ -1,6 +1,6 @@
 import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { link, mkdir, readFile, unlink, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import { HiveConfig } from '@hive/config';
@@ -10,6 +10,9 @@ import { SecretKeyMissingError } from '../errors/coordinator-errors.js';
 const SECRET_KEY_FILE = 'secret-key';
 const VERSION = 'v1';
 const IV_BYTES = 12;
+const TAG_BYTES = 16;
+/** A key file shorter than this was not written by Hive (or not whole): it is refused, not used. */
+const MIN_SECRET_LENGTH = 32;
 
 /**
  * Agents' API keys, encrypted at rest with AES-256-GCM under a key derived from HIVE_SECRET_KEY (HKDF-SHA256); the
@@ -50,16 +53,21 @@ export class AgentSecrets implements OnApplicationBootstrap {
     if (version !== VERSION || iv === undefined || tag === undefined || sealed === undefined) {
       throw new Error('the stored API key is not in a format Hive knows');
     }
-    const decipher = createDecipheriv('aes-256-gcm', await this.secretKey(), Buffer.from(iv, 'base64url'))
+    const decipher = createDecipheriv('aes-256-gcm', await this.secretKey(), Buffer.from(iv, 'base64url'), {
+      authTagLength: TAG_BYTES,
+    })
       .setAAD(Buffer.from(agentId))
       .setAuthTag(Buffer.from(tag, 'base64url'));
     return Buffer.concat([decipher.update(Buffer.from(sealed, 'base64url')), decipher.final()]).toString('utf8');
   }
 
   private secretKey(): Promise<Buffer> {
-    this.key ??= this.secret().then((secret) => Buffer.from(hkdfSync('sha256', secret, 'hive', 'agent api keys', 32)));
-    // A failed attempt (no key in production, an unwritable data folder) is tried again next time.
-    this.key.catch(() => (this.key = undefined));
+    if (this.key === undefined) {
+      const key = this.secret().then((secret) => Buffer.from(hkdfSync('sha256', secret, 'hive', 'agent api keys', 32)));
+      // A failed attempt (no key in production, an unwritable data folder) is tried again next time.
+      key.catch(() => (this.key = undefined));
+      this.key = key;
+    }
     return this.key;
   }
 
@@ -69,19 +77,32 @@ export class AgentSecrets implements OnApplicationBootstrap {
     if (this.config.nodeEnv === 'production') throw new SecretKeyMissingError();
     const dir = resolve(this.config.database.dataDir);
     const file = join(dir, SECRET_KEY_FILE);
-    if (existsSync(file)) return (await readFile(file, 'utf8')).trim();
-    const secret = randomBytes(32).toString('base64url');
+    if (existsSync(file)) return readSecret(file);
     await mkdir(dir, { recursive: true, mode: 0o711 });
+    // Written whole under another name, then linked into place: a replica on the same folder reads all of it or
+    // none, and the first link wins.
+    const secret = randomBytes(32).toString('base64url');
+    const draft = `${file}.${process.pid}.${randomBytes(4).toString('hex')}`;
+    await writeFile(draft, `${secret}\n`, { mode: 0o600, flag: 'wx' });
     try {
-      await writeFile(file, `${secret}\n`, { mode: 0o600, flag: 'wx' });
+      await link(draft, file);
     } catch (error) {
-      // Another replica on the same folder made it first: use theirs.
-      if ((error as { code?: unknown }).code === 'EEXIST') return (await readFile(file, 'utf8')).trim();
+      if ((error as { code?: unknown }).code === 'EEXIST') return readSecret(file);
       throw error;
+    } finally {
+      await unlink(draft);
     }
     this.logger.warn(
       `Made a key to encrypt agents' API keys, kept in ${file}; set HIVE_SECRET_KEY to choose it (required in production)`,
     );
     return secret;
   }
+}
+
+/** The key file's secret; a file too short to be one of Hive's is refused. */
+async function readSecret(file: string): Promise<string> {
+  const secret = (await readFile(file, 'utf8')).trim();
+  if (secret.length < MIN_SECRET_LENGTH)
+    throw new Error(`${file} does not hold a key (fewer than ${MIN_SECRET_LENGTH} characters)`);
+  return secret;
 }

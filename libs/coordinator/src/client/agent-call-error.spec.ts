@@ -8,6 +8,8 @@ const CLASSIFICATION: Record<AgentFailureKind, { retryable: boolean; agentFault:
   rate_limited: { retryable: true, agentFault: false },
   server_error: { retryable: true, agentFault: true },
   auth: { retryable: true, agentFault: true },
+  // This replica's own problem (a key it cannot decrypt): retried, perhaps by another replica; the agent is fine.
+  local: { retryable: true, agentFault: false },
   // Not retried as such: the runner sends the task on to another agent that serves the model.
   model_missing: { retryable: false, agentFault: false },
   client_error: { retryable: false, agentFault: false },

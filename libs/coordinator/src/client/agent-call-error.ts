@@ -8,7 +8,8 @@ export type AgentFailureKind =
   | 'busy' // the server's queue is full (Ollama's 503 "server busy", an OpenAI server's 503)
   | 'rate_limited' // 429: the server asks to come back later (Retry-After)
   | 'server_error' // other 5xx, or an error in the middle of a streamed answer
-  | 'auth' // the agent refused Hive's key for it (401/403), or the key cannot be decrypted
+  | 'auth' // the agent refused Hive's key for it (401/403)
+  | 'local' // this replica cannot call the agent as registered (its key does not decrypt here, an unknown kind)
   | 'model_missing' // the agent does not serve the model: the task goes to another agent that does
   | 'client_error' // 4xx such as a bad request: the caller's fault, retrying will not help
   | 'malformed' // 2xx whose body is not the protocol's answer
@@ -22,6 +23,7 @@ const RETRYABLE: ReadonlySet<AgentFailureKind> = new Set([
   'rate_limited',
   'server_error',
   'auth',
+  'local',
   'malformed',
 ]);
 const AGENT_FAULT: ReadonlySet<AgentFailureKind> = new Set([

@@ -90,9 +90,9 @@ describe('retryAfterMs', () => {
 });
 
 describe('excerpt', () => {
-  it('quotes the first 200 characters of a body, or says there was none', () => {
+  it('quotes a body whole (AgentClient cuts the text once the key is out of it), or says there was none', () => {
     expect(excerpt('Bad Gateway')).toBe('Bad Gateway');
-    expect(excerpt('y'.repeat(300))).toBe('y'.repeat(200));
+    expect(excerpt('y'.repeat(300))).toBe('y'.repeat(300));
     expect(excerpt('')).toBe('no body');
   });
 });

@@ -36,5 +36,8 @@ export function retryAfterMs(headers: IncomingHttpHeaders, now = Date.now()): nu
   return Number.isNaN(date) ? undefined : Math.max(0, date - now);
 }
 
-/** The start of a body, for an error message. */
-export const excerpt = (body: string): string => body.slice(0, 200) || 'no body';
+/**
+ * A body for an error message, whole: AgentClient cuts a failure's text once the agent's key is out of it, so that
+ * no cut leaves a piece of the key behind.
+ */
+export const excerpt = (body: string): string => body || 'no body';

@@ -67,11 +67,11 @@ function send(url: string, options: ExchangeOptions): Promise<IncomingMessage> {
   });
 }
 
-/** Counts the bytes of an answer and cuts it off past the limit. */
+/** Counts the bytes of an answer (decoded to text or not) and cuts it off past the limit. */
 function limitSize(res: IncomingMessage, maxBytes: number): void {
   let size = 0;
   res.on('data', (chunk: Buffer | string) => {
-    size += chunk.length;
+    size += typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.length;
     if (size > maxBytes) res.destroy(new AnswerTooLargeError(maxBytes));
   });
 }

@@ -39,8 +39,6 @@ const task = (id: string, fields: Partial<PendingTask> = {}): PendingTask => ({
   model: 'llama3',
   operation: 'generate',
   priority: 0,
-  context: {},
-  input: { prompt: 'Hi' },
   attempts: fields.previous_agent ? 1 : 0,
   max_attempts: 3,
   timeout_ms: null,

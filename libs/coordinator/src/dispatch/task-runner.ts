@@ -15,6 +15,8 @@ const seconds = (since: number) => (performance.now() - since) / 1000;
 
 /** The longest an agent's Retry-After may hold a task back. */
 const MAX_RETRY_AFTER_MS = 5 * 60_000;
+/** How much later than its retry time a task held back by a pause wakes the dispatcher. */
+const PAUSE_END_MARGIN_MS = 100;
 
 /** The call a claimed task makes: its input (stored in Hive's shape), or one built from its context. */
 function callOf(task: ClaimedTask): AgentCall {
@@ -119,6 +121,8 @@ export class TaskRunner {
       await this.agentHealth
         .recordPause(task.agent.id, Math.min(failure.retryAfterMs, MAX_RETRY_AFTER_MS))
         .catch((error: unknown) => this.warnUncounted(task.agent.id, error));
+      // The pause was written a moment after the retry: waking at the retry's time could find the agent paused still.
+      if (end.retryInMs !== undefined) return { retryInMs: end.retryInMs + PAUSE_END_MARGIN_MS };
     }
     return end;
   }
@@ -135,8 +139,9 @@ export class TaskRunner {
    * another agent that serves it at once, or fails when none does or no attempt is left.
    */
   private async reroute(task: ClaimedTask, failure: AgentCallError, started: number): Promise<RunEnd> {
+    // Before the outcome, unlike the other notes on agents: the task must not be placed on this agent again.
     await this.agentHealth
-      .recordModelMissing(task.agent.id, task.runModel)
+      .recordModelMissing(task.agent, task.runModel)
       .catch((error: unknown) => this.warnUncounted(task.agent.id, error));
     const status = await this.outcomes.reroute(heldBy(task), `agent ${task.agent.id}: ${failure.message}`);
     if (status === 'pending') {

@@ -18,6 +18,8 @@ export class WarmModels {
   /** Model → last use (epoch ms), most recent first once sorted. */
   private readonly lastUse = new Map<string, number>();
   private readonly capacity: number;
+  /** models(), until the next use changes it: placement asks for every task and option of a claim. */
+  private loaded: string[] | undefined;
 
   constructor(
     agent: MemorySource,
@@ -46,15 +48,17 @@ export class WarmModels {
     // Moved to the end: models used at the same instant (one claim) rank by the order of use, the last first.
     this.lastUse.delete(model);
     this.lastUse.set(model, this.now);
+    this.loaded = undefined;
   }
 
   /** The models thought loaded, most recently used first. */
   models(): string[] {
-    return [...this.lastUse]
+    this.loaded ??= [...this.lastUse]
       .reverse()
       .sort((a, b) => b[1] - a[1])
       .slice(0, this.capacity)
       .map(([name]) => name);
+    return this.loaded;
   }
 
   private note(name: string, at: number): void {

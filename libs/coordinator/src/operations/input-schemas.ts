@@ -12,7 +12,12 @@ const DATA_URL = /^data:[\w.+-]+\/[\w.+-]+;base64,(.+)$/s;
 /** Tool names as OpenAI allows them, which every server accepts. */
 const TOOL_NAME = /^[a-zA-Z0-9_-]{1,64}$/;
 /** Ollama's durations ("5m", "1h30m", "-1") or a number of seconds. */
-const DURATION = /^-?\d+(\.\d+)?(ns|us|µs|ms|s|m|h)?(\d+(\.\d+)?(ns|us|µs|ms|s|m|h))*$/;
+/**
+ * Ollama's durations: a number of seconds, or numbers each with its unit ("1h30m"). Each number must end in a unit
+ * before the next begins, so the pattern cannot backtrack over a long run of digits; and it is short.
+ */
+const DURATION = /^-?(?:\d+(?:\.\d+)?|(?:\d+(?:\.\d+)?(?:ns|us|µs|ms|s|m|h))+)$/;
+const MAX_DURATION_LENGTH = 32;
 /** OpenAI's limit on inputs per embeddings request. */
 export const MAX_EMBED_INPUTS = 2048;
 
@@ -22,7 +27,11 @@ const jsonObject = z.record(z.string(), z.unknown());
 const format = z.union([z.literal('json'), jsonObject], { error: 'must be "json" or a JSON schema (an object)' });
 const KEEP_ALIVE = 'must be a duration such as "5m" or a number of seconds';
 // The message twice: a string that misses the pattern is reported by its branch of the union, not by the union.
-const keepAlive = z.union([z.number(), z.string().regex(DURATION, KEEP_ALIVE)], { error: KEEP_ALIVE });
+const keepAlive = z.union(
+  // Too long ends the check before the pattern runs.
+  [z.number(), z.string().max(MAX_DURATION_LENGTH, { abort: true }).regex(DURATION, KEEP_ALIVE)],
+  { error: KEEP_ALIVE },
+);
 
 const textPart = z.strictObject({ type: z.literal('text'), text: z.string() });
 const imagePart = z.strictObject({

@@ -31,7 +31,11 @@ function describeIssue(issue: z.core.$ZodIssue, prefix: string): string[] {
           : `${path} must have at least ${String(issue.minimum)} item(s)`,
       ];
     case 'too_big':
-      return [`${path} must have at most ${String(issue.maximum)} items`];
+      return [
+        issue.origin === 'string'
+          ? `${path} must be at most ${String(issue.maximum)} characters`
+          : `${path} must have at most ${String(issue.maximum)} items`,
+      ];
     // The schemas word these themselves ('must be base64-encoded', 'must be a data: URL …').
     case 'custom':
     case 'invalid_format':

@@ -16,7 +16,7 @@ export function parseObject(body: string, what = 'agent answer'): JsonRecord {
   try {
     value = JSON.parse(body);
   } catch {
-    throw new AgentCallError('malformed', `${what} is invalid JSON: ${body.slice(0, 200)}`);
+    throw new AgentCallError('malformed', `${what} is invalid JSON: ${body}`);
   }
   if (!isRecord(value)) throw new AgentCallError('malformed', `${what} is not a JSON object`);
   return value;

@@ -12,6 +12,9 @@ import {
   type StoreWorld,
 } from '../../../../test/support/store-fixture.js';
 
+/** Where the agents of newAgent() are. */
+const AT = newAgent('').endpoint;
+
 /** AgentStore on a real PostgreSQL: the registry, removal, probes and failures (docs/architecture.md, "Probes"). */
 describe('AgentStore', () => {
   let world: StoreWorld;
@@ -310,17 +313,17 @@ describe('AgentStore', () => {
       await world.agents.recordFailure(flaky, 'slow', 5);
       const serves = { models: ['llama3'] };
 
-      await expect(world.agents.recordProbeSuccess(offline, serves)).resolves.toMatchObject({ backOnline: true });
-      await expect(world.agents.recordProbeSuccess(offline, serves)).resolves.toMatchObject({ backOnline: false });
+      await expect(world.agents.recordProbeSuccess(offline, AT, serves)).resolves.toMatchObject({ backOnline: true });
+      await expect(world.agents.recordProbeSuccess(offline, AT, serves)).resolves.toMatchObject({ backOnline: false });
       await expect(world.agents.get(offline)).resolves.toMatchObject({
         offline: false,
         consecutive_failures: 0,
         last_seen: expect.any(Date) as unknown,
         models_probed_at: expect.any(Date) as unknown,
       });
-      await expect(world.agents.recordProbeSuccess(flaky, serves)).resolves.toMatchObject({ backOnline: false });
+      await expect(world.agents.recordProbeSuccess(flaky, AT, serves)).resolves.toMatchObject({ backOnline: false });
       await expect(world.agents.get(flaky)).resolves.toMatchObject({ offline: false, consecutive_failures: 0 });
-      await expect(world.agents.recordProbeSuccess(uniqueName('missing'), serves)).resolves.toBeUndefined();
+      await expect(world.agents.recordProbeSuccess(uniqueName('missing'), AT, serves)).resolves.toBeUndefined();
     });
 
     it('recordProbeSuccess stores the models found, what is loaded and the most seen loaded at once', async () => {
@@ -333,10 +336,10 @@ describe('AgentStore', () => {
       ];
 
       await expect(
-        world.agents.recordProbeSuccess(id, { models: ['llama3:latest', 'phi3:mini', 'nomic-embed-text'], loaded }),
+        world.agents.recordProbeSuccess(id, AT, { models: ['llama3:latest', 'phi3:mini', 'nomic-embed-text'], loaded }),
       ).resolves.toEqual({ backOnline: false, defaultModelMissing: false, modelsChanged: true });
       await expect(world.agents.get(id)).resolves.toMatchObject({
-        models: ['llama3:latest', 'phi3:mini', 'nomic-embed-text'],
+        models: ['llama3:latest', 'nomic-embed-text', 'phi3:mini'], // sorted, as stored
         loaded_models: loaded,
         loaded_capacity: 2,
         last_error: null, // llama3 is served as llama3:latest
@@ -344,7 +347,10 @@ describe('AgentStore', () => {
 
       // Fewer loaded now: the capacity seen stays; the same models are no change.
       await expect(
-        world.agents.recordProbeSuccess(id, { models: ['llama3:latest', 'phi3:mini', 'nomic-embed-text'], loaded: [] }),
+        world.agents.recordProbeSuccess(id, AT, {
+          models: ['llama3:latest', 'phi3:mini', 'nomic-embed-text'],
+          loaded: [],
+        }),
       ).resolves.toMatchObject({ modelsChanged: false });
       await expect(world.agents.get(id)).resolves.toMatchObject({ loaded_models: [], loaded_capacity: 2 });
     });
@@ -353,7 +359,7 @@ describe('AgentStore', () => {
       const { agents } = await registerType(world);
       const id = agents[0].id;
 
-      await expect(world.agents.recordProbeSuccess(id, { models: ['mistral:7b', 'phi3:mini'] })).resolves.toEqual({
+      await expect(world.agents.recordProbeSuccess(id, AT, { models: ['mistral:7b', 'phi3:mini'] })).resolves.toEqual({
         backOnline: false,
         defaultModelMissing: true,
         modelsChanged: true,
@@ -362,7 +368,7 @@ describe('AgentStore', () => {
         models: ['mistral:7b', 'phi3:mini'],
         last_error: 'its default model llama3 is not among the models it serves (mistral:7b, phi3:mini)',
       });
-      await expect(world.agents.recordProbeSuccess(id, { models: [] })).resolves.toMatchObject({
+      await expect(world.agents.recordProbeSuccess(id, AT, { models: [] })).resolves.toMatchObject({
         defaultModelMissing: true,
       });
       await expect(world.agents.get(id)).resolves.toMatchObject({
@@ -370,12 +376,34 @@ describe('AgentStore', () => {
       });
     });
 
+    it('clears its note once the default model is served again, and leaves other errors as they were', async () => {
+      const { agents } = await registerType(world);
+      const id = agents[0].id;
+      await world.agents.recordProbeSuccess(id, AT, { models: ['mistral:7b'] });
+      await world.agents.recordProbeSuccess(id, AT, { models: ['llama3', 'mistral:7b'] });
+      await expect(world.agents.get(id)).resolves.toMatchObject({ last_error: null });
+
+      await world.agents.recordFailure(id, 'HTTP 500: boom', 5);
+      await world.agents.recordProbeSuccess(id, AT, { models: ['llama3'] });
+      await expect(world.agents.get(id)).resolves.toMatchObject({ last_error: 'HTTP 500: boom' });
+    });
+
+    it('writes nothing a probe or call of the old endpoint found onto an agent that moved since', async () => {
+      const { agents } = await registerType(world);
+      const id = agents[0].id;
+      await world.agents.update(id, { endpoint: 'http://elsewhere:11434' });
+
+      await expect(world.agents.recordProbeSuccess(id, AT, { models: ['old:1b'] })).resolves.toBeUndefined();
+      await world.agents.dropModel(id, AT, 'llama3');
+      await expect(world.agents.get(id)).resolves.toMatchObject({ models: ['llama3'], models_probed_at: null });
+    });
+
     it('dropModel takes one model off the list; takeProbe hands one enabled agent out at once', async () => {
       const { agents } = await registerType(world);
       const id = agents[0].id;
-      await world.agents.recordProbeSuccess(id, { models: ['llama3', 'phi3:mini'] });
+      await world.agents.recordProbeSuccess(id, AT, { models: ['llama3', 'phi3:mini'] });
 
-      await world.agents.dropModel(id, 'phi3:mini');
+      await world.agents.dropModel(id, AT, 'phi3:mini');
 
       await expect(world.agents.get(id)).resolves.toMatchObject({ models: ['llama3'] });
       await expect(world.agents.takeProbe(id)).resolves.toMatchObject({ id, kind: 'ollama' });
@@ -421,11 +449,26 @@ describe('AgentStore', () => {
       await expect(world.agents.get(agent.id)).resolves.toMatchObject({ has_api_key: false, max_concurrent: 3 });
     });
 
+    it('removes the key when the agent moves, unless a new one comes with the move', async () => {
+      const agent = newAgent(uniqueName('type'), { api_key_encrypted: 'v1.old.old.old' });
+      await world.agents.register(agent);
+
+      await world.agents.update(agent.id, { model: 'other:1b' }); // not a move: the key stays
+      await expect(world.agents.get(agent.id)).resolves.toMatchObject({ has_api_key: true });
+      await world.agents.update(agent.id, { endpoint: 'http://elsewhere:1/' });
+      await expect(world.agents.get(agent.id)).resolves.toMatchObject({ has_api_key: false });
+      await world.agents.update(agent.id, { endpoint: 'http://third:1/', api_key_encrypted: 'v1.new.new.new' });
+      const [row] = await world.sql<{ key: string }>(`SELECT api_key_encrypted AS key FROM agents WHERE id = $1`, [
+        agent.id,
+      ]);
+      expect(row?.key).toBe('v1.new.new.new');
+    });
+
     it('forgets what a moved agent served and held, and assumes a new default model until the next probe', async () => {
       const { agents } = await registerType(world);
       const id = agents[0].id;
       const expires = new Date(Date.now() + 60_000).toISOString();
-      await world.agents.recordProbeSuccess(id, {
+      await world.agents.recordProbeSuccess(id, AT, {
         models: ['llama3', 'phi3:mini'],
         loaded: [{ name: 'llama3', expires_at: expires }],
       });

@@ -113,12 +113,15 @@ export class AgentStore {
       : { consecutiveFailures: row.consecutive_failures, wentOffline: row.offline && !row.was_offline };
   }
 
-  /** A probe answered with what it found: the agent is online, its models and loaded models stored. */
-  async recordProbeSuccess(id: string, report: ProbeReport): Promise<ProbeRecord | undefined> {
+  /**
+   * A probe of the agent at `endpoint` answered with what it found: the agent is online, its models and loaded models
+   * stored; undefined when it is gone or has moved since.
+   */
+  async recordProbeSuccess(id: string, endpoint: string, report: ProbeReport): Promise<ProbeRecord | undefined> {
     const loaded = report.loaded === undefined ? null : JSON.stringify(report.loaded);
     const rows = await this.sql.rows<{ was_offline: boolean; default_missing: boolean; models_changed: boolean }>(
       AGENT_SQL.recordProbeSuccess,
-      [id, report.models, loaded],
+      [id, report.models, loaded, endpoint],
     );
     const row = rows[0];
     if (row === undefined) return undefined;
@@ -136,8 +139,11 @@ export class AgentStore {
     await this.sql.rows(AGENT_SQL.pause, [id, ms]);
   }
 
-  /** A call found that the agent no longer serves `model` (its name as served): it is taken off its list. */
-  async dropModel(id: string, model: string): Promise<void> {
-    await this.sql.rows(AGENT_SQL.dropModel, [id, model]);
+  /**
+   * A call to the agent at `endpoint` found that it no longer serves `model` (its name as served): it is taken off
+   * its list, unless the agent moved since.
+   */
+  async dropModel(id: string, endpoint: string, model: string): Promise<void> {
+    await this.sql.rows(AGENT_SQL.dropModel, [id, model, endpoint]);
   }
 }

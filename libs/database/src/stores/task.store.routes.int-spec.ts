@@ -26,7 +26,7 @@ describe('TaskStore (models and routes)', () => {
   async function agentServing(models: string[], overrides: Partial<NewAgent> = {}): Promise<NewAgent> {
     const agent = newAgent(uniqueName('type'), { model: models[0] ?? 'llama3', ...overrides });
     await world.agents.register(agent);
-    await world.agents.recordProbeSuccess(agent.id, { models });
+    await world.agents.recordProbeSuccess(agent.id, agent.endpoint, { models });
     return agent;
   }
 
@@ -154,7 +154,7 @@ describe('TaskStore (models and routes)', () => {
       const gone = await agentServing([model]);
       await agentServing([model]);
       const held = await runningOn(gone, model);
-      await world.agents.dropModel(gone.id, model);
+      await world.agents.dropModel(gone.id, gone.endpoint, model);
 
       await expect(world.tasks.reroute(held, `HTTP 404: model '${model}' not found`)).resolves.toBe('pending');
       const row = await taskRow(world, held.taskId);

@@ -25,6 +25,9 @@ import {
 
 const heldParams = (task: HeldTask): unknown[] => [task.taskId, task.agentId, task.replicaId];
 
+/** What a claimed task carries to its agent, read as it is assigned. */
+type TaskPayload = Pick<ClaimedTask, 'id' | 'context' | 'input'>;
+
 /**
  * The tasks table: every statement that reads or moves a task, one method per transition (docs/architecture.md,
  * "The task lifecycle"). Writes of a running task's end take a HeldTask and land only while it is still held.
@@ -105,15 +108,24 @@ export class TaskStore {
       ]);
       if (pending.length === 0) return { tasks: [], freeSlots: plan.freeSlots };
       const { placements, recent } = plan.place(pending);
+      const payloads =
+        placements.length === 0
+          ? []
+          : await tx.rows<TaskPayload>(CLAIM_SQL.assign, [
+              placements.map((p) => p.task.id),
+              placements.map((p) => p.agent.id),
+              replicaId,
+              leaseMs,
+            ]);
+      const payloadOf = new Map(payloads.map((p) => [p.id, p]));
       const tasks: ClaimedTask[] = placements.map(({ task, agent, model }) => ({
         ...task,
+        context: payloadOf.get(task.id)?.context ?? {},
+        input: payloadOf.get(task.id)?.input ?? null,
         attempts: task.attempts + 1,
         agent,
         runModel: model,
       }));
-      if (tasks.length > 0) {
-        await tx.rows(CLAIM_SQL.assign, [tasks.map((t) => t.id), tasks.map((t) => t.agent.id), replicaId, leaseMs]);
-      }
       if (recent.size > 0) {
         await tx.rows(CLAIM_SQL.markRecent, [[...recent.keys()], [...recent.values()].map((r) => JSON.stringify(r))]);
       }

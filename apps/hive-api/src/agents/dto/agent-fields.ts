@@ -2,6 +2,14 @@
 export const AGENT_ID = /^[a-z0-9][a-z0-9_-]{0,62}$/;
 /** Specialties are task types; same shape, so they make bounded metric labels. */
 export const SPECIALTY = /^[a-z0-9][a-z0-9_.-]{0,62}$/;
+/** An endpoint is the server's base URL: Hive adds /api/... or /v1/... itself. */
+export const BASE_URL = /^(?!.*\/v1$)/;
+export const BASE_URL_MESSAGE = "endpoint must be the server's base URL, without /v1";
+
+/** Trailing slashes go: Hive appends paths to the endpoint. */
+export const withoutTrailingSlash = ({ value }: { value: unknown }): unknown =>
+  typeof value === 'string' ? value.replace(/\/+$/, '') : value;
+
 export const ENDPOINT_URL = {
   protocols: ['http', 'https'],
   require_protocol: true,

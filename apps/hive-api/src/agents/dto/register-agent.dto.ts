@@ -1,7 +1,19 @@
 import { ApiProperty, ApiPropertyOptional, ApiSchema } from '@nestjs/swagger';
-import { IsIn, IsInt, IsOptional, IsUrl, Matches, Max, MaxLength, Min } from 'class-validator';
+import { IsIn, IsInt, IsUrl, Matches, Max, MaxLength, Min } from 'class-validator';
 import { AGENT_KINDS, type AgentKind } from '@hive/coordinator';
-import { AGENT_API_KEY, AGENT_ID, ENDPOINT_URL, MODEL_NAME, MODEL_NAME_MESSAGE, SPECIALTY } from './agent-fields.js';
+import { Transform } from 'class-transformer';
+import {
+  AGENT_API_KEY,
+  AGENT_ID,
+  BASE_URL,
+  BASE_URL_MESSAGE,
+  ENDPOINT_URL,
+  MODEL_NAME,
+  MODEL_NAME_MESSAGE,
+  SPECIALTY,
+  withoutTrailingSlash,
+} from './agent-fields.js';
+import { IfPresent } from '../../validation/if-present.js';
 
 @ApiSchema({ name: 'RegisterAgentRequest' })
 export class RegisterAgentDto {
@@ -22,7 +34,9 @@ export class RegisterAgentDto {
     maxLength: 2048,
     example: 'http://gpu-1:11434',
   })
+  @Transform(withoutTrailingSlash)
   @IsUrl(ENDPOINT_URL, { message: 'endpoint must be an http:// or https:// URL' })
+  @Matches(BASE_URL, { message: BASE_URL_MESSAGE })
   @MaxLength(2048)
   endpoint!: string;
 
@@ -52,7 +66,7 @@ export class RegisterAgentDto {
     default: 2,
     description: 'Tasks it may run at once',
   })
-  @IsOptional()
+  @IfPresent()
   @IsInt()
   @Min(1)
   @Max(1000)
@@ -64,7 +78,7 @@ export class RegisterAgentDto {
     default: 'ollama',
     description: "The protocol it speaks: ollama (Ollama's own API) or openai (any server with /v1/chat/completions)",
   })
-  @IsOptional()
+  @IfPresent()
   @IsIn(AGENT_KINDS, { message: `kind must be one of ${AGENT_KINDS.join(', ')}` })
   kind: AgentKind = 'ollama';
 
@@ -76,7 +90,7 @@ export class RegisterAgentDto {
     writeOnly: true,
     example: 'sk-local-0123456789',
   })
-  @IsOptional()
+  @IfPresent()
   @Matches(AGENT_API_KEY, { message: 'api_key must be 1–4096 printable characters without spaces' })
   api_key?: string;
 }

@@ -1,6 +1,15 @@
 import { ApiPropertyOptional, ApiSchema } from '@nestjs/swagger';
 import { IsBoolean, IsInt, IsOptional, IsUrl, Matches, Max, MaxLength, Min, ValidateIf } from 'class-validator';
-import { AGENT_API_KEY, ENDPOINT_URL, MODEL_NAME, MODEL_NAME_MESSAGE } from './agent-fields.js';
+import { Transform } from 'class-transformer';
+import {
+  AGENT_API_KEY,
+  BASE_URL,
+  BASE_URL_MESSAGE,
+  ENDPOINT_URL,
+  MODEL_NAME,
+  MODEL_NAME_MESSAGE,
+  withoutTrailingSlash,
+} from './agent-fields.js';
 
 @ApiSchema({ name: 'UpdateAgentRequest' })
 export class UpdateAgentDto {
@@ -11,7 +20,9 @@ export class UpdateAgentDto {
     example: 'http://gpu-2:11434',
   })
   @IsOptional()
+  @Transform(withoutTrailingSlash)
   @IsUrl(ENDPOINT_URL, { message: 'endpoint must be an http:// or https:// URL' })
+  @Matches(BASE_URL, { message: BASE_URL_MESSAGE })
   @MaxLength(2048)
   endpoint?: string;
 

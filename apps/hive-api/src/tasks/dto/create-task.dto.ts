@@ -3,15 +3,16 @@ import { IsIn, IsInt, IsOptional, Matches, Max, Min, ValidateIf, type Validation
 import { TASK_OPERATIONS, type TaskOperation } from '@hive/database';
 import { BoundedJsonObject } from '../../validation/bounded-json.js';
 import { MODEL_NAME, MODEL_NAME_MESSAGE, SPECIALTY } from '../../agents/dto/agent-fields.js';
+import { IfPresent } from '../../validation/if-present.js';
 import { INPUT_SCHEMA_NAMES, TaskInput } from './task-input.validator.js';
 
 /** How big and deep a task's context may be. */
 export const CONTEXT_BOUNDS = { maxDepth: 10, maxBytes: 256 * 1024 };
 /** How deep a task's input may be (JSON schemas nest); its size is BODY_LIMIT's to bound. */
-export const INPUT_BOUNDS = { maxDepth: 32, maxBytes: Number.MAX_SAFE_INTEGER };
+export const INPUT_BOUNDS = { maxDepth: 32, maxBytes: Infinity };
 
 /** Neither type nor model: the task names no agent that could run it. */
-const NEEDS_ROUTE = (dto: CreateTaskDto) => dto.model === undefined;
+const NEEDS_ROUTE = (dto: CreateTaskDto) => dto.model === undefined || dto.model === null;
 
 @ApiSchema({ name: 'CreateTaskRequest' })
 export class CreateTaskDto {
@@ -37,7 +38,7 @@ export class CreateTaskDto {
     default: 'generate',
     description: 'What the agent is asked: generate (a completion of a prompt), chat (the next message) or embed',
   })
-  @IsOptional()
+  @IfPresent()
   @IsIn(TASK_OPERATIONS, { message: `operation must be one of ${TASK_OPERATIONS.join(', ')}` })
   operation?: TaskOperation;
 
@@ -49,7 +50,7 @@ export class CreateTaskDto {
     maxLength: 200,
     example: 'llama3.1:8b',
   })
-  @IsOptional()
+  @IfPresent()
   @Matches(MODEL_NAME, { message: `model ${MODEL_NAME_MESSAGE}` })
   model?: string;
 

@@ -25,21 +25,36 @@ const promptless = ({ type, model, context }: TaskFields): boolean =>
   model !== undefined &&
   (context === undefined || (typeof context === 'object' && context !== null && Object.keys(context).length === 0));
 
-/** What is wrong with a task's input; none when it is fine. */
-function problems(value: unknown, task: TaskFields, bounds: JsonBounds): string[] {
-  if (value === undefined) {
-    return promptless(task) ? ['input must be given: the task names no type and its context is empty'] : [];
-  }
-  if (!isBoundedJsonObject(value, bounds))
-    return [`input must be a JSON object at most ${bounds.maxDepth} levels deep`];
-  const operation = task.operation ?? 'generate';
-  if (!isOperation(operation)) return []; // the operation's own check says so
-  const check = parseTaskInput(operation, value);
-  return 'errors' in check ? check.errors : [];
+/** A task's input checked: what is wrong with it (none when it is fine), and it in Hive's shape when it is. */
+interface Checked {
+  problems: string[];
+  input?: Record<string, unknown>;
 }
 
-/** Each checked task's problems, for the message that follows the check. */
-const found = new WeakMap<object, string[]>();
+function check(value: unknown, task: TaskFields, bounds: JsonBounds): Checked {
+  if (value === undefined) {
+    return {
+      problems: promptless(task) ? ['input must be given: the task names no type and its context is empty'] : [],
+    };
+  }
+  if (!isBoundedJsonObject(value, bounds)) {
+    return { problems: [`input must be a JSON object at most ${bounds.maxDepth} levels deep`] };
+  }
+  const operation = task.operation ?? 'generate';
+  if (!isOperation(operation)) return { problems: [] }; // the operation's own check says so
+  const parsed = parseTaskInput(operation, value);
+  return 'errors' in parsed
+    ? { problems: parsed.errors }
+    : { problems: [], input: parsed.input as unknown as Record<string, unknown> };
+}
+
+/** Each checked task (the DTO): its problems, for the message that follows the check, and its input in Hive's shape. */
+const checked = new WeakMap<object, Checked>();
+
+/** The input of a validated task in Hive's shape, as its check made it (the check parses it once). */
+export function checkedInput(task: object): Record<string, unknown> | undefined {
+  return checked.get(task)?.input;
+}
 
 /**
  * The task's `input`: a JSON object within `bounds` that fits the task's operation (generate when absent), or
@@ -51,12 +66,12 @@ export function TaskInput(bounds: JsonBounds): PropertyDecorator {
       name: 'taskInput',
       target: target.constructor,
       propertyName: String(propertyKey),
-      options: { message: (args: ValidationArguments) => (found.get(args.object) ?? []).join('; ') },
+      options: { message: (args: ValidationArguments) => (checked.get(args.object)?.problems ?? []).join('; ') },
       validator: {
         validate(value: unknown, args: ValidationArguments): boolean {
-          const list = problems(value, args.object, bounds);
-          found.set(args.object, list);
-          return list.length === 0;
+          const result = check(value, args.object, bounds);
+          checked.set(args.object, result);
+          return result.problems.length === 0;
         },
       },
     });

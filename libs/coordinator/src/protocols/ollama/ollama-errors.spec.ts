@@ -75,12 +75,12 @@ describe('ollamaErrorText', () => {
     expect(ollamaErrorText(404, MISSING_BODY)).toBe("HTTP 404: model 'llama9' not found");
   });
 
-  it('quotes the start of any other body', () => {
+  it('quotes any other body', () => {
     expect(ollamaErrorText(502, 'Bad Gateway')).toBe('HTTP 502: Bad Gateway');
     expect(ollamaErrorText(500, '{"message":"oops"}')).toBe('HTTP 500: {"message":"oops"}');
     expect(ollamaErrorText(500, '{"error":{"code":1}}')).toBe('HTTP 500: {"error":{"code":1}}');
     expect(ollamaErrorText(500, 'null')).toBe('HTTP 500: null');
-    expect(ollamaErrorText(500, 'y'.repeat(300))).toBe(`HTTP 500: ${'y'.repeat(200)}`);
+    expect(ollamaErrorText(500, 'y'.repeat(300))).toBe(`HTTP 500: ${'y'.repeat(300)}`);
   });
 
   it('says "no body" for an empty one', () => {

@@ -19,14 +19,16 @@ export function ollamaErrorText(status: number, body: string): string {
 }
 
 /**
- * What an Ollama answer with a status other than 2xx means: its 503 "server busy" is busy and a 429 (a proxy's) rate
- * limited (both retried, not the agent's fault), other 5xx a server error, a 404 "model 'x' not found" a missing model (the task goes to an
+ * What an Ollama answer with a status other than 2xx means: its 503 "server busy", or a 503 with Retry-After (a
+ * proxy's), is busy and a 429 rate limited (both retried, not the agent's fault, the Retry-After honoured), other
+ * 5xx a server error, a 404 "model 'x' not found" a missing model (the task goes to an
  * agent that has it), 401/403 a refused key (a proxy in front of Ollama), any other status the caller's fault.
  */
 export function ollamaFailure(status: number, body: unknown, headers: IncomingHttpHeaders = {}): AgentCallError {
   const text = ollamaErrorText(status, typeof body === 'string' ? body : '');
-  if (status === 503 && BUSY.test(text)) return new AgentCallError('busy', text, status);
-  if (status === 429) return new AgentCallError('rate_limited', text, status, retryAfterMs(headers));
+  const wait = retryAfterMs(headers);
+  if (status === 503 && (BUSY.test(text) || wait !== undefined)) return new AgentCallError('busy', text, status, wait);
+  if (status === 429) return new AgentCallError('rate_limited', text, status, wait);
   if (status >= 500) return new AgentCallError('server_error', text, status);
   if (status === 404 && MODEL_NOT_FOUND.test(text)) return new AgentCallError('model_missing', text, status);
   if (status === 401 || status === 403) return new AgentCallError('auth', text, status);

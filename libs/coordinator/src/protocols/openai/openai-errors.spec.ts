@@ -98,11 +98,11 @@ describe('openAiErrorText', () => {
     expect(openAiErrorText(500, '{"error":"model crashed"}')).toBe('HTTP 500: model crashed');
   });
 
-  it('quotes the start of any other body, or says there was none', () => {
+  it('quotes any other body, or says there was none', () => {
     expect(openAiErrorText(502, 'Bad Gateway')).toBe('HTTP 502: Bad Gateway');
     expect(openAiErrorText(500, '{"error":{"code":1}}')).toBe('HTTP 500: {"error":{"code":1}}');
     expect(openAiErrorText(500, '[1]')).toBe('HTTP 500: [1]');
-    expect(openAiErrorText(500, 'y'.repeat(300))).toBe(`HTTP 500: ${'y'.repeat(200)}`);
+    expect(openAiErrorText(500, 'y'.repeat(300))).toBe(`HTTP 500: ${'y'.repeat(300)}`);
     expect(openAiErrorText(503, '')).toBe('HTTP 503: no body');
   });
 });

@@ -1,6 +1,10 @@
 import { statement } from '../../sql/statement.js';
 import { SERVED_MODELS, servesSql } from './model-match.js';
 
+/** The note a probe leaves in last_error when the agent does not serve its default model (format: the model). */
+const DEFAULT_MISSING_PREFIX = 'its default model ';
+const DEFAULT_MISSING = `${DEFAULT_MISSING_PREFIX}%s is not among the models it serves`;
+
 /** Agents with their load over all replicas (the tasks in progress on each). */
 const SELECT_AGENTS = `SELECT a.id, a.endpoint, a.model, ${SERVED_MODELS} AS models, a.loaded_models, a.loaded_capacity, a.recent_models,
                   a.specialty, a.kind, a.max_concurrent, a.enabled, a.offline, a.api_key_encrypted IS NOT NULL AS has_api_key,
@@ -33,13 +37,14 @@ export const AGENT_SQL = {
    * $1 id; $2–$5 endpoint, model, max concurrent, enabled, each null when unchanged; $6 whether the key changes, $7
    * the new encrypted key (null: none). A new endpoint is another server: what the old one served and held is
    * forgotten, and its default model assumed, until the next probe; so is a new default model it was not known to
-   * serve.
+   * serve. Its key goes too, unless a new one comes with it: the key was the old server's, and must not be sent to
+   * whatever host the endpoint names now.
    */
   update: statement(
     'agent.update',
     `UPDATE agents a SET endpoint = coalesce($2, a.endpoint), model = coalesce($3, a.model),
                   max_concurrent = coalesce($4, a.max_concurrent), enabled = coalesce($5, a.enabled),
-                  api_key_encrypted = CASE WHEN $6 THEN $7 ELSE a.api_key_encrypted END,
+                  api_key_encrypted = CASE WHEN $6 THEN $7 WHEN moved THEN NULL ELSE a.api_key_encrypted END,
                   models = CASE WHEN moved THEN NULL
                                 WHEN $3 IS NOT NULL AND NOT ${servesSql('a.models', '$3::text')} THEN a.models || $3::text
                                 ELSE a.models END,
@@ -106,21 +111,28 @@ export const AGENT_SQL = {
   ),
 
   /**
-   * A probe answered: online, failures cleared, seen now, and what it found stored: $2 the models served, $3 those
-   * loaded (null: its protocol does not tell). A default model it does not serve becomes its last_error. Returns
-   * whether it was offline, whether its default model is missing, and whether the models changed. $1 id.
+   * A probe of the agent at $4 (its endpoint when the probe began: a moved agent's row is not the old server's to
+   * write) answered: online, failures cleared, seen now, and what it found stored: $2 the models served (kept sorted,
+   * each once), $3 those loaded (null: its protocol does not tell). A default model it does not serve becomes its
+   * last_error, and that note goes once it serves it again. Returns whether it was offline, whether its default model
+   * is missing, and whether the models changed. $1 id.
    */
   recordProbeSuccess: statement(
     'agent.recordProbeSuccess',
-    `UPDATE agents a SET consecutive_failures = 0, offline = false, last_seen = now(), updated_at = now(),
-                         models = $2, models_probed_at = now(),
+    `WITH found AS (SELECT ARRAY(SELECT DISTINCT m FROM unnest($2::text[]) m ORDER BY m) AS models)
+     UPDATE agents a SET consecutive_failures = 0, offline = false, last_seen = now(), updated_at = now(),
+                         models = found.models, models_probed_at = now(),
                          loaded_models = coalesce($3, '[]'::jsonb),
                          loaded_capacity = greatest(a.loaded_capacity, jsonb_array_length(coalesce($3, '[]'::jsonb))),
-                         last_error = CASE WHEN ${servesSql('$2::text[]', 'a.model')} THEN a.last_error
-                           ELSE format('its default model %s is not among the models it serves (%s)', a.model,
-                                       coalesce(nullif(array_to_string($2::text[], ', '), ''), 'none')) END
-                    FROM (SELECT id, offline AS was_offline, models AS was_serving FROM agents WHERE id = $1 FOR UPDATE) before
-                   WHERE a.id = before.id
+                         last_error = CASE
+                           WHEN NOT ${servesSql('found.models', 'a.model')}
+                             THEN format('${DEFAULT_MISSING} (%s)', a.model,
+                                         coalesce(nullif(array_to_string(found.models, ', '), ''), 'none'))
+                           WHEN a.last_error LIKE '${DEFAULT_MISSING_PREFIX}%' THEN NULL
+                           ELSE a.last_error END
+                    FROM found, (SELECT id, offline AS was_offline, models AS was_serving FROM agents
+                                  WHERE id = $1 FOR UPDATE) before
+                   WHERE a.id = before.id AND a.endpoint = $4
                    RETURNING before.was_offline, NOT ${servesSql(SERVED_MODELS, 'a.model')} AS default_missing,
                              a.models IS DISTINCT FROM before.was_serving AS models_changed`,
   ),
@@ -136,11 +148,11 @@ export const AGENT_SQL = {
   ),
 
   /**
-   * A call found that the agent no longer serves a model ($2): it is taken off the agent's list until a probe
-   * finds it again. $1 id.
+   * A call to the agent at $3 found that it no longer serves a model ($2): it is taken off the agent's list until a
+   * probe finds it again (not if the agent moved meanwhile). $1 id.
    */
   dropModel: statement(
     'agent.dropModel',
-    `UPDATE agents a SET models = array_remove(${SERVED_MODELS}, $2), updated_at = now() WHERE id = $1`,
+    `UPDATE agents a SET models = array_remove(${SERVED_MODELS}, $2), updated_at = now() WHERE id = $1 AND endpoint = $3`,
   ),
 } as const;

@@ -27,11 +27,13 @@ export const CLAIM_SQL = {
 
   /**
    * Due pending tasks, at most `slots` of each route (a type and a model, '' for any), highest priority first, then
-   * oldest; rows another transaction holds are skipped. $1 types, $2 models, $3 slots per route, $4 limit.
+   * oldest; rows another transaction holds are skipped. Without their payload: a route's candidates may be many
+   * more than the slots it gets, and `assign` returns the payload of those placed. $1 types, $2 models, $3 slots per
+   * route, $4 limit.
    */
   takePending: statement(
     'claim.takePending',
-    `SELECT t.id, t.type, t.operation, t.model, t.priority, t.context, t.input, t.attempts, t.max_attempts,
+    `SELECT t.id, t.type, t.operation, t.model, t.priority, t.attempts, t.max_attempts,
             t.timeout_ms, t.created_at, t.available_at, t.assigned_agent AS previous_agent
        FROM unnest($1::text[], $2::text[], $3::int[]) AS w(type, model, slots)
       CROSS JOIN LATERAL (
@@ -45,14 +47,18 @@ export const CLAIM_SQL = {
       LIMIT $4`,
   ),
 
-  /** pending → in_progress on the chosen agents, under this replica's lease. $1 task ids, $2 agent ids, $3 replica, $4 lease ms. */
+  /**
+   * pending → in_progress on the chosen agents, under this replica's lease; returns each task's payload. $1 task ids,
+   * $2 agent ids, $3 replica, $4 lease ms.
+   */
   assign: statement(
     'claim.assign',
     `UPDATE tasks t
               SET status = 'in_progress', assigned_agent = c.agent, attempts = t.attempts + 1, started_at = now(),
                   lease_owner = $3, lease_expires_at = now() + $4 * interval '1 millisecond', updated_at = now()
              FROM unnest($1::uuid[], $2::text[]) AS c(id, agent)
-            WHERE t.id = c.id`,
+            WHERE t.id = c.id
+        RETURNING t.id, t.context, t.input`,
   ),
 
   /** The models the claim sent to each agent, with when ($1 agent ids, locked above; $2 their recent_models). */

@@ -26,13 +26,11 @@ export interface TaskRoute {
   model: string;
 }
 
-/** A due pending task, locked for the claim. */
+/** A due pending task, locked for the claim: what placement needs of it (its payload comes with the claim). */
 export interface PendingTask extends TaskRoute {
   id: string;
   operation: TaskOperation;
   priority: number;
-  context: Record<string, unknown>;
-  input: Record<string, unknown> | null;
   attempts: number;
   max_attempts: number;
   timeout_ms: number | null;
@@ -51,6 +49,8 @@ export interface Placement {
 
 /** A task this replica now runs: in_progress under its lease, on `agent`; `attempts` counts this one. */
 export interface ClaimedTask extends PendingTask {
+  context: Record<string, unknown>;
+  input: Record<string, unknown> | null;
   agent: ClaimableAgent;
   /** The model it runs with (the name the agent serves it by). */
   runModel: string;
