@@ -4,9 +4,7 @@ export { agentStatus, countAgents, type AgentStatus, type AgentLoad, type AgentC
 export type { AgentView } from './agents/agent-view.js';
 export { AgentRegistry, type AgentRegistration, type AgentUpdate } from './agents/agent-registry.service.js';
 export { AGENT_KINDS, type AgentKind } from './protocols/protocols.js';
-export { inputJsonSchemas, parseTaskInput, type InputCheck } from './operations/task-input.js';
-export { MAX_EMBED_INPUTS } from './operations/input-schemas.js';
+export { inputJsonSchemas, parseTaskInput } from './operations/task-input.js';
 export type * from './operations/operation-types.js';
-export { ANY_TYPE_LABEL } from './metrics/coordinator.metrics.js';
 export { TaskService, type TaskDetails, type TaskDetailsPage, type TaskSubmission } from './tasks/task.service.js';
 export * from './errors/coordinator-errors.js';

@@ -23,7 +23,7 @@ export { COMPLETE_SQL } from './stores/tasks/complete.sql.js';
 
 export { AgentStore } from './stores/agent.store.js';
 export type * from './stores/agents/agent.types.js';
-export { LATEST_TAG, routeModel, servedName, type ServingAgent } from './stores/agents/model-match.js';
+export { LATEST_TAG, routeModel } from './stores/agents/model-match.js';
 
 export { ApiKeyStore } from './stores/api-key.store.js';
 export * from './stores/api-keys/api-key.types.js';

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { AgentStore, type AgentChanges, type NewAgent, type ServedRoutes } from '@hive/database';
+import { AgentStore, type AgentChanges, type NewAgent } from '@hive/database';
 import { QueueAnnouncer } from '../dispatch/queue-announcer.js';
 import { AgentBusyError, AgentExistsError, AgentNotFoundError } from '../errors/coordinator-errors.js';
 import { AgentClient } from '../protocols/agent-client.service.js';
@@ -73,10 +73,5 @@ export class AgentRegistry {
         this.client.forget(id);
         return { requeued: removal.requeued };
     }
-  }
-
-  /** The specialties and the models the registered agents serve. */
-  served(): Promise<ServedRoutes> {
-    return this.store.served();
   }
 }

@@ -1,5 +1,5 @@
 import { AbortReason, AgentCallError } from './agent-call-error.js';
-import { excerpt, retryAfterMs, transportFailure } from './agent-failure.js';
+import { bodyOrNone, retryAfterMs, transportFailure } from './agent-failure.js';
 import { AnswerTooLargeError } from './http-exchange.js';
 
 /** A socket error as node:http raises it. */
@@ -89,10 +89,10 @@ describe('retryAfterMs', () => {
   });
 });
 
-describe('excerpt', () => {
+describe('bodyOrNone', () => {
   it('quotes a body whole (AgentClient cuts the text once the key is out of it), or says there was none', () => {
-    expect(excerpt('Bad Gateway')).toBe('Bad Gateway');
-    expect(excerpt('y'.repeat(300))).toBe('y'.repeat(300));
-    expect(excerpt('')).toBe('no body');
+    expect(bodyOrNone('Bad Gateway')).toBe('Bad Gateway');
+    expect(bodyOrNone('y'.repeat(300))).toBe('y'.repeat(300));
+    expect(bodyOrNone('')).toBe('no body');
   });
 });

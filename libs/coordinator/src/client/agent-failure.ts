@@ -40,4 +40,4 @@ export function retryAfterMs(headers: IncomingHttpHeaders, now = Date.now()): nu
  * A body for an error message, whole: AgentClient cuts a failure's text once the agent's key is out of it, so that
  * no cut leaves a piece of the key behind.
  */
-export const excerpt = (body: string): string => body || 'no body';
+export const bodyOrNone = (body: string): string => body || 'no body';

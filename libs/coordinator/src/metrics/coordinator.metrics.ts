@@ -8,7 +8,7 @@ import type { AgentFailureKind } from '../client/agent-call-error.js';
 export type AgentCallOutcome = 'success' | AgentFailureKind;
 
 /** The `type` label of tasks that name only a model: not a slug, so no specialty can take it. */
-export const ANY_TYPE_LABEL = '*';
+const ANY_TYPE_LABEL = '*';
 
 /** A task's type as a label value ('' or null: the task named only a model). */
 const typeLabel = (type: string | null): string => (type === null || type === '' ? ANY_TYPE_LABEL : type);

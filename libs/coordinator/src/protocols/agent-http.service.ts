@@ -1,7 +1,8 @@
-import { Agent as HttpAgent } from 'node:http';
+import { Agent as HttpAgent, type IncomingHttpHeaders } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import { Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import { HiveConfig } from '@hive/config';
+import type { AgentCallError } from '../client/agent-call-error.js';
 import { transportFailure } from '../client/agent-failure.js';
 import { withConnectTimeout } from '../client/connect-timeout.js';
 import {
@@ -14,6 +15,9 @@ import {
 import type { AgentTarget } from './protocol-adapter.js';
 
 const MAX_ANSWER_BYTES = 16 * 1024 * 1024;
+
+/** What a protocol makes of an answer with a status other than 2xx. */
+export type StatusFailure = (status: number, body: string, headers: IncomingHttpHeaders) => AgentCallError;
 
 /** What an adapter sets of a request; the pool, the size limit and the agent's key are added here. */
 export type AgentRequest = Pick<ExchangeOptions, 'method' | 'body' | 'signal'>;
@@ -57,15 +61,27 @@ export class AgentHttp implements OnApplicationShutdown {
     }
   }
 
-  /** The answer once its headers arrived; its lines reject as `send` would when the answer breaks off. */
-  async stream(agent: AgentTarget, path: string, request: AgentRequest): Promise<StreamedExchange> {
+  /**
+   * The lines of a 2xx answer as they arrive; they reject as `send` would when the answer breaks off. Any other
+   * status is read whole and thrown as what the protocol says it means (`failure`).
+   */
+  async stream(
+    agent: AgentTarget,
+    path: string,
+    request: AgentRequest,
+    failure: StatusFailure,
+  ): Promise<AsyncIterable<string>> {
     let res: StreamedExchange;
     try {
       res = await streamExchange(`${agent.endpoint}${path}`, this.options(agent, request));
     } catch (error) {
       throw transportFailure(error, request.signal);
     }
-    return { ...res, lines: failingAs(res.lines, request.signal) };
+    const lines = failingAs(res.lines, request.signal);
+    if (res.status >= 200 && res.status < 300) return lines;
+    const body: string[] = [];
+    for await (const line of lines) body.push(line);
+    throw failure(res.status, body.join('\n'), res.headers);
   }
 
   /**

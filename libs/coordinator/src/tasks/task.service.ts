@@ -140,7 +140,12 @@ export class TaskService {
    * model served by another do not make a task of that type and model servable.
    */
   private async unserved(tasks: readonly TaskSubmission[]): Promise<UnservedTasksError> {
-    const [served, agents] = await Promise.all([this.agents.served(), this.agents.list()]);
+    const agents = await this.agents.list();
+    const sortedOnce = (names: Iterable<string>) => [...new Set(names)].sort();
+    const served = {
+      specialties: sortedOnce(agents.map((a) => a.specialty)),
+      models: sortedOnce(agents.flatMap((a) => a.models)),
+    };
     const routes = new Map<string, RouteAsked>();
     for (const { type = '', model = '' } of tasks) routes.set(`${type}\u0000${model}`, { type, model });
     const given = [...routes.values()];

@@ -94,9 +94,7 @@ describe('AgentStore', () => {
       expect(listed.map((a) => a.id)).toEqual(listed.map((a) => a.id).sort());
       for (const id of ids)
         await expect(world.agents.get(id)).resolves.toMatchObject({ current_tasks: expected.get(id) });
-      const served = await world.agents.served();
-      expect(served.specialties).toContain(type);
-      expect(served.models).toContain('llama3');
+      expect(mine.map((a) => [a.specialty, a.models])).toEqual(ids.map(() => [type, ['llama3']]));
     });
   });
 

@@ -11,7 +11,6 @@ import type {
   NewAgent,
   ProbeRecord,
   ProbeReport,
-  ServedRoutes,
 } from './agents/agent.types.js';
 import { TRANSITION_SQL } from './tasks/transitions.sql.js';
 
@@ -82,12 +81,6 @@ export class AgentStore {
       await tx.rows(AGENT_SQL.delete, [id]);
       return { outcome: 'removed', requeued: running.length };
     });
-  }
-
-  /** The specialties and the models the registered agents serve (enabled or not). */
-  async served(): Promise<ServedRoutes> {
-    const rows = await this.sql.rows<ServedRoutes>(AGENT_SQL.served);
-    return rows[0] ?? { specialties: [], models: [] };
   }
 
   /** The enabled agents no replica probed within 0.9 × `intervalMs`, now marked as probed by this one. */

@@ -1,18 +1,7 @@
 import { ApiProperty, ApiPropertyOptional, ApiSchema } from '@nestjs/swagger';
-import { IsIn, IsInt, IsUrl, Matches, Max, MaxLength, Min } from 'class-validator';
+import { IsIn, IsInt, Matches, Max, Min } from 'class-validator';
 import { AGENT_KINDS, type AgentKind } from '@hive/coordinator';
-import { Transform } from 'class-transformer';
-import {
-  AGENT_API_KEY,
-  AGENT_ID,
-  BASE_URL,
-  BASE_URL_MESSAGE,
-  ENDPOINT_URL,
-  MODEL_NAME,
-  MODEL_NAME_MESSAGE,
-  SPECIALTY,
-  withoutTrailingSlash,
-} from './agent-fields.js';
+import { AGENT_API_KEY, AGENT_ID, AgentEndpoint, MODEL_NAME, MODEL_NAME_MESSAGE, SPECIALTY } from './agent-fields.js';
 import { IfPresent } from '../../validation/if-present.js';
 
 @ApiSchema({ name: 'RegisterAgentRequest' })
@@ -34,10 +23,7 @@ export class RegisterAgentDto {
     maxLength: 2048,
     example: 'http://gpu-1:11434',
   })
-  @Transform(withoutTrailingSlash)
-  @IsUrl(ENDPOINT_URL, { message: 'endpoint must be an http:// or https:// URL' })
-  @Matches(BASE_URL, { message: BASE_URL_MESSAGE })
-  @MaxLength(2048)
+  @AgentEndpoint()
   endpoint!: string;
 
   @ApiProperty({

@@ -1,15 +1,6 @@
 import { ApiPropertyOptional, ApiSchema } from '@nestjs/swagger';
-import { IsBoolean, IsInt, IsOptional, IsUrl, Matches, Max, MaxLength, Min, ValidateIf } from 'class-validator';
-import { Transform } from 'class-transformer';
-import {
-  AGENT_API_KEY,
-  BASE_URL,
-  BASE_URL_MESSAGE,
-  ENDPOINT_URL,
-  MODEL_NAME,
-  MODEL_NAME_MESSAGE,
-  withoutTrailingSlash,
-} from './agent-fields.js';
+import { IsBoolean, IsInt, IsOptional, Matches, Max, Min, ValidateIf } from 'class-validator';
+import { AGENT_API_KEY, AgentEndpoint, MODEL_NAME, MODEL_NAME_MESSAGE } from './agent-fields.js';
 
 @ApiSchema({ name: 'UpdateAgentRequest' })
 export class UpdateAgentDto {
@@ -20,10 +11,7 @@ export class UpdateAgentDto {
     example: 'http://gpu-2:11434',
   })
   @IsOptional()
-  @Transform(withoutTrailingSlash)
-  @IsUrl(ENDPOINT_URL, { message: 'endpoint must be an http:// or https:// URL' })
-  @Matches(BASE_URL, { message: BASE_URL_MESSAGE })
-  @MaxLength(2048)
+  @AgentEndpoint()
   endpoint?: string;
 
   @ApiPropertyOptional({ pattern: MODEL_NAME.source, maxLength: 200, example: 'llama3:70b' })

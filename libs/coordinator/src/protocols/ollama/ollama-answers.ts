@@ -1,7 +1,7 @@
 import { AgentCallError } from '../../client/agent-call-error.js';
 import type { AgentCall } from '../protocol-adapter.js';
 import type { ChunkListener, TaskResult, ToolCall } from '../../operations/operation-types.js';
-import { count, isRecord, parseObject, vectors, type JsonRecord } from '../answer-parsing.js';
+import { count, isRecord, parseObject, vectors, type JsonRecord } from '../wire-json.js';
 
 /** Ollama's tool calls in Hive's shape: arguments as they are (an object), an id made when none was given. */
 function toolCalls(value: unknown, offset: number): ToolCall[] {

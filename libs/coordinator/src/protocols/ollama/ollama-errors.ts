@@ -1,6 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { AgentCallError } from '../../client/agent-call-error.js';
-import { excerpt, retryAfterMs } from '../../client/agent-failure.js';
+import { bodyOrNone, retryAfterMs } from '../../client/agent-failure.js';
 
 const BUSY = /server busy/i;
 const MODEL_NOT_FOUND = /model .*not found/i;
@@ -15,7 +15,7 @@ export function ollamaErrorText(status: number, body: string): string {
   } catch {
     // not JSON: fall through
   }
-  return `HTTP ${status}: ${excerpt(body)}`;
+  return `HTTP ${status}: ${bodyOrNone(body)}`;
 }
 
 /**

@@ -1,15 +1,12 @@
 import type { ChatMessage, ToolCall } from '../../operations/operation-types.js';
 import type { AgentCall } from '../protocol-adapter.js';
+import { defined } from '../wire-json.js';
 
 /** The path and body of the Ollama request for a call. */
 export interface OllamaRequest {
   path: '/api/generate' | '/api/chat' | '/api/embed';
   body: Record<string, unknown>;
 }
-
-/** Leaves out the fields that are not set, so the agent applies its own defaults. */
-const defined = (fields: Record<string, unknown>): Record<string, unknown> =>
-  Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== undefined));
 
 /** Ollama takes tool-call arguments as an object; a call Hive kept as text (not JSON) goes as an empty one. */
 const ollamaToolCall = ({ function: fn }: ToolCall) => ({

@@ -1,7 +1,7 @@
 import type { LoadedModel, ProbeReport } from '@hive/database';
 import { AgentCallError } from '../../client/agent-call-error.js';
 import type { ChunkListener, TaskResult } from '../../operations/operation-types.js';
-import { isRecord, parseObject } from '../answer-parsing.js';
+import { isRecord, parseObject } from '../wire-json.js';
 import type { AgentHttp } from '../agent-http.service.js';
 import type { AgentCall, AgentTarget, ProtocolAdapter } from '../protocol-adapter.js';
 import { embedResult, OllamaAnswer } from './ollama-answers.js';
@@ -42,14 +42,9 @@ export class OllamaAdapter implements ProtocolAdapter {
       answer.add(parseObject(res.body));
       return answer.result();
     }
-    const res = await this.http.stream(agent, path, { method: 'POST', body, signal });
+    const lines = await this.http.stream(agent, path, { method: 'POST', body, signal }, ollamaFailure);
     const answer = new OllamaAnswer(call, onChunk);
-    if (!ok(res.status)) {
-      const lines: string[] = [];
-      for await (const line of res.lines) lines.push(line);
-      throw ollamaFailure(res.status, lines.join('\n'), res.headers);
-    }
-    for await (const line of res.lines) answer.addLine(line);
+    for await (const line of lines) answer.addLine(line);
     return answer.result();
   }
 

@@ -1,7 +1,7 @@
 import { AgentCallError } from '../../client/agent-call-error.js';
 import { parseArguments } from '../../operations/input-schemas.js';
 import type { ChunkListener, TaskResult, ToolCall } from '../../operations/operation-types.js';
-import { count, isRecord, nanosecondsSince, parseObject, vectors, type JsonRecord } from '../answer-parsing.js';
+import { count, isRecord, nanosecondsSince, parseObject, vectors, type JsonRecord } from '../wire-json.js';
 import type { AgentCall } from '../protocol-adapter.js';
 
 /** OpenAI's finish_reason as Hive's done_reason (its legacy function_call is a tool call). */

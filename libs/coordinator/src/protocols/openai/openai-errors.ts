@@ -1,7 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { AgentCallError } from '../../client/agent-call-error.js';
-import { excerpt, retryAfterMs } from '../../client/agent-failure.js';
-import { isRecord } from '../answer-parsing.js';
+import { bodyOrNone, retryAfterMs } from '../../client/agent-failure.js';
+import { isRecord } from '../wire-json.js';
 
 const MODEL = /\bmodel\b/i;
 
@@ -20,7 +20,7 @@ function errorFields(body: string): { message?: string; code?: unknown } {
 }
 
 export function openAiErrorText(status: number, body: string): string {
-  return `HTTP ${status}: ${errorFields(body).message ?? excerpt(body)}`;
+  return `HTTP ${status}: ${errorFields(body).message ?? bodyOrNone(body)}`;
 }
 
 /**

@@ -1,13 +1,11 @@
 import type { ChatMessage, ModelOptions, OutputFormat, ToolCall } from '../../operations/operation-types.js';
 import type { AgentCall } from '../protocol-adapter.js';
+import { defined } from '../wire-json.js';
 
 export interface OpenAiRequest {
   path: '/v1/chat/completions' | '/v1/embeddings';
   body: Record<string, unknown>;
 }
-
-const defined = (fields: Record<string, unknown>): Record<string, unknown> =>
-  Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== undefined));
 
 /** The media type of a base64 image, from its first bytes (PNG, JPEG, GIF, WebP); PNG when unknown. */
 export function imageType(base64: string): string {

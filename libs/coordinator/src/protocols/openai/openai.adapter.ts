@@ -1,7 +1,7 @@
 import type { ProbeReport } from '@hive/database';
 import { AgentCallError } from '../../client/agent-call-error.js';
 import type { ChunkListener, TaskResult } from '../../operations/operation-types.js';
-import { isRecord, parseObject } from '../answer-parsing.js';
+import { isRecord, parseObject } from '../wire-json.js';
 import type { AgentHttp } from '../agent-http.service.js';
 import type { AgentCall, AgentTarget, ProtocolAdapter } from '../protocol-adapter.js';
 import { embeddingsResult, OpenAiAnswer } from './openai-answers.js';
@@ -40,16 +40,11 @@ export class OpenAiAdapter implements ProtocolAdapter {
       answer.addCompletion(parseObject(res.body));
       return answer.result();
     }
-    const res = await this.http.stream(agent, path, { method: 'POST', body, signal });
-    if (!ok(res.status)) {
-      const lines: string[] = [];
-      for await (const line of res.lines) lines.push(line);
-      throw openAiFailure(res.status, lines.join('\n'), res.headers);
-    }
+    const lines = await this.http.stream(agent, path, { method: 'POST', body, signal }, openAiFailure);
     const answer = new OpenAiAnswer(call, started, onChunk);
     const events = new SseReader();
     let open = true;
-    for await (const line of res.lines) {
+    for await (const line of lines) {
       const data = events.line(line);
       if (data !== undefined) open = answer.addEvent(data);
       if (!open) break;

@@ -69,14 +69,6 @@ export const AGENT_SQL = {
     `SELECT EXISTS (SELECT 1 FROM agents WHERE api_key_encrypted IS NOT NULL) AS found`,
   ),
 
-  /** The specialties and the models the registered agents serve. */
-  served: statement(
-    'agent.served',
-    `SELECT coalesce((SELECT array_agg(DISTINCT specialty ORDER BY specialty) FROM agents), '{}') AS specialties,
-            coalesce((SELECT array_agg(DISTINCT m ORDER BY m) FROM agents a, unnest(${SERVED_MODELS}) m), '{}')
-              AS models`,
-  ),
-
   /**
    * Takes the probes no replica took within 0.9 × the interval ($1 ms), so each agent is probed once per interval
    * in all. Rows a claim holds are skipped until a later round: waiting for them, in whatever order this would lock

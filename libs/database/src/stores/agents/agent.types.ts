@@ -91,9 +91,3 @@ export interface ProbeRecord {
   /** The models it serves are not those it was known to serve. */
   modelsChanged: boolean;
 }
-
-/** Which agents serve what: the answer to a task no agent can run. */
-export interface ServedRoutes {
-  specialties: string[];
-  models: string[];
-}

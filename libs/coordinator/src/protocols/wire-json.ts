@@ -1,3 +1,4 @@
+/** JSON as it goes to and comes from agents, whatever their protocol. */
 import { AgentCallError } from '../client/agent-call-error.js';
 
 /** A JSON object as an agent sent it. */
@@ -34,3 +35,7 @@ export function vectors(value: unknown, expected: number): number[][] {
 
 /** Nanoseconds since `started` (performance.now()), for protocols that do not report durations. */
 export const nanosecondsSince = (started: number): number => Math.round((performance.now() - started) * 1e6);
+
+/** A request's fields without those that are not set, so the agent applies its own defaults. */
+export const defined = (fields: Record<string, unknown>): Record<string, unknown> =>
+  Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== undefined));
