@@ -6,7 +6,9 @@ import { QueueChannel } from './queue/queue-channel.js';
 import { Sql } from './sql/sql.js';
 import { AgentStore } from './stores/agent.store.js';
 import { ApiKeyStore } from './stores/api-key.store.js';
+import { IdempotencyStore } from './stores/idempotency.store.js';
 import { TaskStore } from './stores/task.store.js';
+import { WebhookStore } from './stores/webhook.store.js';
 
 /**
  * The connected, migrated database and the stores over it: the only code that writes SQL. Global, so that every
@@ -23,7 +25,19 @@ import { TaskStore } from './stores/task.store.js';
     TaskStore,
     AgentStore,
     ApiKeyStore,
+    IdempotencyStore,
+    WebhookStore,
   ],
-  exports: [DataSource, DatabaseStatus, Sql, QueueChannel, TaskStore, AgentStore, ApiKeyStore],
+  exports: [
+    DataSource,
+    DatabaseStatus,
+    Sql,
+    QueueChannel,
+    TaskStore,
+    AgentStore,
+    ApiKeyStore,
+    IdempotencyStore,
+    WebhookStore,
+  ],
 })
 export class DatabaseModule {}

@@ -14,6 +14,7 @@ export type { Statement } from './sql/statement.js';
 export { QueueChannel } from './queue/queue-channel.js';
 export type { QueueEvents, QueueListener } from './queue/queue-listener.js';
 export type { CancelNotice, WakeReason } from './queue/queue-payloads.js';
+export { TASK_CHANNEL, TOKEN_CHANNEL, WEBHOOK_CHANNEL, parseTaskIds } from './queue/queue-payloads.js';
 
 export { TaskStore } from './stores/task.store.js';
 export * from './stores/tasks/task.types.js';
@@ -24,6 +25,10 @@ export { COMPLETE_SQL } from './stores/tasks/complete.sql.js';
 export { AgentStore } from './stores/agent.store.js';
 export type * from './stores/agents/agent.types.js';
 export { LATEST_TAG, routeModel } from './stores/agents/model-match.js';
+
+export { IdempotencyStore, type IdempotencyKey, type IdempotentSubmission } from './stores/idempotency.store.js';
+
+export { WebhookStore, type DueWebhook, type WebhookBacklog } from './stores/webhook.store.js';
 
 export { ApiKeyStore } from './stores/api-key.store.js';
 export * from './stores/api-keys/api-key.types.js';

@@ -95,7 +95,7 @@ export class TaskService {
   async cancel(id: string): Promise<TaskDetails> {
     const cancelled = await this.store.cancel(id);
     if (cancelled === undefined) throw new TaskFinishedError(id, (await this.get(id)).status);
-    const { task, was } = cancelled;
+    const { type, was } = cancelled;
     if (was === 'in_progress') {
       // The cancel is committed whatever follows: the call stops here at once if this replica runs it; a replica
       // that misses the notice stops it when its next lease renewal finds the task no longer its own.
@@ -109,9 +109,9 @@ export class TaskService {
           ),
         );
     } else {
-      this.metrics.taskFinished(task.type, 'cancelled');
+      this.metrics.taskFinished(type, 'cancelled');
     }
-    return details(task);
+    return this.get(id);
   }
 
   counts(): Promise<TaskCounts> {

@@ -4,6 +4,12 @@
  */
 export const WAKE_CHANNEL = 'hive_wake';
 export const CANCEL_CHANNEL = 'hive_cancel';
+/** Tasks whose state changed (a waiting request or a live-events reader re-reads them): comma-separated task ids. */
+export const TASK_CHANNEL = 'hive_task';
+/** Webhooks were queued: the replicas' senders look for due deliveries. No payload. */
+export const WEBHOOK_CHANNEL = 'hive_webhook';
+/** Pieces of streamed answers, relayed to the replicas that have live-events readers (token-payloads.ts). */
+export const TOKEN_CHANNEL = 'hive_tokens';
 
 /** Why dispatchers are woken: new tasks only matter when an agent has room; capacity changes always do. */
 export type WakeReason = 'task' | 'capacity';
@@ -31,3 +37,6 @@ export function parseCancel(payload: string): CancelNotice {
   const [taskId = '', agentId] = payload.split(CANCEL_AGENT_SEPARATOR);
   return agentId === undefined ? { taskId } : { taskId, agentId };
 }
+
+/** The task ids of a hive_task notice. */
+export const parseTaskIds = (payload: string): string[] => payload.split(',').filter((id) => id !== '');

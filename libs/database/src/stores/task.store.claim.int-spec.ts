@@ -77,6 +77,8 @@ describe('TaskStore.claim', () => {
         attempts: 1,
         max_attempts: 3,
         timeout_ms: 900,
+        stream: false,
+        event_seq: 2, // after its pending event
         created_at: task?.created_at,
         available_at: expect.any(Date) as unknown,
         previous_agent: null,

@@ -6,7 +6,7 @@ import { CLAIM_SQL } from './tasks/claim.sql.js';
 import type { Claim, ClaimableAgent, ClaimedTask, ClaimPlanner, PendingTask } from './tasks/claim.types.js';
 import { COMPLETE_SQL } from './tasks/complete.sql.js';
 import { READ_SQL } from './tasks/read.sql.js';
-import { SUBMIT_SQL } from './tasks/submit.sql.js';
+import { insertTasks, SUBMIT_SQL } from './tasks/submit.sql.js';
 import { TRANSITION_SQL } from './tasks/transitions.sql.js';
 import {
   TASK_STATUSES,
@@ -21,12 +21,13 @@ import {
   type TaskPage,
   type TaskStatus,
   type TaskView,
+  type TaskWithEvents,
 } from './tasks/task.types.js';
 
 const heldParams = (task: HeldTask): unknown[] => [task.taskId, task.agentId, task.replicaId];
 
 /** What a claimed task carries to its agent, read as it is assigned. */
-type TaskPayload = Pick<ClaimedTask, 'id' | 'context' | 'input'>;
+type TaskPayload = Pick<ClaimedTask, 'id' | 'context' | 'input' | 'stream' | 'event_seq'>;
 
 /**
  * The tasks table: every statement that reads or moves a task, one method per transition (docs/architecture.md,
@@ -47,6 +48,8 @@ export class TaskStore {
       task.input === undefined ? null : JSON.stringify(task.input),
       task.max_attempts,
       task.timeout_ms ?? null,
+      task.stream ?? false,
+      task.callback_url ?? null,
     ]);
     return rows[0];
   }
@@ -79,13 +82,18 @@ export class TaskStore {
     return { tasks, total: counts[0]?.total ?? 0, filtered: counts[0]?.filtered ?? 0 };
   }
 
-  /** pending or in_progress → cancelled: the task, and the status it had; undefined when it was not cancellable. */
-  async cancel(id: string): Promise<{ task: TaskView; was: TaskStatus } | undefined> {
-    const rows = await this.sql.rows<TaskView & { was: TaskStatus }>(TRANSITION_SQL.cancel, [id]);
-    const row = rows[0];
-    if (row === undefined) return undefined;
-    const { was, ...task } = row;
-    return { task, was };
+  /** Tasks with their status history (those that exist among `ids`). */
+  withEvents(ids: readonly string[]): Promise<TaskWithEvents[]> {
+    return this.sql.rows<TaskWithEvents>(READ_SQL.withEvents, [ids]);
+  }
+
+  /**
+   * pending or in_progress → cancelled: the task's type, and the status it had; undefined when it was not
+   * cancellable.
+   */
+  async cancel(id: string): Promise<{ type: string | null; was: TaskStatus } | undefined> {
+    const rows = await this.sql.rows<{ type: string | null; was: TaskStatus }>(TRANSITION_SQL.cancel, [id]);
+    return rows[0];
   }
 
   /**
@@ -122,6 +130,8 @@ export class TaskStore {
         ...task,
         context: payloadOf.get(task.id)?.context ?? {},
         input: payloadOf.get(task.id)?.input ?? null,
+        stream: payloadOf.get(task.id)?.stream ?? false,
+        event_seq: payloadOf.get(task.id)?.event_seq ?? 0,
         attempts: task.attempts + 1,
         agent,
         runModel: model,
@@ -203,21 +213,12 @@ export class TaskStore {
   }
 
   /** Inserts rows with ids of their own, and returns each one's stored form (undefined where none was stored). */
-  private async insertRows(insert: Statement, tasks: readonly NewTask[]): Promise<(SubmittedTask | undefined)[]> {
-    const ids = tasks.map(() => randomUUID());
-    const rows = await this.sql.rows<SubmittedTask>(insert, [
-      ids,
-      tasks.map((t) => t.type),
-      tasks.map((t) => t.operation),
-      tasks.map((t) => t.model),
-      tasks.map((t) => t.priority),
-      tasks.map((t) => JSON.stringify(t.context)),
-      tasks.map((t) => (t.input === undefined ? null : JSON.stringify(t.input))),
-      tasks.map((t) => t.max_attempts),
-      tasks.map((t) => t.timeout_ms ?? null),
-    ]);
-    const byId = new Map(rows.map((row) => [row.id, row]));
-    return ids.map((id) => byId.get(id));
+  private insertRows(insert: Statement, tasks: readonly NewTask[]): Promise<(SubmittedTask | undefined)[]> {
+    return insertTasks(
+      this.sql,
+      insert,
+      tasks.map((task) => ({ ...task, id: randomUUID() })),
+    );
   }
 
   private async transition(transition: Statement, params: unknown[]): Promise<boolean> {

@@ -11,6 +11,7 @@ import { MODEL_NAME, SPECIALTY } from '../../agents/dto/agent-fields.js';
 import { INPUT_SCHEMA_NAMES } from './task-input.validator.js';
 import { oneOfOrNull } from '../../openapi/nullable-schema.js';
 import { TaskResultResponse } from './task-result.response.js';
+import { WebhookDeliveryResponse } from './webhook-delivery.response.js';
 
 const EXAMPLE_ID = '6f1c2a4e-8b3d-4f5a-9e7c-1d2b3a4c5e6f';
 
@@ -60,7 +61,7 @@ export class CreatedTaskBatchResponse {
 }
 
 /** A task as the API reports it. */
-@ApiExtraModels(TaskResultResponse)
+@ApiExtraModels(TaskResultResponse, WebhookDeliveryResponse)
 export class TaskResponse extends CreatedTaskResponse implements TaskDetails {
   @ApiProperty({
     type: String,
@@ -98,6 +99,23 @@ export class TaskResponse extends CreatedTaskResponse implements TaskDetails {
     example: null,
   })
   timeout_ms!: number | null;
+
+  @ApiProperty({ description: "Its agent call streams; the pieces reach GET /api/tasks/{id}/events' token events" })
+  stream!: boolean;
+
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    description: 'Where its webhook goes when it ends',
+    example: 'https://app.example.com/hooks/hive',
+  })
+  callback_url!: string | null;
+
+  @ApiProperty({
+    ...oneOfOrNull('WebhookDelivery'),
+    description: 'Its webhook delivery, once it ended with a callback_url',
+  })
+  webhook!: WebhookDeliveryResponse | null;
 
   @ApiProperty({ type: String, format: 'date-time', nullable: true })
   started_at!: Date | null;

@@ -1,5 +1,7 @@
 import { statement } from '../../sql/statement.js';
 import { SERVED_MODELS } from '../agents/model-match.js';
+import { appendEvent, SIDE_EFFECTS, SIDE_EFFECTS_DONE } from './task-events.sql.js';
+
 /**
  * The statements of one claim transaction, in the order they run (docs/architecture.md, "Claiming"). Exported for
  * the benchmark's raw loop, so that its reference is the SQL Hive runs.
@@ -48,17 +50,23 @@ export const CLAIM_SQL = {
   ),
 
   /**
-   * pending → in_progress on the chosen agents, under this replica's lease; returns each task's payload. $1 task ids,
-   * $2 agent ids, $3 replica, $4 lease ms.
+   * pending → in_progress on the chosen agents, under this replica's lease, announced like every change of state
+   * (task-events.sql.ts); returns each task's payload, whether its call streams, and the seq of its in_progress
+   * event. $1 task ids, $2 agent ids, $3 replica, $4 lease ms.
    */
   assign: statement(
     'claim.assign',
-    `UPDATE tasks t
-              SET status = 'in_progress', assigned_agent = c.agent, attempts = t.attempts + 1, started_at = now(),
-                  lease_owner = $3, lease_expires_at = now() + $4 * interval '1 millisecond', updated_at = now()
-             FROM unnest($1::uuid[], $2::text[]) AS c(id, agent)
-            WHERE t.id = c.id
-        RETURNING t.id, t.context, t.input`,
+    `WITH changed AS (
+       UPDATE tasks t
+          SET status = 'in_progress', assigned_agent = c.agent, attempts = t.attempts + 1, started_at = now(),
+              lease_owner = $3, lease_expires_at = now() + $4 * interval '1 millisecond', updated_at = now(),
+              ${appendEvent('t', `'in_progress'`, { agent: 'c.agent', attempt: 't.attempts + 1' })}
+         FROM unnest($1::uuid[], $2::text[]) AS c(id, agent)
+        WHERE t.id = c.id
+       RETURNING t.id, t.status, t.callback_url, t.context, t.input, t.stream, jsonb_array_length(t.events) AS event_seq
+     ), ${SIDE_EFFECTS}
+     SELECT changed.id, changed.context, changed.input, changed.stream, changed.event_seq
+       FROM changed, ${SIDE_EFFECTS_DONE}`,
   ),
 
   /** The models the claim sent to each agent, with when ($1 agent ids, locked above; $2 their recent_models). */

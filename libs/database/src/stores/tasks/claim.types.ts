@@ -51,6 +51,10 @@ export interface Placement {
 export interface ClaimedTask extends PendingTask {
   context: Record<string, unknown>;
   input: Record<string, unknown> | null;
+  /** The agent call streams, its pieces relayed to live-events readers. */
+  stream: boolean;
+  /** The seq of this attempt's in_progress event: its pieces are numbered after it. */
+  event_seq: number;
   agent: ClaimableAgent;
   /** The model it runs with (the name the agent serves it by). */
   runModel: string;

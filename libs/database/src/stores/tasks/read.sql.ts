@@ -4,14 +4,25 @@ import { viewColumns } from './task-columns.js';
 const FILTER = `($1::text IS NULL OR status = $1) AND ($2::text IS NULL OR type = $2)
                 AND ($3::text IS NULL OR assigned_agent = $3) AND ($4::text IS NULL OR model = $4)`;
 
+/** A task's webhook delivery (WebhookDeliveryState), or null. */
+const WEBHOOK = `(SELECT jsonb_build_object(
+     'status', w.status, 'attempts', w.attempts, 'last_status', w.last_status, 'last_error', w.last_error,
+     'next_attempt_at', CASE WHEN w.status = 'pending' THEN w.next_attempt_at END, 'finished_at', w.finished_at)
+   FROM webhook_deliveries w WHERE w.task_id = tasks.id) AS webhook`;
+
 /** Reads of the tasks table. */
 export const READ_SQL = {
   /** $1 id. */
-  get: statement('task_read.get', `SELECT ${viewColumns()} FROM tasks WHERE id = $1`),
+  get: statement('task_read.get', `SELECT ${viewColumns()}, ${WEBHOOK} FROM tasks WHERE id = $1`),
+  /** Tasks with their status history. $1 ids. */
+  withEvents: statement(
+    'task_read.withEvents',
+    `SELECT ${viewColumns()}, ${WEBHOOK}, events FROM tasks WHERE id = ANY($1::uuid[])`,
+  ),
   /** Newest first. $1 status, $2 type, $3 agent, $4 model (each may be null), $5 limit, $6 offset. */
   page: statement(
     'task_read.page',
-    `SELECT ${viewColumns()} FROM tasks WHERE ${FILTER} ORDER BY created_at DESC, id LIMIT $5 OFFSET $6`,
+    `SELECT ${viewColumns()}, ${WEBHOOK} FROM tasks WHERE ${FILTER} ORDER BY created_at DESC, id LIMIT $5 OFFSET $6`,
   ),
   /** Every task, and those matching the filter ($1–$4 as in `page`). */
   pageCounts: statement(

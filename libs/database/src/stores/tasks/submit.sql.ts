@@ -1,6 +1,9 @@
-import { statement } from '../../sql/statement.js';
+import type { SqlRunner } from '../../sql/sql.js';
+import { statement, type Statement } from '../../sql/statement.js';
 import { servedBy } from './served-by.sql.js';
 import { SUBMITTED_COLUMNS } from './task-columns.js';
+import { FIRST_EVENT } from './task-events.sql.js';
+import type { NewTask, SubmittedTask } from './task.types.js';
 
 /**
  * The rows of a multi-row insert, each with an id given by the caller; created_at grows by 1 µs per position, so the
@@ -8,12 +11,14 @@ import { SUBMITTED_COLUMNS } from './task-columns.js';
  */
 const INSERT_INPUT = `WITH input AS (
     SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::int[], $6::jsonb[], $7::jsonb[],
-                         $8::int[], $9::int[])
-           WITH ORDINALITY AS i(id, type, operation, model, priority, context, input, max_attempts, timeout_ms, position)
+                         $8::int[], $9::int[], $10::boolean[], $11::text[])
+           WITH ORDINALITY AS i(id, type, operation, model, priority, context, input, max_attempts, timeout_ms, stream,
+                                callback_url, position)
   )
-  INSERT INTO tasks (id, type, operation, model, priority, context, input, max_attempts, timeout_ms, created_at)
-  SELECT id, type, operation, model, priority, context, input, max_attempts, timeout_ms,
-         now() + (position - 1) * interval '1 microsecond'
+  INSERT INTO tasks (id, type, operation, model, priority, context, input, max_attempts, timeout_ms, stream,
+                     callback_url, events, created_at)
+  SELECT id, type, operation, model, priority, context, input, max_attempts, timeout_ms, stream, callback_url,
+         ${FIRST_EVENT}, now() + (position - 1) * interval '1 microsecond'
     FROM input`;
 
 /** A registered agent can run the input row. */
@@ -24,28 +29,56 @@ export const SUBMIT_SQL = {
   /**
    * One task. A statement of its own rather than a batch of one: unprepared, PostgreSQL planned it in a third of
    * the time, and it stays the cheaper one to run.
-   * $1 type, $2 operation, $3 model, $4 priority, $5 context, $6 input, $7 max attempts, $8 timeout ms.
+   * $1 type, $2 operation, $3 model, $4 priority, $5 context, $6 input, $7 max attempts, $8 timeout ms, $9 stream,
+   * $10 callback URL.
    */
   one: statement(
     'submit.one',
     `WITH served AS (SELECT 1 FROM agents a WHERE ${servedBy('a', '$1::text', '$3::text')} LIMIT 1)
-        INSERT INTO tasks (type, operation, model, priority, context, input, max_attempts, timeout_ms)
-        SELECT $1, $2, $3, $4, $5, $6, $7, $8 FROM served
+        INSERT INTO tasks (type, operation, model, priority, context, input, max_attempts, timeout_ms, stream,
+                           callback_url, events)
+        SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, ${FIRST_EVENT} FROM served
         RETURNING ${SUBMITTED_COLUMNS}`,
   ),
 
   /**
    * Independent submissions that arrived together, in one statement: each row is stored when an agent can run it,
-   * whatever the others. $1–$9 as for `batch`.
+   * whatever the others. $1–$11 as for `batch`.
    */
   each: statement('submit.each', `${INSERT_INPUT} WHERE EXISTS (${SERVED}) RETURNING ${SUBMITTED_COLUMNS}`),
 
   /**
    * Many tasks, all or none: one task no agent can run inserts nothing. $1 ids, $2 types, $3 operations, $4 models,
-   * $5 priorities, $6 contexts, $7 inputs, $8 max attempts, $9 timeouts.
+   * $5 priorities, $6 contexts, $7 inputs, $8 max attempts, $9 timeouts, $10 stream flags, $11 callback URLs.
    */
   batch: statement(
     'submit.batch',
     `${INSERT_INPUT} WHERE NOT EXISTS (SELECT 1 FROM input WHERE NOT EXISTS (${SERVED})) RETURNING ${SUBMITTED_COLUMNS}`,
   ),
 } as const;
+
+/**
+ * Runs a multi-row insert (`each` or `batch`) of tasks with ids of their own; answers each one's stored form in the
+ * order given, undefined where none was stored.
+ */
+export async function insertTasks(
+  db: SqlRunner,
+  insert: Statement,
+  tasks: readonly (NewTask & { id: string })[],
+): Promise<(SubmittedTask | undefined)[]> {
+  const rows = await db.rows<SubmittedTask>(insert, [
+    tasks.map((t) => t.id),
+    tasks.map((t) => t.type),
+    tasks.map((t) => t.operation),
+    tasks.map((t) => t.model),
+    tasks.map((t) => t.priority),
+    tasks.map((t) => JSON.stringify(t.context)),
+    tasks.map((t) => (t.input === undefined ? null : JSON.stringify(t.input))),
+    tasks.map((t) => t.max_attempts),
+    tasks.map((t) => t.timeout_ms ?? null),
+    tasks.map((t) => t.stream ?? false),
+    tasks.map((t) => t.callback_url ?? null),
+  ]);
+  const byId = new Map(rows.map((row) => [row.id, row]));
+  return tasks.map((t) => byId.get(t.id));
+}

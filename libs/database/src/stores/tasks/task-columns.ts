@@ -11,6 +11,8 @@ const VIEW = [
   'attempts',
   'max_attempts',
   'timeout_ms',
+  'stream',
+  'callback_url',
   'started_at',
   'completed_at',
 ];

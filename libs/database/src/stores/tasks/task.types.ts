@@ -25,10 +25,53 @@ export interface TaskView {
   attempts: number;
   max_attempts: number;
   timeout_ms: number | null;
+  /** Its agent call streams, and the pieces reach live-events readers. */
+  stream: boolean;
+  /** Where its webhook goes when it ends. */
+  callback_url: string | null;
+  /** Its webhook's delivery, once it ended with a callback_url. */
+  webhook: WebhookDeliveryState | null;
   created_at: Date;
   started_at: Date | null;
   completed_at: Date | null;
 }
+
+export const WEBHOOK_DELIVERY_STATUSES = ['pending', 'delivered', 'failed'] as const;
+export type WebhookDeliveryStatus = (typeof WEBHOOK_DELIVERY_STATUSES)[number];
+
+/** Where a task's webhook delivery stands (times as ISO 8601 text). */
+export interface WebhookDeliveryState {
+  status: WebhookDeliveryStatus;
+  attempts: number;
+  /** The HTTP status of the last attempt; null before the first answer, or when none came. */
+  last_status: number | null;
+  last_error: string | null;
+  /** When the next attempt is due, while pending. */
+  next_attempt_at: string | null;
+  /** When it was delivered or given up. */
+  finished_at: string | null;
+}
+
+/**
+ * One entry of a task's status history: `seq` counts from 1; `status` is the task's state, or `retrying` for a
+ * failed attempt that goes back to the queue. The other fields depend on the change.
+ */
+export interface TaskEvent {
+  seq: number;
+  status: TaskStatus | 'retrying';
+  /** ISO 8601. */
+  at: string;
+  agent?: string;
+  attempt?: number;
+  error?: string;
+  /** ISO 8601: when a retrying task is due again. */
+  retry_at?: string;
+  /** Why a task went back to the queue untouched. */
+  reason?: string;
+}
+
+/** A task with its status history, as live events and waiting requests read it. */
+export type TaskWithEvents = TaskView & { events: TaskEvent[] };
 
 /** What a submission answers: the stored task before any agent has seen it. */
 export type SubmittedTask = Pick<
@@ -47,6 +90,8 @@ export interface NewTask {
   input?: Record<string, unknown>;
   max_attempts: number;
   timeout_ms?: number;
+  stream?: boolean;
+  callback_url?: string;
 }
 
 export interface TaskFilter {

@@ -1,23 +1,50 @@
 import { statement } from '../../sql/statement.js';
 import { BACK_TO_QUEUE_UNCOUNTED, held, LEASE_ENDED } from './lease.sql.js';
 import { servedBy } from './served-by.sql.js';
-import { viewColumns } from './task-columns.js';
+import { appendEvent, SIDE_EFFECTS, SIDE_EFFECTS_DONE } from './task-events.sql.js';
 
-/** The other moves of a task between states (docs/architecture.md, "The task lifecycle"); completion is complete.sql.ts. */
+/** What the changed rows return for SIDE_EFFECTS. */
+const CHANGED = 't.id, t.status, t.callback_url';
+
+/** The event fields of the end of an attempt: the error, the agent and the attempt. `error` is an SQL expression. */
+const attemptEnd = (error: string): Record<string, string> => ({
+  error,
+  agent: 't.assigned_agent',
+  attempt: 't.attempts',
+});
+
+const LEASE_EXPIRED_ERROR = `'lease expired: replica ' || coalesce(t.lease_owner, '?') || ' stopped renewing it'`;
+
+/**
+ * The other moves of a task between states (docs/architecture.md, "The task lifecycle"); completion is
+ * complete.sql.ts. Each appends its event to the task's history and tells the replicas (task-events.sql.ts).
+ */
 export const TRANSITION_SQL = {
   /** in_progress → failed. $1–$3 the held task, $4 error. */
   fail: statement(
     'task.fail',
-    `UPDATE tasks t SET status = 'failed', error = $4, completed_at = now(), ${LEASE_ENDED}
-          WHERE ${held('t')} RETURNING t.id`,
+    `WITH changed AS (
+       UPDATE tasks t SET status = 'failed', error = $4, completed_at = now(),
+              ${appendEvent('t', `'failed'`, attemptEnd('$4::text'))}, ${LEASE_ENDED}
+        WHERE ${held('t')} RETURNING ${CHANGED}
+     ), ${SIDE_EFFECTS}
+     SELECT changed.id FROM changed, ${SIDE_EFFECTS_DONE}`,
   ),
 
-  /** in_progress → pending after a failed attempt, due after a backoff. $1–$3 the held task, $4 error, $5 delay ms. */
+  /**
+   * in_progress → pending after a failed attempt (a `retrying` event), due after a backoff. $1–$3 the held task,
+   * $4 error, $5 delay ms.
+   */
   retry: statement(
     'task.retry',
-    `UPDATE tasks t SET status = 'pending', error = $4, available_at = now() + $5 * interval '1 millisecond',
-                 started_at = NULL, ${LEASE_ENDED}
-           WHERE ${held('t')} RETURNING t.id`,
+    `WITH changed AS (
+       UPDATE tasks t SET status = 'pending', error = $4, available_at = now() + $5 * interval '1 millisecond',
+              started_at = NULL,
+              ${appendEvent('t', `'retrying'`, { ...attemptEnd('$4::text'), retry_at: `now() + $5 * interval '1 millisecond'` })},
+              ${LEASE_ENDED}
+        WHERE ${held('t')} RETURNING ${CHANGED}
+     ), ${SIDE_EFFECTS}
+     SELECT changed.id FROM changed, ${SIDE_EFFECTS_DONE}`,
   ),
 
   /**
@@ -30,21 +57,42 @@ export const TRANSITION_SQL = {
     `WITH task AS (SELECT id, type, model, attempts < max_attempts AS attempts_left FROM tasks t WHERE ${held('t')}
                     FOR UPDATE),
           elsewhere AS (SELECT EXISTS (SELECT 1 FROM agents a, task
-                                        WHERE a.id <> $2 AND ${servedBy('a', 'task.type', 'task.model')}) AS found)
-     UPDATE tasks t
-        SET status = CASE WHEN e.found AND task.attempts_left THEN 'pending' ELSE 'failed' END,
-            completed_at = CASE WHEN e.found AND task.attempts_left THEN NULL ELSE now() END,
-            error = $4, available_at = now(), started_at = NULL, ${LEASE_ENDED}
-       FROM task, elsewhere e
-      WHERE t.id = task.id
-     RETURNING t.status`,
+                                        WHERE a.id <> $2 AND ${servedBy('a', 'task.type', 'task.model')}) AS found),
+          changed AS (
+            UPDATE tasks t
+               SET status = CASE WHEN e.found AND task.attempts_left THEN 'pending' ELSE 'failed' END,
+                   completed_at = CASE WHEN e.found AND task.attempts_left THEN NULL ELSE now() END,
+                   error = $4, available_at = now(), started_at = NULL,
+                   ${appendEvent('t', `CASE WHEN e.found AND task.attempts_left THEN 'retrying' ELSE 'failed' END`, attemptEnd('$4::text'))},
+                   ${LEASE_ENDED}
+              FROM task, elsewhere e
+             WHERE t.id = task.id
+            RETURNING ${CHANGED}
+          ), ${SIDE_EFFECTS}
+     SELECT changed.status FROM changed, ${SIDE_EFFECTS_DONE}`,
   ),
 
   /** in_progress → pending untouched, the attempt not counted (shutdown). $1–$3 the held task. */
-  release: statement('task.release', `UPDATE tasks t SET ${BACK_TO_QUEUE_UNCOUNTED} WHERE ${held('t')} RETURNING t.id`),
+  release: statement(
+    'task.release',
+    `WITH changed AS (
+       UPDATE tasks t SET ${BACK_TO_QUEUE_UNCOUNTED},
+              ${appendEvent('t', `'pending'`, { reason: `'its replica stopped'`, agent: 't.assigned_agent' })}
+        WHERE ${held('t')} RETURNING ${CHANGED}
+     ), ${SIDE_EFFECTS}
+     SELECT changed.id FROM changed, ${SIDE_EFFECTS_DONE}`,
+  ),
 
   /** in_progress → pending untouched for tasks whose agent is being removed (their rows already locked). $1 ids. */
-  requeue: statement('task.requeue', `UPDATE tasks SET ${BACK_TO_QUEUE_UNCOUNTED} WHERE id = ANY($1)`),
+  requeue: statement(
+    'task.requeue',
+    `WITH changed AS (
+       UPDATE tasks t SET ${BACK_TO_QUEUE_UNCOUNTED},
+              ${appendEvent('t', `'pending'`, { reason: `'its agent was removed'`, agent: 't.assigned_agent' })}
+        WHERE t.id = ANY($1) RETURNING ${CHANGED}
+     ), ${SIDE_EFFECTS}
+     SELECT changed.id FROM changed, ${SIDE_EFFECTS_DONE}`,
+  ),
 
   /**
    * Extends the leases this replica still holds among $1 (ids), by $3 ms from now ($2 replica id); returns those.
@@ -71,25 +119,32 @@ export const TRANSITION_SQL = {
             WHERE status = 'in_progress' AND lease_expires_at < now()
             ORDER BY lease_expires_at LIMIT $1
             FOR UPDATE SKIP LOCKED
-         )
-         UPDATE tasks t
-            SET status = CASE WHEN t.attempts >= t.max_attempts THEN 'failed' ELSE 'pending' END,
-                completed_at = CASE WHEN t.attempts >= t.max_attempts THEN now() END,
-                error = 'lease expired: replica ' || coalesce(t.lease_owner, '?') || ' stopped renewing it',
-                available_at = now(), started_at = NULL, ${LEASE_ENDED}
-           FROM expired
-          WHERE t.id = expired.id
-         RETURNING t.id, t.type, t.status`,
+         ), changed AS (
+           UPDATE tasks t
+              SET status = CASE WHEN t.attempts >= t.max_attempts THEN 'failed' ELSE 'pending' END,
+                  completed_at = CASE WHEN t.attempts >= t.max_attempts THEN now() END,
+                  error = ${LEASE_EXPIRED_ERROR}, available_at = now(), started_at = NULL,
+                  ${appendEvent('t', `CASE WHEN t.attempts >= t.max_attempts THEN 'failed' ELSE 'retrying' END`, attemptEnd(LEASE_EXPIRED_ERROR))},
+                  ${LEASE_ENDED}
+             FROM expired
+            WHERE t.id = expired.id
+           RETURNING ${CHANGED}, t.type
+         ), ${SIDE_EFFECTS}
+     SELECT changed.id, changed.type, changed.status FROM changed, ${SIDE_EFFECTS_DONE}`,
   ),
 
-  /** pending or in_progress → cancelled; returns the task and the status it had. $1 id. */
+  /** pending or in_progress → cancelled; returns the task's type and the status it had. $1 id. */
   cancel: statement(
     'task.cancel',
-    `WITH before AS (SELECT id, status AS was FROM tasks WHERE id = $1 FOR UPDATE)
-           UPDATE tasks t SET status = 'cancelled', completed_at = now(), ${LEASE_ENDED}
-             FROM before
-            WHERE t.id = before.id AND t.status IN ('pending', 'in_progress')
-           RETURNING ${viewColumns('t')}, before.was`,
+    `WITH before AS (SELECT id, status AS was FROM tasks WHERE id = $1 FOR UPDATE),
+          changed AS (
+            UPDATE tasks t SET status = 'cancelled', completed_at = now(), ${appendEvent('t', `'cancelled'`)},
+                   ${LEASE_ENDED}
+              FROM before
+             WHERE t.id = before.id AND t.status IN ('pending', 'in_progress')
+            RETURNING ${CHANGED}, nullif(t.type, '') AS type, before.was
+          ), ${SIDE_EFFECTS}
+     SELECT changed.type, changed.was FROM changed, ${SIDE_EFFECTS_DONE}`,
   ),
 
   /** Deletes at most $2 tasks that finished more than $1 days ago; other sweepers' rows are skipped. */
