@@ -201,7 +201,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Read one task: status, result, attempts and timings */
+        /**
+         * Read one task: status, result, attempts and timings
+         * @description With ?wait, the answer comes once the task has ended, or with its state when the time is up.
+         */
         get: operations["getTask"];
         put?: never;
         post?: never;
@@ -225,6 +228,23 @@ export interface paths {
          * @description Needs the operator role. A running task's agent call is aborted on whichever replica runs it.
          */
         post: operations["cancelTask"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/tasks/{id}/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Follow a task's status and streamed answer live */
+        get: operations["followTask"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -530,6 +550,12 @@ export interface components {
         };
         CreateTaskRequest: {
             /**
+             * Format: uri
+             * @description When the task ends (completed, failed or cancelled), Hive POSTs it here, signed per the Standard Webhooks specification, and retries until it gets a 2xx. http or https; WEBHOOK_ALLOWLIST (else AGENT_ENDPOINT_ALLOWLIST) may restrict the hosts; needs WEBHOOK_SECRET
+             * @example https://app.example.com/hooks/hive
+             */
+            callback_url?: string;
+            /**
              * @description A JSON object, at most 10 levels deep and 256 KB. The agent gets context.prompt as the prompt (else the context as key: value lines); context.system and context.options pass through
              * @default {}
              * @example {
@@ -558,6 +584,11 @@ export interface components {
              * @default 3
              */
             priority?: number;
+            /**
+             * @description Stream the agent's answer: its pieces reach GET /api/tasks/{id}/events as token events while it is generated (generate and chat)
+             * @default false
+             */
+            stream?: boolean;
             /** @description Per-call timeout; default AGENT_TASK_TIMEOUT_MS */
             timeout_ms?: number;
             /**
@@ -746,6 +777,9 @@ export interface components {
             /** @example 0.1.0 */
             version: string;
         };
+        TaskBatchResponse: {
+            tasks: components["schemas"]["TaskResponse"][];
+        };
         TaskCountsResponse: {
             /** @example 2 */
             cancelled: number;
@@ -790,6 +824,11 @@ export interface components {
              * @example 1
              */
             attempts: number;
+            /**
+             * @description Where its webhook goes when it ends
+             * @example https://app.example.com/hooks/hive
+             */
+            callback_url: string | null;
             /** Format: date-time */
             completed_at: string | null;
             /**
@@ -832,6 +871,8 @@ export interface components {
             /** Format: date-time */
             started_at: string | null;
             status: components["schemas"]["TaskStatus"];
+            /** @description Its agent call streams; the pieces reach GET /api/tasks/{id}/events' token events */
+            stream: boolean;
             /**
              * @description Per-call timeout; null: AGENT_TASK_TIMEOUT_MS
              * @example null
@@ -842,6 +883,8 @@ export interface components {
              * @example code
              */
             type: string | null;
+            /** @description Its webhook delivery, once it ended with a callback_url */
+            webhook: components["schemas"]["WebhookDelivery"] | (null);
         };
         TaskResult: {
             /**
@@ -928,6 +971,40 @@ export interface components {
             /** @example llama3:70b */
             model?: string;
         };
+        WebhookDelivery: {
+            /**
+             * @description Attempts so far
+             * @example 1
+             */
+            attempts: number;
+            /**
+             * Format: date-time
+             * @description When it was delivered or given up
+             */
+            finished_at: string | null;
+            /**
+             * @description Why the last attempt failed
+             * @example null
+             */
+            last_error: string | null;
+            /**
+             * @description The receiver's HTTP status on the last attempt; null before any answer or when none came
+             * @example 200
+             */
+            last_status: number | null;
+            /**
+             * Format: date-time
+             * @description When the next attempt is due
+             */
+            next_attempt_at: string | null;
+            /** @description pending: not delivered yet (retried until WEBHOOK_RETRY_HOURS after the task ended); failed: given up */
+            status: components["schemas"]["WebhookDeliveryStatus"];
+        };
+        /**
+         * @description pending: not delivered yet (retried until WEBHOOK_RETRY_HOURS after the task ended); failed: given up
+         * @enum {string}
+         */
+        WebhookDeliveryStatus: "pending" | "delivered" | "failed";
     };
     responses: never;
     parameters: never;
@@ -2269,8 +2346,14 @@ export interface operations {
     };
     submitTask: {
         parameters: {
-            query?: never;
-            header?: never;
+            query?: {
+                /** @description Seconds to wait for the task (every task of a batch) to end before answering: the answer comes as soon as it has (completed, failed or cancelled), or with its current state when the time is up — 200 either way, the body says the status. At most TASK_WAIT_MAX_S (default 60) */
+                wait?: number;
+            };
+            header?: {
+                /** @description Up to 255 printable characters. The same key with the same body within IDEMPOTENCY_TTL_HOURS (default 24) answers the task(s) the first request stored, with 200 and `idempotent-replayed: true`, never a second task, whichever replica it reaches; with a different body, 422. Keys are scoped per API key */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -2280,6 +2363,15 @@ export interface operations {
             };
         };
         responses: {
+            /** @description With ?wait, or when an Idempotency-Key replays an earlier request (header `idempotent-replayed: true`): with ?wait the tasks as GET shows them, once ended or when the time is up; without it, as first stored */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TaskResponse"];
+                };
+            };
             /** @description Queued (status pending) */
             201: {
                 headers: {
@@ -2359,6 +2451,23 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description The Idempotency-Key was already used with a different request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Unprocessable Entity",
+                     *       "message": "This Idempotency-Key was already used with a different request; use a new key for a new request",
+                     *       "request_id": "3f6c1f9e-2b1d-4a8e-9d0c-5b7f1e2a4c6d",
+                     *       "statusCode": 422
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description More than THROTTLE_LIMIT requests in THROTTLE_TTL_MS from this key (or address); retry after Retry-After seconds */
             429: {
                 headers: {
@@ -2399,8 +2508,14 @@ export interface operations {
     };
     submitTaskBatch: {
         parameters: {
-            query?: never;
-            header?: never;
+            query?: {
+                /** @description Seconds to wait for the task (every task of a batch) to end before answering: the answer comes as soon as it has (completed, failed or cancelled), or with its current state when the time is up — 200 either way, the body says the status. At most TASK_WAIT_MAX_S (default 60) */
+                wait?: number;
+            };
+            header?: {
+                /** @description Up to 255 printable characters. The same key with the same body within IDEMPOTENCY_TTL_HOURS (default 24) answers the task(s) the first request stored, with 200 and `idempotent-replayed: true`, never a second task, whichever replica it reaches; with a different body, 422. Keys are scoped per API key */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -2410,6 +2525,15 @@ export interface operations {
             };
         };
         responses: {
+            /** @description With ?wait, or when an Idempotency-Key replays an earlier request (header `idempotent-replayed: true`): with ?wait the tasks as GET shows them, once ended or when the time is up; without it, as first stored */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TaskBatchResponse"];
+                };
+            };
             /** @description All queued (status pending), in the order given */
             201: {
                 headers: {
@@ -2489,6 +2613,23 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description The Idempotency-Key was already used with a different request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Unprocessable Entity",
+                     *       "message": "This Idempotency-Key was already used with a different request; use a new key for a new request",
+                     *       "request_id": "3f6c1f9e-2b1d-4a8e-9d0c-5b7f1e2a4c6d",
+                     *       "statusCode": 422
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description More than THROTTLE_LIMIT requests in THROTTLE_TTL_MS from this key (or address); retry after Retry-After seconds */
             429: {
                 headers: {
@@ -2529,7 +2670,10 @@ export interface operations {
     };
     getTask: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Seconds to wait for the task (every task of a batch) to end before answering: the answer comes as soon as it has (completed, failed or cancelled), or with its current state when the time is up — 200 either way, the body says the status. At most TASK_WAIT_MAX_S (default 60) */
+                wait?: number;
+            };
             header?: never;
             path: {
                 id: string;
@@ -2743,6 +2887,133 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description More than THROTTLE_LIMIT requests in THROTTLE_TTL_MS from this key (or address); retry after Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before the next request */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Too Many Requests",
+                     *       "message": "ThrottlerException: Too Many Requests",
+                     *       "request_id": "3f6c1f9e-2b1d-4a8e-9d0c-5b7f1e2a4c6d",
+                     *       "statusCode": 429
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The database is unreachable right now, or a concurrent change got in the way; retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Service Unavailable",
+                     *       "message": "The database is unavailable; try again shortly",
+                     *       "request_id": "3f6c1f9e-2b1d-4a8e-9d0c-5b7f1e2a4c6d",
+                     *       "statusCode": 503
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    followTask: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Resume after this event id */
+                "Last-Event-ID"?: string;
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /**
+             * @description Server-sent events (text/event-stream), each with an increasing `id`:
+             *     - `status`: a change of state — `data` is `{"seq", "status", "at", …}` with `agent` and `attempt` (in_progress,
+             *       and on an attempt's end), `error` and `retry_at` (retrying: the attempt failed and the task goes back to the
+             *       queue), `error` (failed), `result` (completed), `reason` (pending again, untouched: its replica stopped or its
+             *       agent was removed). The first event of a new task is `pending`.
+             *     - `token`: a piece of the answer as the agent produces it (`{"content": "…"}` or `{"tool_calls": […]}`), for
+             *       tasks submitted with `stream: true`, from whichever replica runs the task.
+             *     - `dropped`: this reader fell too far behind and is disconnected (reconnect with Last-Event-ID).
+             *     A comment line (`: keep-alive`) comes every 15 s. The stream ends after the final status event (completed, failed,
+             *     cancelled); a finished task answers its events at once and ends. Reconnecting with `Last-Event-ID` gives the status
+             *     events after it, then the live stream; pieces already produced are not sent again (the completed event carries the
+             *     whole answer). A reader going away does not cancel the task.
+             */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": string;
+                };
+            };
+            /** @description The id is not a UUID, or Last-Event-ID is not an event id */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Bad Request",
+                     *       "message": [
+                     *         "id must be a UUID"
+                     *       ],
+                     *       "request_id": "3f6c1f9e-2b1d-4a8e-9d0c-5b7f1e2a4c6d",
+                     *       "statusCode": 400
+                     *     }
+                     */
+                    "text/event-stream": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description No API key, or an unknown, revoked or expired one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Unauthorized",
+                     *       "message": "An API key is required (X-API-Key or Authorization: Bearer)",
+                     *       "request_id": "3f6c1f9e-2b1d-4a8e-9d0c-5b7f1e2a4c6d",
+                     *       "statusCode": 401
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description No task has this id */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Not Found",
+                     *       "message": "Task 6f1c2a4e-8b3d-4f5a-9e7c-1d2b3a4c5e6f does not exist",
+                     *       "request_id": "3f6c1f9e-2b1d-4a8e-9d0c-5b7f1e2a4c6d",
+                     *       "statusCode": 404
+                     *     }
+                     */
+                    "text/event-stream": components["schemas"]["ErrorResponse"];
                 };
             };
             /** @description More than THROTTLE_LIMIT requests in THROTTLE_TTL_MS from this key (or address); retry after Retry-After seconds */

@@ -11,6 +11,10 @@ import { StatusController } from './status/status.controller.js';
 import { HealthReportController } from './status/health-report.controller.js';
 import { MetricsController } from './metrics/metrics.controller.js';
 import { EndpointPolicy } from './agents/endpoint-policy.js';
+import { CallbackPolicy } from './tasks/callback-policy.js';
+import { TaskDeliveryOptions } from './tasks/task-delivery-options.js';
+import { LiveStreams } from './tasks/live/live-streams.js';
+import { TaskEventsController } from './tasks/task-events.controller.js';
 import { AuthModule } from './auth/auth.module.js';
 
 @Module({})
@@ -30,11 +34,12 @@ export class AppModule {
         RootController,
         AgentsController,
         TasksController,
+        TaskEventsController,
         StatusController,
         HealthReportController,
         MetricsController,
       ],
-      providers: [EndpointPolicy],
+      providers: [EndpointPolicy, CallbackPolicy, TaskDeliveryOptions, LiveStreams],
     };
   }
 }

@@ -37,6 +37,23 @@ export interface CoordinatorSettings {
   readonly taskRetentionDays: number;
 }
 
+/** How results reach clients besides polling (docs/architecture.md, "Delivering results"). */
+export interface DeliverySettings {
+  /** The longest a request may wait for its tasks to end (?wait=). */
+  readonly waitMaxS: number;
+  /** Signs webhooks (Standard Webhooks, `whsec_…`); callbacks are refused without it. */
+  readonly webhookSecret: string | undefined;
+  /** Where callbacks may point; empty means AGENT_ENDPOINT_ALLOWLIST's rules. */
+  readonly webhookAllowlist: readonly string[];
+  readonly webhookTimeoutMs: number;
+  /** The first retry's delay; it doubles per attempt (with jitter), up to an hour. */
+  readonly webhookRetryBaseMs: number;
+  /** After this long from the task's end, a delivery not made is given up. */
+  readonly webhookRetryHours: number;
+  /** How long an Idempotency-Key answers its first request's tasks. */
+  readonly idempotencyTtlHours: number;
+}
+
 export interface SecuritySettings {
   /** An admin key that always works (required in production). */
   readonly adminApiKey: string | undefined;
@@ -70,4 +87,5 @@ export abstract class HiveConfig {
   abstract readonly coordinator: CoordinatorSettings;
   abstract readonly healthCheckTimeoutMs: number;
   abstract readonly security: SecuritySettings;
+  abstract readonly delivery: DeliverySettings;
 }

@@ -13,7 +13,7 @@ export class ConfigError extends Error {
 }
 
 /** Never echoed back in an error message. */
-const SECRET = new Set(['DATABASE_URL', 'HIVE_ADMIN_API_KEY', 'METRICS_TOKEN', 'HIVE_SECRET_KEY']);
+const SECRET = new Set(['DATABASE_URL', 'HIVE_ADMIN_API_KEY', 'METRICS_TOKEN', 'HIVE_SECRET_KEY', 'WEBHOOK_SECRET']);
 
 function describe(issues: readonly z.core.$ZodIssue[], env: NodeJS.ProcessEnv): string[] {
   return issues.map((issue) => {
@@ -70,6 +70,15 @@ function toConfig(env: Env): HiveConfig {
       throttleTtlMs: env.THROTTLE_TTL_MS,
       bodyLimit: env.BODY_LIMIT,
       agentEndpointAllowlist: env.AGENT_ENDPOINT_ALLOWLIST,
+    },
+    delivery: {
+      waitMaxS: env.TASK_WAIT_MAX_S,
+      webhookSecret: env.WEBHOOK_SECRET,
+      webhookAllowlist: env.WEBHOOK_ALLOWLIST,
+      webhookTimeoutMs: env.WEBHOOK_TIMEOUT_MS,
+      webhookRetryBaseMs: env.WEBHOOK_RETRY_BASE_MS,
+      webhookRetryHours: env.WEBHOOK_RETRY_HOURS,
+      idempotencyTtlHours: env.IDEMPOTENCY_TTL_HOURS,
     },
   };
 }

@@ -6,5 +6,13 @@ export { AgentRegistry, type AgentRegistration, type AgentUpdate } from './agent
 export { AGENT_KINDS, type AgentKind } from './protocols/protocols.js';
 export { inputJsonSchemas, parseTaskInput } from './operations/task-input.js';
 export type * from './operations/operation-types.js';
-export { TaskService, type TaskDetails, type TaskDetailsPage, type TaskSubmission } from './tasks/task.service.js';
+export {
+  TaskService,
+  type Submitted,
+  type TaskDetails,
+  type TaskDetailsPage,
+  type TaskSubmission,
+} from './tasks/task.service.js';
+export { TaskEvents, ID_STEP, type LiveEvent, type LiveEventSink } from './delivery/task-events.service.js';
+export { WebhookSender } from './webhooks/webhook-sender.service.js';
 export * from './errors/coordinator-errors.js';

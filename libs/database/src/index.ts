@@ -12,9 +12,10 @@ export { isConflictRollback, isDatabaseUnavailable, isDataException, isRowFault 
 export { Sql, type SqlRunner } from './sql/sql.js';
 export type { Statement } from './sql/statement.js';
 export { QueueChannel } from './queue/queue-channel.js';
-export type { QueueEvents, QueueListener } from './queue/queue-listener.js';
+export type { ChannelHandlers, QueueEvents, QueueListener } from './queue/queue-listener.js';
 export type { CancelNotice, WakeReason } from './queue/queue-payloads.js';
 export { TASK_CHANNEL, TOKEN_CHANNEL, WEBHOOK_CHANNEL, parseTaskIds } from './queue/queue-payloads.js';
+export { packTokenPayloads, parseTokenPayload, type TokenPiece } from './queue/token-payloads.js';
 
 export { TaskStore } from './stores/task.store.js';
 export * from './stores/tasks/task.types.js';

@@ -1,9 +1,16 @@
-import { BadRequestException, ConflictException, type HttpException, NotFoundException } from '@nestjs/common';
+import {
+  BadRequestException,
+  ConflictException,
+  type HttpException,
+  NotFoundException,
+  UnprocessableEntityException,
+} from '@nestjs/common';
 import {
   AgentBusyError,
   AgentExistsError,
   AgentNotFoundError,
   CoordinatorError,
+  IdempotencyConflictError,
   TaskFinishedError,
   TaskNotFoundError,
   SecretKeyMissingError,
@@ -25,5 +32,6 @@ export function httpErrorFor(error: unknown): HttpException | undefined {
   if (error instanceof UnservedTasksError || error instanceof SecretKeyMissingError) {
     return new BadRequestException(error.message);
   }
+  if (error instanceof IdempotencyConflictError) return new UnprocessableEntityException(error.message);
   return undefined;
 }

@@ -2,7 +2,7 @@ import { applyDecorators } from '@nestjs/common';
 import { ApiResponse } from '@nestjs/swagger';
 import { ErrorResponse } from '../errors/dto/error.response.js';
 
-export type ErrorStatus = 400 | 401 | 403 | 404 | 409 | 413 | 429 | 503;
+export type ErrorStatus = 400 | 401 | 403 | 404 | 409 | 413 | 422 | 429 | 503;
 
 interface ErrorDoc {
   description: string;
@@ -37,6 +37,11 @@ const ERRORS: Record<ErrorStatus, ErrorDoc> = {
     description: 'The body is larger than BODY_LIMIT',
     error: 'Payload Too Large',
     message: 'request entity too large',
+  },
+  422: {
+    description: 'The Idempotency-Key was already used with a different request',
+    error: 'Unprocessable Entity',
+    message: 'This Idempotency-Key was already used with a different request; use a new key for a new request',
   },
   429: {
     description:

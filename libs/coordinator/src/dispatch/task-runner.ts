@@ -8,6 +8,7 @@ import { inputFromContext } from '../operations/context-prompt.js';
 import type { OperationInput, TaskResult } from '../operations/operation-types.js';
 import { AgentClient } from '../protocols/agent-client.service.js';
 import type { AgentCall } from '../protocols/protocol-adapter.js';
+import { TokenRelay } from '../delivery/token-relay.service.js';
 import { retryDelay } from './retry-delay.js';
 import { TaskOutcomes, type CallRef } from './task-outcomes.js';
 
@@ -44,6 +45,7 @@ export class TaskRunner {
     private readonly agentHealth: AgentHealth,
     private readonly outcomes: TaskOutcomes,
     private readonly metrics: CoordinatorMetrics,
+    private readonly relay: TokenRelay,
   ) {}
 
   /** Resolves once the outcome is stored. `controller` aborts the call (cancel, shutdown, lost lease, timeout). */
@@ -55,16 +57,20 @@ export class TaskRunner {
       timeoutMs,
     );
     const started = performance.now();
+    // A streamed call hands its pieces to live-events readers; the last ones are relayed before its end is written.
+    const tokens = task.stream ? this.relay.open(task.id, task.event_seq) : undefined;
     let result: TaskResult;
     try {
-      result = await this.client.run(task.agent, callOf(task), controller.signal);
+      result = await this.client.run(task.agent, callOf(task), controller.signal, tokens?.push);
     } catch (error) {
+      await tokens?.close();
       const failure = error instanceof AgentCallError ? error : new AgentCallError('malformed', String(error));
       this.metrics.agentCall(task.agent.id, failure.kind, seconds(started));
       return this.recordFailure(task, failure, controller.signal, started);
     } finally {
       clearTimeout(timer);
     }
+    await tokens?.close();
     this.metrics.agentCall(task.agent.id, 'success', seconds(started));
     this.metrics.llmTokens(task.agent.id, task.runModel, result.prompt_eval_count, result.eval_count);
     let stored: boolean;

@@ -77,3 +77,10 @@ export class SecretKeyMissingError extends CoordinatorError {
     super('api_key cannot be stored: HIVE_SECRET_KEY is not set (it is required in production to store agent keys)');
   }
 }
+
+/** An Idempotency-Key already stands for another request (another body, or the other submission route). */
+export class IdempotencyConflictError extends CoordinatorError {
+  constructor() {
+    super('This Idempotency-Key was already used with a different request; use a new key for a new request');
+  }
+}

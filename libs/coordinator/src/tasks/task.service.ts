@@ -2,22 +2,27 @@ import { Injectable, Logger } from '@nestjs/common';
 import { HiveConfig } from '@hive/config';
 import {
   describeError,
+  IdempotencyStore,
   routeModel,
   QueueChannel,
   TaskStore,
+  type IdempotencyKey,
   type NewTask,
   type SubmittedTask,
   type TaskCounts,
   type TaskFilter,
   type TaskPage,
   type TaskView,
+  type TaskWithEvents,
 } from '@hive/database';
 import { AgentRegistry } from '../agents/agent-registry.service.js';
 import { AbortReason } from '../client/agent-call-error.js';
 import { Dispatcher } from '../dispatch/dispatcher.service.js';
 import { QueueAnnouncer } from '../dispatch/queue-announcer.js';
 import { RunningCalls } from '../dispatch/running-calls.js';
+import { TaskWaiting } from '../delivery/task-waiting.service.js';
 import {
+  IdempotencyConflictError,
   TaskFinishedError,
   TaskNotFoundError,
   UnservedTasksError,
@@ -40,6 +45,19 @@ export type TaskDetailsPage = Omit<TaskPage, 'tasks'> & { tasks: TaskDetails[] }
 
 const details = (task: TaskView): TaskDetails => task as Omit<TaskView, 'result'> as TaskDetails;
 
+/** The task without its status history (which only live events show). */
+function withoutEvents(task: TaskWithEvents): TaskDetails {
+  const view: Partial<TaskWithEvents> = { ...task };
+  delete view.events;
+  return details(view as TaskView);
+}
+
+/** A submission's answer: the stored tasks, and whether an earlier request with its Idempotency-Key stored them. */
+export interface Submitted {
+  tasks: SubmittedTask[];
+  replayed: boolean;
+}
+
 /** Submitting, reading and cancelling tasks. Every read comes from the database, so all replicas agree. */
 @Injectable()
 export class TaskService {
@@ -55,6 +73,8 @@ export class TaskService {
     private readonly calls: RunningCalls,
     private readonly announcer: QueueAnnouncer,
     private readonly metrics: CoordinatorMetrics,
+    private readonly idempotency: IdempotencyStore,
+    private readonly waiting: TaskWaiting,
   ) {}
 
   /** Stores one task (committed before the answer), then wakes this replica's dispatcher and the others. */
@@ -74,6 +94,41 @@ export class TaskService {
     if (stored.length === 0) throw await this.unserved(tasks);
     this.queued();
     return stored;
+  }
+
+  /**
+   * Stores tasks under an Idempotency-Key, all or none: the first request with the key stores them; a later one with
+   * the same request (`key.requestHash`) gets the same tasks back, as they are now, whichever replica it reaches; a
+   * later one with another request is refused.
+   */
+  async submitOnce(key: IdempotencyKey, tasks: readonly TaskSubmission[]): Promise<Submitted> {
+    const outcome = await this.idempotency.submitOnce(
+      key,
+      tasks.map((t) => this.withDefaults(t)),
+    );
+    switch (outcome.outcome) {
+      case 'created':
+        this.queued();
+        return { tasks: outcome.tasks, replayed: false };
+      case 'replayed': {
+        const found = new Map((await this.store.withEvents(outcome.taskIds)).map((t) => [t.id, t]));
+        const submitted = ({ id, type, operation, model, priority, status, context, created_at }: TaskView) =>
+          ({ id, type, operation, model, priority, status, context, created_at }) satisfies SubmittedTask;
+        return { tasks: outcome.taskIds.flatMap((id) => found.get(id) ?? []).map(submitted), replayed: true };
+      }
+      case 'conflict':
+        throw new IdempotencyConflictError();
+      case 'unserved':
+        throw await this.unserved(tasks);
+    }
+  }
+
+  /**
+   * The tasks once all have ended, or as they are after `waitMs` (each task that exists among `ids`, in that order).
+   * The wait is woken by the tasks' last change, from whichever replica made it.
+   */
+  async waitUntilEnded(ids: readonly string[], waitMs: number): Promise<TaskDetails[]> {
+    return (await this.waiting.untilEnded(ids, waitMs)).map(withoutEvents);
   }
 
   async get(id: string): Promise<TaskDetails> {

@@ -3,12 +3,21 @@ import { HiveConfig } from '@hive/config';
 import { DatabaseLifecycle } from '../database.lifecycle.js';
 import { Sql, type SqlRunner } from '../sql/sql.js';
 import { statement } from '../sql/statement.js';
-import { QueueListener, type QueueEvents } from './queue-listener.js';
-import { CANCEL_CHANNEL, cancelSuffix, WAKE_CHANNEL, wakePayload, type WakeReason } from './queue-payloads.js';
+import { QueueListener, type ChannelHandlers, type QueueEvents } from './queue-listener.js';
+import {
+  CANCEL_CHANNEL,
+  cancelSuffix,
+  parseCancel,
+  parseWake,
+  TOKEN_CHANNEL,
+  WAKE_CHANNEL,
+  wakePayload,
+  type WakeReason,
+} from './queue-payloads.js';
 
 const NOTIFY_SQL = {
-  /** $1 channel, $2 payloads. */
-  wake: statement('notify.wake', `SELECT pg_notify($1, payload) FROM unnest($2::text[]) AS payload`),
+  /** One NOTIFY per payload. $1 channel, $2 payloads. */
+  payloads: statement('notify.payloads', `SELECT pg_notify($1, payload) FROM unnest($2::text[]) AS payload`),
   /** $1 task ids, $2 channel, $3 suffix naming the agent (or empty). */
   cancel: statement('notify.cancel', `SELECT pg_notify($2, id::text || $3) FROM unnest($1::uuid[]) AS id`),
 } as const;
@@ -28,7 +37,7 @@ export class QueueChannel {
   /** One NOTIFY per reason, in one statement outside any transaction (see QueueAnnouncer for why). */
   async notifyWake(reasons: readonly WakeReason[]): Promise<void> {
     if (reasons.length === 0) return;
-    await this.sql.rows(NOTIFY_SQL.wake, [WAKE_CHANNEL, reasons.map(wakePayload)]);
+    await this.sql.rows(NOTIFY_SQL.payloads, [WAKE_CHANNEL, reasons.map(wakePayload)]);
   }
 
   /**
@@ -40,14 +49,39 @@ export class QueueChannel {
     await db.rows(NOTIFY_SQL.cancel, [taskIds, CANCEL_CHANNEL, cancelSuffix(agentId)]);
   }
 
-  /** Starts listening on a connection of its own (reconnecting with backoff); stop() the listener when done. */
-  async listen(events: QueueEvents): Promise<QueueListener> {
+  /** Relays pieces of streamed answers (token-payloads.ts), one NOTIFY per payload, in one statement. */
+  async notifyTokens(payloads: readonly string[]): Promise<void> {
+    if (payloads.length === 0) return;
+    await this.sql.rows(NOTIFY_SQL.payloads, [TOKEN_CHANNEL, payloads]);
+  }
+
+  /** The dispatcher's listener: wake-ups and cancels. stop() it when done. */
+  listen(events: QueueEvents): Promise<QueueListener> {
+    const capacity = () => events.onWake('capacity');
+    return this.listenTo(
+      {
+        channels: {
+          [WAKE_CHANNEL]: (payload) => events.onWake(parseWake(payload)),
+          [CANCEL_CHANNEL]: (payload) => {
+            if (payload !== '') events.onCancel(parseCancel(payload));
+            capacity(); // the slot it held is free, whoever ran it
+          },
+        },
+        onConnected: capacity,
+      },
+      'QueueListener',
+    );
+  }
+
+  /** Starts listening on `handlers`' channels on a connection of its own (reconnecting with backoff). */
+  async listenTo(handlers: ChannelHandlers, name: string): Promise<QueueListener> {
     const listener = new QueueListener(
       {
         connectionString: this.lifecycle.connectionUrl,
         connectionTimeoutMillis: this.config.database.connectTimeoutMs,
       },
-      events,
+      handlers,
+      name,
     );
     await listener.start();
     return listener;

@@ -3,14 +3,7 @@ import pg from 'pg';
 import { backoffDelay } from '../support/backoff.js';
 import { describeError } from '../support/describe-error.js';
 import { settlesWithin } from '../support/settles-within.js';
-import {
-  CANCEL_CHANNEL,
-  parseCancel,
-  parseWake,
-  WAKE_CHANNEL,
-  type CancelNotice,
-  type WakeReason,
-} from './queue-payloads.js';
+import type { CancelNotice, WakeReason } from './queue-payloads.js';
 
 /** How long stop() waits for the server to acknowledge the end of the connection (it may have stopped answering). */
 const END_WAIT_MS = 2_000;
@@ -22,12 +15,18 @@ export interface QueueEvents {
   onCancel(notice: CancelNotice): void;
 }
 
+/** What a listener hears: a handler per channel, and a call after each (re)connection (notices may have been missed). */
+export interface ChannelHandlers {
+  channels: Readonly<Record<string, (payload: string) => void>>;
+  onConnected(): void;
+}
+
 /**
- * LISTENs for queue events on a connection of its own (a pooled one would be recycled under it) and reconnects
- * with backoff when it drops. The dispatchers' poll covers the gaps.
+ * LISTENs on a connection of its own (a pooled one would be recycled under it) and reconnects with backoff when it
+ * drops; onConnected() tells its owner to catch up on what it may have missed meanwhile.
  */
 export class QueueListener {
-  private readonly logger = new Logger('QueueListener');
+  private readonly logger: Logger;
   private client: pg.Client | undefined;
   private stopped = false;
   private retryTimer: NodeJS.Timeout | undefined;
@@ -35,32 +34,33 @@ export class QueueListener {
 
   constructor(
     private readonly connection: pg.ClientConfig,
-    private readonly events: QueueEvents,
-  ) {}
+    private readonly handlers: ChannelHandlers,
+    name = 'QueueListener',
+  ) {
+    this.logger = new Logger(name);
+  }
 
   async start(): Promise<void> {
     const client = new pg.Client({ ...this.connection, application_name: 'hive-listener', keepAlive: true });
-    client.on('notification', (msg) => {
-      const payload = msg.payload ?? '';
-      if (msg.channel === CANCEL_CHANNEL && payload !== '') {
-        this.events.onCancel(parseCancel(payload));
-        this.events.onWake('capacity'); // the slot it held is free, whoever ran it
-      } else this.events.onWake(parseWake(payload));
-    });
+    client.on('notification', (msg) => this.handlers.channels[msg.channel]?.(msg.payload ?? ''));
     client.on('error', (error) => this.lost(client, error));
     client.on('end', () => this.lost(client, new Error('connection ended')));
     this.client = client;
     try {
       await client.connect();
-      await client.query(`LISTEN ${WAKE_CHANNEL}; LISTEN ${CANCEL_CHANNEL}`);
+      await client.query(
+        Object.keys(this.handlers.channels)
+          .map((channel) => `LISTEN ${channel}`)
+          .join('; '),
+      );
     } catch (error) {
       this.lost(client, error);
       return;
     }
     if (this.client !== client) return;
-    if (this.failures > 0) this.logger.log('Listening for queue events again');
+    if (this.failures > 0) this.logger.log('Listening again');
     this.failures = 0;
-    this.events.onWake('capacity');
+    this.handlers.onConnected();
   }
 
   async stop(): Promise<void> {
@@ -70,7 +70,7 @@ export class QueueListener {
     this.client = undefined;
     if (client === undefined) return;
     if (!(await settlesWithin(client.end(), END_WAIT_MS))) {
-      this.logger.warn(`Queue listener connection not closed within ${END_WAIT_MS} ms; leaving it`);
+      this.logger.warn(`Listener connection not closed within ${END_WAIT_MS} ms; leaving it`);
     }
   }
 
@@ -84,7 +84,7 @@ export class QueueListener {
     const delay = backoffDelay(250, this.failures, 10_000);
     this.logger.warn(
       { err: describeError(error), retryInMs: delay },
-      `Queue listener connection lost (${describeError(error)}); reconnecting in ${delay} ms`,
+      `Listener connection lost (${describeError(error)}); reconnecting in ${delay} ms`,
     );
     clearTimeout(this.retryTimer);
     this.retryTimer = setTimeout(() => void this.start(), delay);

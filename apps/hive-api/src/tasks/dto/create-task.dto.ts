@@ -1,5 +1,17 @@
 import { ApiPropertyOptional, ApiSchema, getSchemaPath } from '@nestjs/swagger';
-import { IsIn, IsInt, IsOptional, Matches, Max, Min, ValidateIf, type ValidationArguments } from 'class-validator';
+import {
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsUrl,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+  ValidateBy,
+  ValidateIf,
+  type ValidationArguments,
+} from 'class-validator';
 import { TASK_OPERATIONS, type TaskOperation } from '@hive/database';
 import { BoundedJsonObject } from '../../validation/bounded-json.js';
 import { MODEL_NAME, MODEL_NAME_MESSAGE, SPECIALTY } from '../../agents/dto/agent-fields.js';
@@ -10,6 +22,23 @@ import { INPUT_SCHEMA_NAMES, TaskInput } from './task-input.validator.js';
 export const CONTEXT_BOUNDS = { maxDepth: 10, maxBytes: 256 * 1024 };
 /** How deep a task's input may be (JSON schemas nest); its size is BODY_LIMIT's to bound. */
 export const INPUT_BOUNDS = { maxDepth: 32, maxBytes: Infinity };
+
+/** `stream`: a boolean, and only for the operations that produce text. */
+const StreamFlag = (): PropertyDecorator =>
+  ValidateBy({
+    name: 'streamFlag',
+    validator: {
+      validate: (value: unknown, args?: ValidationArguments) =>
+        value === undefined ||
+        (typeof value === 'boolean' && !(value && (args?.object as CreateTaskDto | undefined)?.operation === 'embed')),
+      defaultMessage: ({ value }: ValidationArguments) =>
+        typeof value === 'boolean'
+          ? 'stream applies to generate and chat, not to embed'
+          : 'stream must be true or false',
+    },
+  });
+
+const CALLBACK_URL = { protocols: ['http', 'https'], require_protocol: true, require_tld: false, require_host: true };
 
 /** Neither type nor model: the task names no agent that could run it. */
 const NEEDS_ROUTE = (dto: CreateTaskDto) => dto.model === undefined || dto.model === null;
@@ -117,4 +146,27 @@ export class CreateTaskDto {
   @Min(100)
   @Max(3_600_000)
   timeout_ms?: number;
+
+  @ApiPropertyOptional({
+    default: false,
+    description:
+      "Stream the agent's answer: its pieces reach GET /api/tasks/{id}/events as token events while it is generated " +
+      '(generate and chat)',
+  })
+  @StreamFlag()
+  stream?: boolean;
+
+  @ApiPropertyOptional({
+    format: 'uri',
+    maxLength: 2048,
+    description:
+      'When the task ends (completed, failed or cancelled), Hive POSTs it here, signed per the Standard Webhooks ' +
+      'specification, and retries until it gets a 2xx. http or https; WEBHOOK_ALLOWLIST (else AGENT_ENDPOINT_ALLOWLIST) ' +
+      'may restrict the hosts; needs WEBHOOK_SECRET',
+    example: 'https://app.example.com/hooks/hive',
+  })
+  @IfPresent()
+  @IsUrl(CALLBACK_URL, { message: 'callback_url must be an http:// or https:// URL' })
+  @MaxLength(2048)
+  callback_url?: string;
 }

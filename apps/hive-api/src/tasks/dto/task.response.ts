@@ -124,6 +124,12 @@ export class TaskResponse extends CreatedTaskResponse implements TaskDetails {
   completed_at!: Date | null;
 }
 
+/** What POST /api/tasks/batch?wait answers: the tasks as GET shows them, in the order given. */
+export class TaskBatchResponse {
+  @ApiProperty({ type: [TaskResponse] })
+  tasks!: TaskResponse[];
+}
+
 export class TaskListResponse implements TaskDetailsPage {
   @ApiProperty({ type: [TaskResponse], description: 'Newest first' })
   tasks!: TaskResponse[];

@@ -66,7 +66,7 @@ export const CLAIM_SQL = {
        RETURNING t.id, t.status, t.callback_url, t.context, t.input, t.stream, jsonb_array_length(t.events) AS event_seq
      ), ${SIDE_EFFECTS}
      SELECT changed.id, changed.context, changed.input, changed.stream, changed.event_seq
-       FROM changed, ${SIDE_EFFECTS_DONE}`,
+       FROM changed WHERE ${SIDE_EFFECTS_DONE}`,
   ),
 
   /** The models the claim sent to each agent, with when ($1 agent ids, locked above; $2 their recent_models). */

@@ -31,5 +31,5 @@ export const COMPLETE_SQL = statement(
   ), marked AS (
     UPDATE agents a SET consecutive_failures = 0, last_seen = now() FROM seen WHERE a.id = seen.id
   ), ${SIDE_EFFECTS}
-  SELECT changed.id FROM changed, ${SIDE_EFFECTS_DONE}`,
+  SELECT changed.id FROM changed WHERE ${SIDE_EFFECTS_DONE}`,
 );

@@ -28,7 +28,7 @@ export const TRANSITION_SQL = {
               ${appendEvent('t', `'failed'`, attemptEnd('$4::text'))}, ${LEASE_ENDED}
         WHERE ${held('t')} RETURNING ${CHANGED}
      ), ${SIDE_EFFECTS}
-     SELECT changed.id FROM changed, ${SIDE_EFFECTS_DONE}`,
+     SELECT changed.id FROM changed WHERE ${SIDE_EFFECTS_DONE}`,
   ),
 
   /**
@@ -44,7 +44,7 @@ export const TRANSITION_SQL = {
               ${LEASE_ENDED}
         WHERE ${held('t')} RETURNING ${CHANGED}
      ), ${SIDE_EFFECTS}
-     SELECT changed.id FROM changed, ${SIDE_EFFECTS_DONE}`,
+     SELECT changed.id FROM changed WHERE ${SIDE_EFFECTS_DONE}`,
   ),
 
   /**
@@ -69,7 +69,7 @@ export const TRANSITION_SQL = {
              WHERE t.id = task.id
             RETURNING ${CHANGED}
           ), ${SIDE_EFFECTS}
-     SELECT changed.status FROM changed, ${SIDE_EFFECTS_DONE}`,
+     SELECT changed.status FROM changed WHERE ${SIDE_EFFECTS_DONE}`,
   ),
 
   /** in_progress → pending untouched, the attempt not counted (shutdown). $1–$3 the held task. */
@@ -80,7 +80,7 @@ export const TRANSITION_SQL = {
               ${appendEvent('t', `'pending'`, { reason: `'its replica stopped'`, agent: 't.assigned_agent' })}
         WHERE ${held('t')} RETURNING ${CHANGED}
      ), ${SIDE_EFFECTS}
-     SELECT changed.id FROM changed, ${SIDE_EFFECTS_DONE}`,
+     SELECT changed.id FROM changed WHERE ${SIDE_EFFECTS_DONE}`,
   ),
 
   /** in_progress → pending untouched for tasks whose agent is being removed (their rows already locked). $1 ids. */
@@ -91,7 +91,7 @@ export const TRANSITION_SQL = {
               ${appendEvent('t', `'pending'`, { reason: `'its agent was removed'`, agent: 't.assigned_agent' })}
         WHERE t.id = ANY($1) RETURNING ${CHANGED}
      ), ${SIDE_EFFECTS}
-     SELECT changed.id FROM changed, ${SIDE_EFFECTS_DONE}`,
+     SELECT changed.id FROM changed WHERE ${SIDE_EFFECTS_DONE}`,
   ),
 
   /**
@@ -130,7 +130,7 @@ export const TRANSITION_SQL = {
             WHERE t.id = expired.id
            RETURNING ${CHANGED}, t.type
          ), ${SIDE_EFFECTS}
-     SELECT changed.id, changed.type, changed.status FROM changed, ${SIDE_EFFECTS_DONE}`,
+     SELECT changed.id, changed.type, changed.status FROM changed WHERE ${SIDE_EFFECTS_DONE}`,
   ),
 
   /** pending or in_progress → cancelled; returns the task's type and the status it had. $1 id. */
@@ -144,7 +144,7 @@ export const TRANSITION_SQL = {
              WHERE t.id = before.id AND t.status IN ('pending', 'in_progress')
             RETURNING ${CHANGED}, nullif(t.type, '') AS type, before.was
           ), ${SIDE_EFFECTS}
-     SELECT changed.type, changed.was FROM changed, ${SIDE_EFFECTS_DONE}`,
+     SELECT changed.type, changed.was FROM changed WHERE ${SIDE_EFFECTS_DONE}`,
   ),
 
   /** Deletes at most $2 tasks that finished more than $1 days ago; other sweepers' rows are skipped. */

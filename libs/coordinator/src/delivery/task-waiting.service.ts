@@ -1,0 +1,58 @@
+import { Injectable, type BeforeApplicationShutdown } from '@nestjs/common';
+import type { TaskStatus, TaskWithEvents } from '@hive/database';
+import { TaskFeed } from './task-feed.service.js';
+
+const FINAL: ReadonlySet<TaskStatus> = new Set(['completed', 'failed', 'cancelled']);
+
+/** A task has ended: it will not change again. */
+export const hasEnded = (task: { status: TaskStatus }): boolean => FINAL.has(task.status);
+
+/**
+ * Requests that wait for their tasks to end (`?wait=`): each is woken by the notice of its tasks' last change, from
+ * whichever replica made it (TaskFeed), and costs no polling. It registers before it reads, so an end that commits
+ * in between is not missed.
+ */
+@Injectable()
+export class TaskWaiting implements BeforeApplicationShutdown {
+  /** The waits in progress: each resolves with what it has when called (shutdown). */
+  private readonly waits = new Set<() => void>();
+
+  constructor(private readonly feed: TaskFeed) {}
+
+  /**
+   * The tasks (those of `ids` that exist, in that order) once all have ended, or as they are after `waitMs`. A task
+   * that ended is read once; the others once more when the time is up, however much the notices said meanwhile.
+   */
+  async untilEnded(ids: readonly string[], waitMs: number): Promise<TaskWithEvents[]> {
+    const latest = new Map<string, TaskWithEvents>();
+    const open = new Set(ids);
+    let wake = (): void => undefined;
+    const woken = new Promise<void>((resolve) => (wake = resolve));
+    const seen = (task: TaskWithEvents) => {
+      latest.set(task.id, task);
+      if (hasEnded(task)) open.delete(task.id);
+      if (open.size === 0) wake();
+    };
+    const unsubscribe = ids.map((id) => this.feed.subscribe(id, { onTask: seen }));
+    const timer = setTimeout(wake, waitMs);
+    this.waits.add(wake);
+    try {
+      const found = await this.feed.read(ids);
+      for (const task of found) seen(task);
+      // An id that does not exist never ends.
+      for (const id of ids) if (!found.some((task) => task.id === id)) open.delete(id);
+      if (open.size > 0) await woken;
+      if (open.size > 0) for (const task of await this.feed.read([...open])) latest.set(task.id, task);
+    } finally {
+      clearTimeout(timer);
+      this.waits.delete(wake);
+      for (const stop of unsubscribe) stop();
+    }
+    return ids.flatMap((id) => latest.get(id) ?? []);
+  }
+
+  /** A stopping replica answers its waiting requests with their tasks as they are. */
+  beforeApplicationShutdown(): void {
+    for (const wake of this.waits) wake();
+  }
+}
