@@ -19,6 +19,13 @@ import { TaskService } from './tasks/task.service.js';
 import { TaskRetention } from './tasks/task-retention.service.js';
 import { AgentClient } from './protocols/agent-client.service.js';
 import { AgentHttp } from './protocols/agent-http.service.js';
+import { WebhookAttempt } from './webhooks/webhook-attempt.js';
+import { WebhookSender } from './webhooks/webhook-sender.service.js';
+import { WebhookBacklogMetrics, WebhookMetrics, webhookMetricProviders } from './webhooks/webhook.metrics.js';
+import { TaskEvents } from './delivery/task-events.service.js';
+import { TaskFeed } from './delivery/task-feed.service.js';
+import { TaskWaiting } from './delivery/task-waiting.service.js';
+import { TokenRelay } from './delivery/token-relay.service.js';
 
 /** The agent registry, the durable task queue and the dispatcher that runs it, with their metrics. */
 @Module({
@@ -44,7 +51,16 @@ import { AgentHttp } from './protocols/agent-http.service.js';
     SubmissionWriter,
     TaskService,
     TaskRetention,
+    ...webhookMetricProviders,
+    WebhookMetrics,
+    WebhookBacklogMetrics,
+    WebhookAttempt,
+    WebhookSender,
+    TaskFeed,
+    TaskWaiting,
+    TaskEvents,
+    TokenRelay,
   ],
-  exports: [CoordinatorState, AgentRegistry, TaskService],
+  exports: [CoordinatorState, AgentRegistry, TaskService, TaskEvents, WebhookSender],
 })
 export class CoordinatorModule {}

@@ -14,6 +14,7 @@ import {
 } from '@hive/database';
 import { CoordinatorState } from '../coordinator-state.js';
 import { outsideRequests } from '../outside-requests.js';
+import { WebhookSender } from '../webhooks/webhook-sender.service.js';
 
 /** Someone on this replica following a task: a waiting request, a live-events reader. */
 export interface FeedSubscriber {
@@ -38,7 +39,6 @@ const READ_RETRY_MS = 1_000;
 export class TaskFeed implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger('TaskFeed');
   private readonly subscribers = new Map<string, Set<FeedSubscriber>>();
-  private readonly webhookListeners = new Set<() => void>();
   /** Followed tasks that changed and are still to be read. */
   private stale = new Set<string>();
   private reading = false;
@@ -49,6 +49,7 @@ export class TaskFeed implements OnApplicationBootstrap, BeforeApplicationShutdo
     private readonly store: TaskStore,
     private readonly channel: QueueChannel,
     private readonly state: CoordinatorState,
+    private readonly webhooks: WebhookSender,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -57,12 +58,12 @@ export class TaskFeed implements OnApplicationBootstrap, BeforeApplicationShutdo
         channels: {
           [TASK_CHANNEL]: (payload) => this.changed(parseTaskIds(payload)),
           [TOKEN_CHANNEL]: (payload) => this.relayed(payload),
-          [WEBHOOK_CHANNEL]: () => this.webhooksQueued(),
+          [WEBHOOK_CHANNEL]: () => this.webhooks.wake(),
         },
         // Notices sent while the connection was down are lost: whatever is followed is read afresh.
         onConnected: () => {
           this.changed([...this.subscribers.keys()]);
-          this.webhooksQueued();
+          this.webhooks.wake();
         },
       },
       'TaskFeed',
@@ -82,11 +83,6 @@ export class TaskFeed implements OnApplicationBootstrap, BeforeApplicationShutdo
       set.delete(subscriber);
       if (set.size === 0 && this.subscribers.get(taskId) === set) this.subscribers.delete(taskId);
     };
-  }
-
-  /** Calls `listener` when webhooks were queued anywhere (and after a reconnection). */
-  onWebhooksQueued(listener: () => void): void {
-    this.webhookListeners.add(listener);
   }
 
   /** Tasks with their history, read now (those that exist). */
@@ -113,10 +109,6 @@ export class TaskFeed implements OnApplicationBootstrap, BeforeApplicationShutdo
     // This replica's own pieces reached its followers directly.
     if (relay === undefined || relay.replicaId === this.state.replicaId) return;
     this.publishTokens(relay.pieces);
-  }
-
-  private webhooksQueued(): void {
-    for (const listener of this.webhookListeners) listener();
   }
 
   private changed(ids: readonly string[]): void {

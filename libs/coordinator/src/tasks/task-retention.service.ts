@@ -1,13 +1,14 @@
 import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { HiveConfig } from '@hive/config';
-import { describeError, TaskStore } from '@hive/database';
+import { describeError, IdempotencyStore, TaskStore } from '@hive/database';
 
 const SWEEP_EVERY_MS = 60 * 60_000;
 const FIRST_SWEEP_AFTER_MS = 60_000;
 const BATCH = 1_000;
 
 /**
- * Deletes finished tasks older than TASK_RETENTION_DAYS, in small batches so that no sweep holds locks or bloats
+ * Deletes finished tasks older than TASK_RETENTION_DAYS (their webhook deliveries go with them), and Idempotency-Keys
+ * past IDEMPOTENCY_TTL_HOURS, in small batches so that no sweep holds locks or bloats
  * a transaction. Replicas may sweep at the same time: SKIP LOCKED keeps them off each other's rows.
  */
 @Injectable()
@@ -18,6 +19,7 @@ export class TaskRetention implements OnApplicationBootstrap, OnApplicationShutd
 
   constructor(
     private readonly store: TaskStore,
+    private readonly idempotency: IdempotencyStore,
     private readonly config: HiveConfig,
   ) {}
 
@@ -43,6 +45,7 @@ export class TaskRetention implements OnApplicationBootstrap, OnApplicationShutd
         if (count < BATCH || this.stopping) break;
       }
       if (deleted > 0) this.logger.log({ deleted }, `Deleted ${deleted} finished task(s) older than ${days} days`);
+      while ((await this.idempotency.sweepExpired(BATCH)) === BATCH && !this.stopping);
     } catch (error) {
       this.logger.warn({ err: describeError(error) }, `Task retention sweep failed: ${describeError(error)}`);
     }
