@@ -159,7 +159,7 @@ describe('.env.production.example', () => {
   });
 
   it('holds no secret: the admin key, metrics token, secret key and passwords are empty, DATABASE_URL a placeholder', () => {
-    for (const name of ['HIVE_ADMIN_API_KEY', 'METRICS_TOKEN', 'HIVE_SECRET_KEY', ...COMPOSE_ONLY]) {
+    for (const name of ['HIVE_ADMIN_API_KEY', 'METRICS_TOKEN', 'HIVE_SECRET_KEY', 'WEBHOOK_SECRET', ...COMPOSE_ONLY]) {
       expect({ name, value: example.env[name] }).toEqual({ name, value: '' });
     }
     expect(example.env.DATABASE_URL).toMatch(/REPLACE/);

@@ -12,7 +12,7 @@ const pkg = JSON.parse(readFileSync(resolve(ROOT, 'package.json'), 'utf8')) as {
   scripts: Record<string, string>;
   engines: { node: string };
 };
-const SECRETS = ['DATABASE_URL', 'HIVE_ADMIN_API_KEY', 'METRICS_TOKEN'];
+const SECRETS = ['DATABASE_URL', 'HIVE_ADMIN_API_KEY', 'METRICS_TOKEN', 'WEBHOOK_SECRET'];
 
 function runs(stage: typeof runtime): string {
   return all(stage, 'RUN').join('\n');

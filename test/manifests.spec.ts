@@ -219,11 +219,12 @@ describe('docker/k8s manifests: agreement with the app and the image', () => {
       'HIVE_ADMIN_API_KEY',
       'HIVE_SECRET_KEY',
       'METRICS_TOKEN',
+      'WEBHOOK_SECRET',
     ]);
     expect(new URL(secretData.DATABASE_URL ?? '').hostname).toMatch(/\.invalid$/);
     const parsed = envSchema.safeParse({ ...withTestSecrets(configMap), ...secretData });
     const refused = parsed.success ? [] : parsed.error.issues.map((i) => i.path.join('.'));
-    expect(refused.sort()).toEqual(['HIVE_ADMIN_API_KEY', 'HIVE_SECRET_KEY', 'METRICS_TOKEN']);
+    expect(refused.sort()).toEqual(['HIVE_ADMIN_API_KEY', 'HIVE_SECRET_KEY', 'METRICS_TOKEN', 'WEBHOOK_SECRET']);
   });
 
   it('selects the pods it means to: Service, PodDisruptionBudget, ServiceMonitor and autoscaler', () => {

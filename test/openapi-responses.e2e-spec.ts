@@ -249,6 +249,35 @@ describe('every answer of every route matches the OpenAPI document the server se
     { op: 'GET /api/tasks/{id}', status: 400, run: () => send('get', '/api/tasks/not-a-uuid', { key: viewer }) },
     { op: 'GET /api/tasks/{id}', status: 404, run: () => send('get', `/api/tasks/${GHOST}`, { key: viewer }) },
     {
+      op: 'GET /api/tasks/{id}/events',
+      status: 200,
+      run: () => send('get', `/api/tasks/${doneTask}/events`, { key: viewer }),
+    },
+    {
+      op: 'GET /api/tasks/{id}/events',
+      status: 400,
+      run: () => send('get', '/api/tasks/not-a-uuid/events', { key: viewer }),
+    },
+    {
+      op: 'GET /api/tasks/{id}/events',
+      status: 404,
+      run: () => send('get', `/api/tasks/${GHOST}/events`, { key: viewer }),
+    },
+    {
+      op: 'POST /api/tasks',
+      status: 200,
+      run: () => send('post', '/api/tasks?wait=30', { key: operator, body: { type: 'code', context: { n: 1 } } }),
+    },
+    {
+      op: 'POST /api/tasks',
+      status: 422,
+      run: async () => {
+        const headers = { 'idempotency-key': `reused-${randomUUID()}` };
+        await send('post', '/api/tasks', { key: operator, headers, body: { type: 'code', context: { n: 1 } } });
+        return send('post', '/api/tasks', { key: operator, headers, body: { type: 'code', context: { n: 2 } } });
+      },
+    },
+    {
       op: 'POST /api/tasks/{id}/cancel',
       status: 200,
       run: async () => send('post', `/api/tasks/${await slowTask()}/cancel`, { key: operator }),

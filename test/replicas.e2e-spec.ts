@@ -97,7 +97,7 @@ describe('replicas (real processes on one PostgreSQL database, real agent server
     await closeAll([
       () => stopHiveProcesses(stopping),
       () => closing.closeAll(),
-      () => db?.query('TRUNCATE tasks, agents'),
+      () => db?.query('TRUNCATE tasks, agents CASCADE'),
     ]);
   });
   afterAll(async () => {

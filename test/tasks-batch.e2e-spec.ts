@@ -91,6 +91,9 @@ describe('POST /api/tasks/batch (in-process Hive, real PostgreSQL, real agent se
           attempts: 0,
           max_attempts: given[i]?.max_attempts ?? defaultAttempts,
           timeout_ms: given[i]?.timeout_ms ?? null,
+          stream: false,
+          callback_url: null,
+          webhook: null,
           started_at: null,
           completed_at: null,
         });

@@ -2979,7 +2979,7 @@ export interface operations {
                      *       "statusCode": 400
                      *     }
                      */
-                    "text/event-stream": components["schemas"]["ErrorResponse"];
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
             /** @description No API key, or an unknown, revoked or expired one */
@@ -3013,7 +3013,7 @@ export interface operations {
                      *       "statusCode": 404
                      *     }
                      */
-                    "text/event-stream": components["schemas"]["ErrorResponse"];
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
             /** @description More than THROTTLE_LIMIT requests in THROTTLE_TTL_MS from this key (or address); retry after Retry-After seconds */

@@ -49,6 +49,7 @@ export function withTestSecrets(env: Record<string, string>): Record<string, str
     HIVE_ADMIN_API_KEY: 'a'.repeat(64),
     METRICS_TOKEN: 'b'.repeat(48),
     HIVE_SECRET_KEY: 'c'.repeat(64),
+    WEBHOOK_SECRET: `whsec_${Buffer.alloc(32, 7).toString('base64')}`,
   };
 }
 

@@ -60,7 +60,38 @@ describe('loadConfig', () => {
         bodyLimit: '1mb',
         agentEndpointAllowlist: [],
       },
+      delivery: {
+        waitMaxS: 60,
+        webhookSecret: undefined,
+        webhookAllowlist: [],
+        webhookTimeoutMs: 10_000,
+        webhookRetryBaseMs: 5_000,
+        webhookRetryHours: 24,
+        idempotencyTtlHours: 24,
+      },
     });
+  });
+
+  it('takes a Standard Webhooks secret, and refuses one that is not whsec_ and 24–64 bytes of base64', () => {
+    const secret = `whsec_${Buffer.alloc(32, 1).toString('base64')}`;
+    expect(loadConfig({ WEBHOOK_SECRET: secret }).delivery.webhookSecret).toBe(secret);
+    for (const bad of [
+      'plain-text-secret-of-enough-length',
+      `whsec_${Buffer.alloc(16).toString('base64')}`,
+      'whsec_!!',
+    ]) {
+      expect(() => loadConfig({ WEBHOOK_SECRET: bad })).toThrow(/WEBHOOK_SECRET must be whsec_/);
+      // The secret itself is never echoed back.
+      expect(() => loadConfig({ WEBHOOK_SECRET: bad })).not.toThrow(bad);
+    }
+  });
+
+  it('refuses keeping idempotency keys or webhook retries longer than the tasks they point at', () => {
+    expect(() => loadConfig({ TASK_RETENTION_DAYS: '1', IDEMPOTENCY_TTL_HOURS: '48' })).toThrow(
+      /IDEMPOTENCY_TTL_HOURS must not exceed TASK_RETENTION_DAYS in hours \(24\)/,
+    );
+    expect(() => loadConfig({ TASK_RETENTION_DAYS: '1', WEBHOOK_RETRY_HOURS: '25' })).toThrow(/WEBHOOK_RETRY_HOURS/);
+    expect(loadConfig({ TASK_RETENTION_DAYS: '1' }).delivery.webhookRetryHours).toBe(24);
   });
 
   it('makes a replica id per process unless HIVE_REPLICA_ID names one', () => {

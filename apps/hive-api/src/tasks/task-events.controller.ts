@@ -1,5 +1,5 @@
 import { BadRequestException, Controller, Get, Headers, Param, Res } from '@nestjs/common';
-import { ApiHeader, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { ApiHeader, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { TaskEvents } from '@hive/coordinator';
 import { ApiErrors } from '../openapi/api-errors.decorator.js';
@@ -43,7 +43,6 @@ export class TaskEventsController {
   @Get(':id/events')
   @ApiOperation({ operationId: 'followTask', summary: "Follow a task's status and streamed answer live" })
   @ApiHeader({ name: 'Last-Event-ID', required: false, description: 'Resume after this event id' })
-  @ApiProduces('text/event-stream')
   @ApiOkResponse({
     description: EVENT_STREAM_DOC,
     content: { 'text/event-stream': { schema: { type: 'string' } } },
