@@ -1,6 +1,7 @@
 /**
  * `npm run bench`: Hive's throughput beside the raw limit of its dispatch cycle, idle dispatch latency, memory
- * growth, and warm-first placement against least-loaded, each against a fresh database, with Ollama test agents.
+ * growth, warm-first placement against least-loaded, and how soon results reach clients that do not poll (waits and
+ * live events across two replicas), each against a fresh database, with Ollama test agents.
  * See bench/README.md.
  *
  * This file holds the settings, the agents, the database template, the interrupt handling, the order of the phases
@@ -11,6 +12,7 @@ import { startOllamaAgent } from '../test/support/ollama-agent.js';
 import { BenchDatabases, serverUrl } from './databases.js';
 import type { PhaseContext } from './phase.js';
 import { breakdownPhase } from './phases/breakdown.js';
+import { deliveryPhase } from './phases/delivery.js';
 import { httpPhase } from './phases/http.js';
 import { latencyPhase } from './phases/latency.js';
 import { memoryPhase } from './phases/memory.js';
@@ -36,7 +38,9 @@ const settings: BenchSettings = {
   memoryGc: envInt('BENCH_MEMORY_GC', 1) === 1,
   httpSeconds: envInt('BENCH_HTTP_SECONDS', 8, 1),
   httpConnections: envInt('BENCH_HTTP_CONNECTIONS', 32, 1),
-  phases: new Set(envList('BENCH_PHASES', ['http', 'throughput', 'breakdown', 'latency', 'memory', 'placement'])),
+  phases: new Set(
+    envList('BENCH_PHASES', ['http', 'throughput', 'breakdown', 'latency', 'memory', 'placement', 'delivery']),
+  ),
   placement: {
     tasks: envInt('BENCH_PLACEMENT_TASKS', 2_000, 1),
     agents: envInt('BENCH_PLACEMENT_AGENTS', 4, 1),
@@ -89,6 +93,7 @@ async function main(): Promise<void> {
     ['latency', () => latencyPhase(run)],
     ['memory', () => memoryPhase(run)],
     ['placement', () => placementPhase(run)],
+    ['delivery', () => deliveryPhase(run)],
   ];
   try {
     await dbs.prepareTemplate();

@@ -14,6 +14,9 @@ import { WebhookStore } from './stores/webhook.store.js';
  * The connected, migrated database and the stores over it: the only code that writes SQL. Global, so that every
  * lib reaches its store without re-importing the module.
  */
+/** One per table: the only code that writes SQL. */
+const STORES = [TaskStore, AgentStore, ApiKeyStore, IdempotencyStore, WebhookStore];
+
 @Global()
 @Module({
   providers: [
@@ -22,22 +25,8 @@ import { WebhookStore } from './stores/webhook.store.js';
     DatabaseStatus,
     Sql,
     QueueChannel,
-    TaskStore,
-    AgentStore,
-    ApiKeyStore,
-    IdempotencyStore,
-    WebhookStore,
+    ...STORES,
   ],
-  exports: [
-    DataSource,
-    DatabaseStatus,
-    Sql,
-    QueueChannel,
-    TaskStore,
-    AgentStore,
-    ApiKeyStore,
-    IdempotencyStore,
-    WebhookStore,
-  ],
+  exports: [DataSource, DatabaseStatus, Sql, QueueChannel, ...STORES],
 })
 export class DatabaseModule {}

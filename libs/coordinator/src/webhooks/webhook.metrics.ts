@@ -4,15 +4,13 @@ import { Gauge, type Counter, type Histogram } from 'prom-client';
 import { HiveConfig } from '@hive/config';
 import { describeError, WebhookStore, type WebhookBacklog } from '@hive/database';
 import { MetricsRegistry } from '@hive/metrics';
+import { ScrapeRead } from '../metrics/scrape-read.js';
 
 /** What an attempt led to: delivered (2xx), retried later, or failed for good (WEBHOOK_RETRY_HOURS passed). */
 export type WebhookOutcome = 'delivered' | 'retried' | 'failed';
 
 /** From seconds (delivered at the first try) to the hours a receiver may be down within WEBHOOK_RETRY_HOURS. */
 const DELIVERY_SECONDS = [0.1, 0.5, 1, 5, 15, 60, 300, 900, 1_800, 3_600, 4 * 3_600, 12 * 3_600, 24 * 3_600];
-
-/** Short enough for a 15 s scrape to see fresh numbers, long enough that a scrape reads the database once. */
-const TTL_MS = 5_000;
 
 /** The webhook metrics the sender counts (declared here, registered once). */
 export const webhookMetricProviders = [
@@ -46,20 +44,29 @@ export class WebhookMetrics {
 
 /**
  * hive_webhook_backlog and hive_webhook_oldest_pending_seconds, read from the outbox at scrape time (the same on
- * every replica), at most once per TTL. A read is bounded by HEALTH_CHECK_TIMEOUT_MS, no second one starts while one
- * is stuck, and the gauges are left out of a scrape whose read failed.
+ * every replica), as a ScrapeRead bounded by HEALTH_CHECK_TIMEOUT_MS; the gauges are left out of a scrape whose read
+ * failed.
  */
 @Injectable()
 export class WebhookBacklogMetrics implements OnModuleInit {
   private readonly logger = new Logger('Metrics');
-  private cached: { readonly at: number; readonly backlog: Promise<WebhookBacklog | undefined> } | undefined;
-  private reading: Promise<WebhookBacklog> | undefined;
+  private readonly backlog: ScrapeRead<WebhookBacklog>;
 
   constructor(
-    private readonly store: WebhookStore,
-    private readonly config: HiveConfig,
+    store: WebhookStore,
+    config: HiveConfig,
     private readonly registry: MetricsRegistry,
-  ) {}
+  ) {
+    this.backlog = new ScrapeRead(
+      () => store.backlog(),
+      config.healthCheckTimeoutMs,
+      (error) =>
+        this.logger.warn(
+          { err: describeError(error) },
+          `Could not read the webhook backlog for /api/metrics: ${describeError(error)}`,
+        ),
+    );
+  }
 
   onModuleInit(): void {
     this.gauge(
@@ -76,10 +83,7 @@ export class WebhookBacklogMetrics implements OnModuleInit {
 
   /** The backlog, or undefined when the database could not be read in time (logged). */
   read(now = Date.now()): Promise<WebhookBacklog | undefined> {
-    if (this.cached === undefined || now - this.cached.at >= TTL_MS) {
-      this.cached = { at: now, backlog: this.readBounded() };
-    }
-    return this.cached.backlog;
+    return this.backlog.get(now);
   }
 
   private gauge(name: string, help: string, value: (backlog: WebhookBacklog) => number): void {
@@ -95,25 +99,5 @@ export class WebhookBacklogMetrics implements OnModuleInit {
         else this.set(value(backlog));
       },
     });
-  }
-
-  private async readBounded(): Promise<WebhookBacklog | undefined> {
-    this.reading ??= this.store.backlog().finally(() => (this.reading = undefined));
-    let timer: NodeJS.Timeout | undefined;
-    const limit = this.config.healthCheckTimeoutMs;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`no answer within ${limit} ms`)), limit);
-    });
-    try {
-      return await Promise.race([this.reading, timeout]);
-    } catch (error) {
-      this.logger.warn(
-        { err: describeError(error) },
-        `Could not read the webhook backlog for /api/metrics: ${describeError(error)}`,
-      );
-      return undefined;
-    } finally {
-      clearTimeout(timer);
-    }
   }
 }

@@ -13,6 +13,18 @@ const attemptEnd = (error: string): Record<string, string> => ({
   attempt: 't.attempts',
 });
 
+/** in_progress → pending untouched, the attempt not counted, for the tasks `where` selects; `reason` says why. */
+const backToQueue = (name: string, where: string, reason: string) =>
+  statement(
+    name,
+    `WITH changed AS (
+       UPDATE tasks t SET ${BACK_TO_QUEUE_UNCOUNTED},
+              ${appendEvent('t', `'pending'`, { reason: `'${reason}'`, agent: 't.assigned_agent' })}
+        WHERE ${where} RETURNING ${CHANGED}
+     ), ${SIDE_EFFECTS}
+     SELECT changed.id FROM changed WHERE ${SIDE_EFFECTS_DONE}`,
+  );
+
 const LEASE_EXPIRED_ERROR = `'lease expired: replica ' || coalesce(t.lease_owner, '?') || ' stopped renewing it'`;
 
 /**
@@ -73,26 +85,10 @@ export const TRANSITION_SQL = {
   ),
 
   /** in_progress → pending untouched, the attempt not counted (shutdown). $1–$3 the held task. */
-  release: statement(
-    'task.release',
-    `WITH changed AS (
-       UPDATE tasks t SET ${BACK_TO_QUEUE_UNCOUNTED},
-              ${appendEvent('t', `'pending'`, { reason: `'its replica stopped'`, agent: 't.assigned_agent' })}
-        WHERE ${held('t')} RETURNING ${CHANGED}
-     ), ${SIDE_EFFECTS}
-     SELECT changed.id FROM changed WHERE ${SIDE_EFFECTS_DONE}`,
-  ),
+  release: backToQueue('task.release', held('t'), 'its replica stopped'),
 
   /** in_progress → pending untouched for tasks whose agent is being removed (their rows already locked). $1 ids. */
-  requeue: statement(
-    'task.requeue',
-    `WITH changed AS (
-       UPDATE tasks t SET ${BACK_TO_QUEUE_UNCOUNTED},
-              ${appendEvent('t', `'pending'`, { reason: `'its agent was removed'`, agent: 't.assigned_agent' })}
-        WHERE t.id = ANY($1) RETURNING ${CHANGED}
-     ), ${SIDE_EFFECTS}
-     SELECT changed.id FROM changed WHERE ${SIDE_EFFECTS_DONE}`,
-  ),
+  requeue: backToQueue('task.requeue', 't.id = ANY($1)', 'its agent was removed'),
 
   /**
    * Extends the leases this replica still holds among $1 (ids), by $3 ms from now ($2 replica id); returns those.
