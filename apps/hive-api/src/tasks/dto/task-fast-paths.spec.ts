@@ -4,7 +4,8 @@ import fc from 'fast-check';
 import { VALIDATION } from '../../validation/fast-path-validation.pipe.js';
 import { CreateTaskDto } from './create-task.dto.js';
 import { CreateTaskBatchDto } from './create-task-batch.dto.js';
-import { fastCreateTask, fastCreateTaskBatch } from './task-fast-paths.js';
+import { fastCreateTask, fastCreateTaskBatch, fastNoWait } from './task-fast-paths.js';
+import { WaitQuery } from './wait.query.js';
 
 const pipe = new ValidationPipe(VALIDATION);
 const body = (metatype: ArgumentMetadata['metatype']): ArgumentMetadata => ({ type: 'body', metatype });
@@ -137,5 +138,14 @@ describe('task fast paths', () => {
     expect(fastCreateTaskBatch(structuredClone(batch))).toEqual(await validated(batch, CreateTaskBatchDto));
     expect(fastCreateTaskBatch({ tasks: [] })).toBeUndefined();
     expect(fastCreateTaskBatch({ tasks: Array.from({ length: 1001 }, () => ({ type: 'work' })) })).toBeUndefined();
+  });
+
+  it('take a submission without a query string as no wait, and leave any query to class-validator', async () => {
+    const query = (metatype: ArgumentMetadata['metatype']): ArgumentMetadata => ({ type: 'query', metatype });
+    const empty = Object.create(null) as object; // as Fastify parses an absent query string
+    expect(fastNoWait(empty)).toEqual(await pipe.transform({}, query(WaitQuery)));
+    expect(fastNoWait(empty)).toBeInstanceOf(WaitQuery);
+    for (const value of [{ wait: '5' }, { wait: '' }, { other: '1' }, null, []])
+      expect(fastNoWait(value)).toBeUndefined();
   });
 });

@@ -5,6 +5,7 @@ import { TASK_OPERATIONS, type TaskOperation } from '@hive/database';
 import { MODEL_NAME, SPECIALTY } from '../../agents/dto/agent-fields.js';
 import { CONTEXT_BOUNDS, CreateTaskDto } from './create-task.dto.js';
 import { CreateTaskBatchDto, MAX_BATCH_TASKS } from './create-task-batch.dto.js';
+import { WaitQuery } from './wait.query.js';
 
 /** The fields of the common case; a task with an input goes to class-validator (its check is the costly part). */
 const TASK_FIELDS = new Set(['type', 'operation', 'model', 'priority', 'context', 'max_attempts', 'timeout_ms']);
@@ -68,7 +69,12 @@ export const fastCreateTaskBatch: FastPath<CreateTaskBatchDto> = (value) => {
   return Object.assign(new CreateTaskBatchDto(), { tasks: dtos });
 };
 
+/** A submission without a query string (the common case): no wait. Any query goes to class-validator. */
+export const fastNoWait: FastPath<WaitQuery> = (value) =>
+  isPlainObject(value) && Object.keys(value).length === 0 ? new WaitQuery() : undefined;
+
 export const TASK_FAST_PATHS = new Map<ArgumentMetadata['metatype'], FastPath>([
   [CreateTaskDto, fastCreateTask],
   [CreateTaskBatchDto, fastCreateTaskBatch],
+  [WaitQuery, fastNoWait],
 ]);
