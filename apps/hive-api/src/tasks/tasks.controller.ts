@@ -146,9 +146,9 @@ export class TasksController {
   @ApiErrors(NOT_A_UUID, NO_SUCH_TASK)
   async get(@Param() { id }: TaskIdParams, @Query() query: WaitQuery): Promise<TaskResponse> {
     const waitMs = this.delivery.waitMs(query);
-    const task = await this.tasks.get(id);
-    if (waitMs === undefined || ['completed', 'failed', 'cancelled'].includes(task.status)) return task;
-    return (await this.tasks.waitUntilEnded([id], waitMs))[0] ?? task;
+    if (waitMs === undefined) return this.tasks.get(id);
+    // No such task: get() answers the 404.
+    return (await this.tasks.waitUntilEnded([id], waitMs))[0] ?? this.tasks.get(id);
   }
 
   @Post(':id/cancel')

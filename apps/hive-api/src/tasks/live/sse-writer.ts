@@ -3,7 +3,7 @@ import type { LiveEvent, LiveEventSink } from '@hive/coordinator';
 
 /** A comment every this often keeps proxies and load balancers from closing a quiet stream. */
 export const KEEP_ALIVE_MS = 15_000;
-/** What may wait unsent for a reader (in its socket's buffer); a reader further behind is dropped. */
+/** What may wait unsent for a reader (in its socket's buffer) before the next event; a reader further behind is dropped. */
 export const MAX_UNSENT_BYTES = 1024 * 1024;
 /** How long an ended stream may take to flush its last bytes before its connection is cut. */
 const CLOSE_GRACE_MS = 5_000;
@@ -38,6 +38,8 @@ export class SseWriter implements LiveEventSink {
       'cache-control': 'no-cache, no-transform',
       'x-accel-buffering': 'no',
     });
+    // The head goes out now, not with the first event: a reader with nothing to catch up on knows it is connected.
+    this.res.flushHeaders();
     this.state = 'open';
     for (const text of this.early.splice(0)) this.write(text);
     if (this.endAfterOpen) this.end();
@@ -66,7 +68,8 @@ export class SseWriter implements LiveEventSink {
   private write(text: string): void {
     if (this.state === 'waiting') this.early.push(text);
     if (this.state !== 'open') return;
-    if (this.res.writableLength + text.length > MAX_UNSENT_BYTES) {
+    // Judged by what is still waiting, not by the event: an answer larger than the bound reaches a reader that keeps up.
+    if (this.res.writableLength > MAX_UNSENT_BYTES) {
       const reason = 'the reader fell too far behind; reconnect with Last-Event-ID';
       this.res.write(eventText(undefined, 'dropped', { reason }));
       this.end();
