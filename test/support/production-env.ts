@@ -53,9 +53,12 @@ export function withTestSecrets(env: Record<string, string>): Record<string, str
   };
 }
 
-/** Connections one replica may hold: its pool's maximum plus the LISTEN connection of the queue listener. */
+/**
+ * Connections one replica may hold: its pool's maximum plus its two LISTEN connections (the dispatcher's queue
+ * listener, and the task feed of waiting requests, live events and webhooks).
+ */
 export function connectionsPerReplica(env: Record<string, string>): number {
   const size = Number(parseSetting('DB_POOL_SIZE', env.DB_POOL_SIZE));
   const overflow = Number(parseSetting('DB_POOL_MAX_OVERFLOW', env.DB_POOL_MAX_OVERFLOW));
-  return size + overflow + 1;
+  return size + overflow + 2;
 }
