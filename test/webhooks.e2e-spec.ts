@@ -258,6 +258,58 @@ describe('webhooks (in-process Hive, real PostgreSQL, real agent and receiver)',
   });
 });
 
+describe('webhooks without an allowlist: the public internet only (in-process Hive, real PostgreSQL)', () => {
+  const world = suiteFixture({ WEBHOOK_SECRET: SECRET });
+
+  beforeAll(async () => {
+    const agent = await world().agents.start();
+    await world().api.registerAgent({ id: 'public-1', endpoint: agent.url, specialty: 'public' });
+  });
+
+  it('refuses a literal private, loopback or link-local address, localhost, and a URL with a password', async () => {
+    const refusals: [string, string][] = [
+      [
+        'http://127.0.0.1:9/hook',
+        'callback_url host 127.0.0.1 is a private, loopback or link-local address; list it in WEBHOOK_ALLOWLIST to allow it',
+      ],
+      [
+        'http://169.254.169.254/latest',
+        'callback_url host 169.254.169.254 is a private, loopback or link-local address; list it in WEBHOOK_ALLOWLIST to allow it',
+      ],
+      [
+        'http://10.1.2.3/hook',
+        'callback_url host 10.1.2.3 is a private, loopback or link-local address; list it in WEBHOOK_ALLOWLIST to allow it',
+      ],
+      [
+        'http://[::1]:9/hook',
+        'callback_url host ::1 is a private, loopback or link-local address; list it in WEBHOOK_ALLOWLIST to allow it',
+      ],
+      [
+        'http://localhost:9/hook',
+        'callback_url host localhost is a private, loopback or link-local address; list it in WEBHOOK_ALLOWLIST to allow it',
+      ],
+      ['https://user:secret@hooks.example.com/in', 'callback_url must be an http:// or https:// URL'],
+    ];
+    for (const [url, expected] of refusals) {
+      const res = await world().api.request('POST', '/api/tasks', { type: 'public', callback_url: url });
+      expect({ url, status: res.status, messages: messages(res.body) }).toEqual({
+        url,
+        status: 400,
+        messages: [expected],
+      });
+    }
+    await expect(world().api.tasksOfType('public')).resolves.toMatchObject({ tasks: [] });
+  });
+
+  it('takes a public host name (its address is checked again when the webhook is sent)', async () => {
+    await world().api.expect<SubmittedTask>(201, 'POST', '/api/tasks', {
+      type: 'public',
+      context: { prompt: 'x' },
+      callback_url: 'https://hooks.example.com/in',
+    });
+  });
+});
+
 describe('webhooks without WEBHOOK_SECRET (in-process Hives, real PostgreSQL)', () => {
   let db: TestDatabase | undefined;
   let hives: RunningHive[] = [];

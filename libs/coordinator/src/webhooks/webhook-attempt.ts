@@ -37,6 +37,10 @@ export interface AttemptEnd {
  * `{"type":"task.<status>","timestamp":…,"data":<the task as GET /api/tasks/:id shows it, without "webhook">}`,
  * signed with the delivery's id (`msg_<id>`, the same on every attempt) and this attempt's time.
  */
+/** WEBHOOK_ALLOWLIST, or else AGENT_ENDPOINT_ALLOWLIST, names the hosts callbacks may go to. */
+export const callbacksAllowlisted = (config: HiveConfig): boolean =>
+  config.delivery.webhookAllowlist.length > 0 || config.security.agentEndpointAllowlist.length > 0;
+
 @Injectable()
 export class WebhookAttempt {
   private readonly logger = new Logger('WebhookSender');
@@ -67,7 +71,9 @@ export class WebhookAttempt {
     });
     const headers = webhookHeaders(key, { id: `msg_${delivery.id}`, timestampS: Math.floor(now / 1000), body });
     const timeoutMs = this.config.delivery.webhookTimeoutMs;
-    const outcome = await postWebhook(delivery.url, headers, body, { timeoutMs, signal: interrupt });
+    // Without an allowlist naming the receivers, only the public internet: a leaked key cannot aim Hive inside.
+    const publicOnly = !callbacksAllowlisted(this.config);
+    const outcome = await postWebhook(delivery.url, headers, body, { timeoutMs, signal: interrupt, publicOnly });
     switch (outcome.kind) {
       case 'delivered':
         return this.delivered(delivery, outcome.status);

@@ -87,9 +87,19 @@ describe('postWebhook', () => {
   });
 
   it('keeps an error text short', () => {
-    expect(describeFailure(new Error('e'.repeat(1_000)), 100)).toHaveLength(300);
-    expect(describeFailure(new TypeError('fetch failed', { cause: new Error('connect EHOSTUNREACH') }), 100)).toBe(
-      'connect EHOSTUNREACH',
-    );
+    expect(describeFailure(new Error('e'.repeat(1_000)))).toHaveLength(300);
+  });
+
+  it('calls no host off the public internet when told so: neither a literal address nor a name resolving to one', async () => {
+    const { url, received } = await start((_, res) => res.writeHead(200).end());
+    const local = new URL(url);
+    for (const target of [url, `http://localhost:${local.port}/hook`, `http://[::ffff:127.0.0.1]:${local.port}/hook`]) {
+      const outcome = await postWebhook(target, headers, '{}', { ...options(), publicOnly: true });
+      expect(outcome).toMatchObject({ kind: 'failed', status: null });
+      expect(outcome.kind === 'failed' && outcome.error).toMatch(/private, loopback or link-local.*WEBHOOK_ALLOWLIST/);
+    }
+    expect(received).toEqual([]);
+    // The same receiver, with the check off (an allowlist names it): delivered.
+    await expect(postWebhook(url, headers, '{}', options())).resolves.toEqual({ kind: 'delivered', status: 200 });
   });
 });

@@ -1,4 +1,8 @@
+import { request as httpRequest, type IncomingMessage } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { isIP } from 'node:net';
 import { describeError } from '@hive/database';
+import { isPublicAddress, PrivateAddressError, publicOnlyLookup } from './public-address.js';
 
 /** How much of a receiver's answer is read (and thrown away) before the connection is let go. */
 const MAX_ANSWER_BYTES = 4 * 1024;
@@ -6,7 +10,7 @@ const MAX_ANSWER_BYTES = 4 * 1024;
 const MAX_ERROR_LENGTH = 300;
 
 /** What one attempt came to: a 2xx, a failure to retry (a status, or none when no answer came), or cut by shutdown. */
-export type WebhookAttempt =
+export type PostOutcome =
   | { kind: 'delivered'; status: number }
   | { kind: 'failed'; status: number | null; error: string }
   | { kind: 'interrupted' };
@@ -15,60 +19,84 @@ export interface PostOptions {
   timeoutMs: number;
   /** Aborted when the replica stops waiting for its sends (shutdown). */
   signal: AbortSignal;
+  /**
+   * Only hosts on the public internet (no allowlist names the receivers): an IP address or a name that resolves to a
+   * private, loopback or link-local one is refused before anything is sent.
+   */
+  publicOnly?: boolean;
 }
 
 /**
- * POSTs one webhook: no redirect is followed (a 3xx is a failure, so a receiver cannot send Hive to a host the
- * allowlist never checked), the whole exchange is bounded by `timeoutMs`, and at most a few KB of the answer are read.
+ * POSTs one webhook on node:http: no redirect is followed (a 3xx is a failure, so a receiver cannot send Hive to a
+ * host the allowlist never checked), no proxy, the whole exchange bounded by `timeoutMs`, and at most a few KB of the
+ * answer read.
  */
 export async function postWebhook(
   url: string,
   headers: Record<string, string>,
   body: string,
-  { timeoutMs, signal }: PostOptions,
-): Promise<WebhookAttempt> {
+  { timeoutMs, signal, publicOnly = false }: PostOptions,
+): Promise<PostOutcome> {
+  const timeout = AbortSignal.timeout(timeoutMs);
   try {
-    const res = await fetch(url, {
-      method: 'POST',
-      headers,
-      body,
-      redirect: 'manual',
-      signal: AbortSignal.any([AbortSignal.timeout(timeoutMs), signal]),
-    });
+    const res = await send(url, headers, body, AbortSignal.any([timeout, signal]), publicOnly);
+    const status = res.statusCode ?? 0;
     await discard(res);
-    if (res.status >= 200 && res.status < 300) return { kind: 'delivered', status: res.status };
-    const redirect = res.status >= 300 && res.status < 400 ? ' (redirects are not followed)' : '';
-    return { kind: 'failed', status: res.status, error: `HTTP ${res.status}${redirect}` };
+    if (status >= 200 && status < 300) return { kind: 'delivered', status };
+    const redirect = status >= 300 && status < 400 ? ' (redirects are not followed)' : '';
+    return { kind: 'failed', status, error: `HTTP ${status}${redirect}` };
   } catch (error) {
     if (signal.aborted) return { kind: 'interrupted' };
-    return { kind: 'failed', status: null, error: describeFailure(error, timeoutMs) };
+    if (timeout.aborted) return { kind: 'failed', status: null, error: `no answer within ${timeoutMs} ms` };
+    return { kind: 'failed', status: null, error: describeFailure(error) };
   }
+}
+
+/** Sends the request; resolves with the answer once its head arrived. */
+function send(
+  url: string,
+  headers: Record<string, string>,
+  body: string,
+  signal: AbortSignal,
+  publicOnly: boolean,
+): Promise<IncomingMessage> {
+  // A literal address is never looked up: it is judged here.
+  const host = new URL(url).hostname.replace(/^\[|\]$/g, '');
+  if (publicOnly && isIP(host) !== 0 && !isPublicAddress(host)) return Promise.reject(new PrivateAddressError());
+  const request = url.startsWith('https:') ? httpsRequest : httpRequest;
+  return new Promise((resolve, reject) => {
+    const req = request(
+      url,
+      {
+        method: 'POST',
+        headers: { ...headers, 'content-length': Buffer.byteLength(body) },
+        signal,
+        lookup: publicOnly ? publicOnlyLookup : undefined,
+      },
+      resolve,
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
 }
 
 /** Reads up to MAX_ANSWER_BYTES of the answer and drops the rest: the status is all that counts. */
-async function discard(res: Response): Promise<void> {
-  if (res.body === null) return;
-  const reader: ReadableStreamDefaultReader<Uint8Array> = res.body.getReader();
+async function discard(res: IncomingMessage): Promise<void> {
+  let read = 0;
   try {
-    for (let read = 0; read < MAX_ANSWER_BYTES;) {
-      const chunk = await reader.read();
-      if (chunk.done) return;
-      read += chunk.value.byteLength;
+    for await (const chunk of res) {
+      read += (chunk as Buffer).length;
+      if (read >= MAX_ANSWER_BYTES) break;
     }
-    await reader.cancel();
   } catch {
     // a body that breaks off or outlasts the timeout changes nothing: the status has arrived
+  } finally {
+    if (!res.complete) res.destroy();
   }
 }
 
-/** The error's name, duck-typed: fetch's errors come from Node's own realm (not jest's, in the unit tests). */
-const nameOf = (error: unknown): unknown =>
-  typeof error === 'object' && error !== null ? (error as Error).name : undefined;
-
-/** Why no answer came, in a line: a timeout, or the network error under fetch's "fetch failed". */
-export function describeFailure(error: unknown, timeoutMs: number): string {
-  if (nameOf(error) === 'TimeoutError') return `no answer within ${timeoutMs} ms`;
-  const cause = nameOf(error) === 'TypeError' ? ((error as Error).cause ?? error) : error;
-  const text = describeError(cause);
+/** Why no answer came, in a line: the socket's error, or why Hive would not call the host. */
+export function describeFailure(error: unknown): string {
+  const text = describeError(error);
   return text.length > MAX_ERROR_LENGTH ? `${text.slice(0, MAX_ERROR_LENGTH - 1)}…` : text;
 }

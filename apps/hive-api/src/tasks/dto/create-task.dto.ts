@@ -38,7 +38,14 @@ const StreamFlag = (): PropertyDecorator =>
     },
   });
 
-const CALLBACK_URL = { protocols: ['http', 'https'], require_protocol: true, require_tld: false, require_host: true };
+const CALLBACK_URL = {
+  protocols: ['http', 'https'],
+  require_protocol: true,
+  require_tld: false,
+  require_host: true,
+  // A password in the URL would be shown to every reader of the task.
+  disallow_auth: true,
+};
 
 /** Neither type nor model: the task names no agent that could run it. */
 const NEEDS_ROUTE = (dto: CreateTaskDto) => dto.model === undefined || dto.model === null;
