@@ -16,7 +16,8 @@ export class TaskDelivery1765152000000 implements MigrationInterface {
         ADD COLUMN callback_url text,
         ADD COLUMN events       jsonb NOT NULL DEFAULT '[]'::jsonb`);
 
-    // One delivery per task, written in the transaction that ends the task; any replica delivers it under a lease.
+    // One delivery per task, written in the transaction that ends the task. Any replica delivers it: taking it pushes
+    // next_attempt_at past the attempt (the lease) and names the replica in lease_owner, whose outcome alone lands.
     await db.query(`
       CREATE TABLE webhook_deliveries (
         task_id          uuid PRIMARY KEY REFERENCES tasks (id) ON DELETE CASCADE,
@@ -28,7 +29,6 @@ export class TaskDelivery1765152000000 implements MigrationInterface {
         last_status      integer,
         last_error       text,
         lease_owner      text,
-        lease_expires_at timestamptz,
         created_at       timestamptz NOT NULL DEFAULT now(),
         finished_at      timestamptz
       )`);

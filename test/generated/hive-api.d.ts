@@ -2363,7 +2363,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description With ?wait, or when an Idempotency-Key replays an earlier request (header `idempotent-replayed: true`): with ?wait the tasks as GET shows them, once ended or when the time is up; without it, as first stored */
+            /** @description With ?wait: the task(s) as GET shows them, once ended or when the time is up. When an Idempotency-Key replays an earlier request (header `idempotent-replayed: true`): the task(s) that request stored, as GET shows them now */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -2525,7 +2525,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description With ?wait, or when an Idempotency-Key replays an earlier request (header `idempotent-replayed: true`): with ?wait the tasks as GET shows them, once ended or when the time is up; without it, as first stored */
+            /** @description With ?wait: the task(s) as GET shows them, once ended or when the time is up. When an Idempotency-Key replays an earlier request (header `idempotent-replayed: true`): the task(s) that request stored, as GET shows them now */
             200: {
                 headers: {
                     [name: string]: unknown;

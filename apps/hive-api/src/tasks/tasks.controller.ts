@@ -37,8 +37,8 @@ const IDEMPOTENCY_KEY_DOC = {
     'task, whichever replica it reaches; with a different body, 422. Keys are scoped per API key',
 };
 const SUBMIT_OK =
-  'With ?wait, or when an Idempotency-Key replays an earlier request (header `idempotent-replayed: true`): with ' +
-  '?wait the tasks as GET shows them, once ended or when the time is up; without it, as first stored';
+  'With ?wait: the task(s) as GET shows them, once ended or when the time is up. When an Idempotency-Key replays an ' +
+  'earlier request (header `idempotent-replayed: true`): the task(s) that request stored, as GET shows them now';
 
 @ApiTags('tasks')
 @ApiKeyAuth()
@@ -180,7 +180,7 @@ export class TasksController {
     idempotencyKey: string | undefined,
     req: AuthenticatedRequest,
     route: 'one' | 'batch',
-  ): Promise<{ tasks: object[]; replayed: boolean; waited: boolean }> {
+  ): Promise<{ tasks: CreatedTaskResponse[] | TaskResponse[]; replayed: boolean; waited: boolean }> {
     const waitMs = this.delivery.waitMs(query);
     const key = this.delivery.idempotencyKey(idempotencyKey, req.principal, route, body);
     const stored =

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { TaskEvent, TaskWithEvents, TokenPiece } from '@hive/database';
 import { TaskNotFoundError } from '../errors/coordinator-errors.js';
 import { TaskFeed } from './task-feed.service.js';
-import { hasEnded } from './task-waiting.service.js';
+import { hasEnded, isNoOlder } from './task-waiting.service.js';
 
 /**
  * Event ids: a status event's is its seq × ID_STEP, a token's the seq of its attempt's in_progress event × ID_STEP
@@ -54,6 +54,8 @@ class TaskFollower {
   private attemptSeq: number | undefined;
   private early: TokenPiece[] = [];
   private ended = false;
+  /** The newest read of the task so far (two reads may arrive out of order). */
+  private newest: TaskWithEvents | undefined;
 
   constructor(
     private readonly sink: LiveEventSink,
@@ -67,7 +69,8 @@ class TaskFollower {
   }
 
   task(task: TaskWithEvents): void {
-    if (this.ended) return;
+    if (this.ended || !isNoOlder(task, this.newest)) return;
+    this.newest = task;
     for (const event of statusEvents(task)) this.send(event);
     const last = task.events.at(-1);
     this.attemptSeq = last?.status === 'in_progress' ? last.seq : undefined;

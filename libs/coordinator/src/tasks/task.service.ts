@@ -52,11 +52,11 @@ function withoutEvents(task: TaskWithEvents): TaskDetails {
   return details(view as TaskView);
 }
 
-/** A submission's answer: the stored tasks, and whether an earlier request with its Idempotency-Key stored them. */
-export interface Submitted {
-  tasks: SubmittedTask[];
-  replayed: boolean;
-}
+/**
+ * A submission's answer: the tasks as stored; or, when an earlier request with its Idempotency-Key stored them, as
+ * they are now (`replayed`).
+ */
+export type Submitted = { tasks: SubmittedTask[]; replayed: false } | { tasks: TaskDetails[]; replayed: true };
 
 /** Submitting, reading and cancelling tasks. Every read comes from the database, so all replicas agree. */
 @Injectable()
@@ -98,7 +98,7 @@ export class TaskService {
 
   /**
    * Stores tasks under an Idempotency-Key, all or none: the first request with the key stores them; a later one with
-   * the same request (`key.requestHash`) gets the same tasks back, as they are now, whichever replica it reaches; a
+   * the same request (`key.requestHash`) gets the same tasks back as they are now, whichever replica it reaches; a
    * later one with another request is refused.
    */
   async submitOnce(key: IdempotencyKey, tasks: readonly TaskSubmission[]): Promise<Submitted> {
@@ -111,10 +111,9 @@ export class TaskService {
         this.queued();
         return { tasks: outcome.tasks, replayed: false };
       case 'replayed': {
-        const found = new Map((await this.store.withEvents(outcome.taskIds)).map((t) => [t.id, t]));
-        const submitted = ({ id, type, operation, model, priority, status, context, created_at }: TaskView) =>
-          ({ id, type, operation, model, priority, status, context, created_at }) satisfies SubmittedTask;
-        return { tasks: outcome.taskIds.flatMap((id) => found.get(id) ?? []).map(submitted), replayed: true };
+        // As they are now (their status may have moved on since), in the order the first request gave them.
+        const found = new Map((await this.store.withEvents(outcome.taskIds)).map((t) => [t.id, withoutEvents(t)]));
+        return { tasks: outcome.taskIds.flatMap((id) => found.get(id) ?? []), replayed: true };
       }
       case 'conflict':
         throw new IdempotencyConflictError();

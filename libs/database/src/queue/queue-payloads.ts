@@ -8,7 +8,7 @@ export const CANCEL_CHANNEL = 'hive_cancel';
 export const TASK_CHANNEL = 'hive_task';
 /** Webhooks were queued: the replicas' senders look for due deliveries. No payload. */
 export const WEBHOOK_CHANNEL = 'hive_webhook';
-/** Pieces of streamed answers, relayed to the replicas that have live-events readers (token-payloads.ts). */
+/** Pieces of streamed answers (tasks submitted with stream: true), relayed to every replica (token-payloads.ts). */
 export const TOKEN_CHANNEL = 'hive_tokens';
 
 /** Why dispatchers are woken: new tasks only matter when an agent has room; capacity changes always do. */
