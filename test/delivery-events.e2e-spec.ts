@@ -2,6 +2,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HiveApi, ISO_8601, messages, type ErrorBody, type NewTask, type Task } from './support/api.js';
 import { AgentFleet, closeAll, suiteFixture } from './support/hive-fixture.js';
 import { ReplicaSet } from './support/replica-set.js';
+import { parseSamples, sampleValue } from './support/prometheus-text.js';
+import { scrape } from './support/scrape.js';
 import type { AgentBehavior, OllamaAgent } from './support/ollama-agent.js';
 import { waitUntil } from './support/poll.js';
 import { openEventStream, type EventStream, type SseEvent } from './support/sse-client.js';
@@ -137,10 +139,14 @@ describe('delivery: live events (in-process Hive, real PostgreSQL, real agents)'
     expect(stream.headers['content-type']).toMatch(/^text\/event-stream/);
     await stream.waitFor(isStatus('in_progress'));
     expect(statuses(stream)).toEqual(['pending', 'in_progress']);
+    // The replica counts the reader it holds open, until the stream ends.
+    const readers = async () => sampleValue(parseSamples(await scrape(world().hive.url)), 'hive_live_event_readers');
+    await expect(readers()).resolves.toBe(1);
 
     answer.open();
     await stream.waitFor(isStatus('completed'));
     await stream.closed;
+    await expect(readers()).resolves.toBe(0);
     const task = await api.getTask(id);
     expect(task.status).toBe('completed');
     const data = statusEvents(stream).map((e) => e.json<StatusData>());

@@ -1,6 +1,8 @@
 import { HiveApi, messages, type ApiResponse, type Task } from './support/api.js';
 import { AgentFleet, closeAll, suiteFixture } from './support/hive-fixture.js';
 import { ReplicaSet } from './support/replica-set.js';
+import { parseSamples, sampleValue } from './support/prometheus-text.js';
+import { scrape } from './support/scrape.js';
 import type { AgentBehavior, OllamaAgent } from './support/ollama-agent.js';
 
 /** A promise the test settles: the agent's answer waits for open(). */
@@ -87,9 +89,12 @@ describe('delivery: ?wait (in-process Hive, real PostgreSQL, real agents)', () =
     const running = await onlyTaskOf('wpost');
     expect(running.status).toBe('in_progress');
     expect(request.settled()).toBe(false);
+    // The replica counts the request it holds open.
+    expect(sampleValue(parseSamples(await scrape(world().hive.url)), 'hive_waiting_requests')).toBe(1);
 
     answer.open();
     const res = await request.answer;
+    expect(sampleValue(parseSamples(await scrape(world().hive.url)), 'hive_waiting_requests')).toBe(0);
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({
       id: running.id,

@@ -22,6 +22,7 @@ import { AgentHttp } from './protocols/agent-http.service.js';
 import { WebhookAttempt } from './webhooks/webhook-attempt.js';
 import { WebhookSender } from './webhooks/webhook-sender.service.js';
 import { WebhookBacklogMetrics, WebhookMetrics, webhookMetricProviders } from './webhooks/webhook.metrics.js';
+import { DeliveryMetrics } from './delivery/delivery.metrics.js';
 import { TaskEvents } from './delivery/task-events.service.js';
 import { TaskFeed } from './delivery/task-feed.service.js';
 import { TaskWaiting } from './delivery/task-waiting.service.js';
@@ -60,6 +61,7 @@ import { TokenRelay } from './delivery/token-relay.service.js';
     TaskWaiting,
     TaskEvents,
     TokenRelay,
+    DeliveryMetrics,
   ],
   exports: [CoordinatorState, AgentRegistry, TaskService, TaskEvents, WebhookSender],
 })

@@ -106,7 +106,14 @@ class TaskFollower {
 /** Live events of tasks, for GET /api/tasks/:id/events. */
 @Injectable()
 export class TaskEvents {
+  private following = 0;
+
   constructor(private readonly feed: TaskFeed) {}
+
+  /** Readers following a task on this replica now. */
+  get readers(): number {
+    return this.following;
+  }
 
   /**
    * Sends `taskId`'s events after `afterId` to `sink` until the task ends (then calls `end`) or the returned function
@@ -115,10 +122,18 @@ export class TaskEvents {
   async follow(taskId: string, afterId: number | undefined, sink: LiveEventSink): Promise<() => void> {
     const follower = new TaskFollower(sink, afterId);
     // Registered before the read: a change committed in between is heard, and sent once (ids never go back).
-    const stop = this.feed.subscribe(taskId, {
+    const unsubscribe = this.feed.subscribe(taskId, {
       onTask: (task) => follower.task(task),
       onTokens: (pieces) => follower.tokens(pieces),
     });
+    this.following += 1;
+    let stopped = false;
+    const stop = () => {
+      if (stopped) return;
+      stopped = true;
+      this.following -= 1;
+      unsubscribe();
+    };
     try {
       const [task] = await this.feed.read([taskId]);
       if (task === undefined) throw new TaskNotFoundError(taskId);

@@ -25,6 +25,11 @@ export class TaskWaiting implements BeforeApplicationShutdown {
 
   constructor(private readonly feed: TaskFeed) {}
 
+  /** Requests waiting on this replica now. */
+  get waiting(): number {
+    return this.waits.size;
+  }
+
   /**
    * The tasks (those of `ids` that exist, in that order) once all have ended, or as they are after `waitMs`. A task
    * that ended is read once; the others once more when the time is up, however much the notices said meanwhile.
