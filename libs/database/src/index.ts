@@ -29,7 +29,7 @@ export { LATEST_TAG, routeModel } from './stores/agents/model-match.js';
 
 export { IdempotencyStore, type IdempotencyKey, type IdempotentSubmission } from './stores/idempotency.store.js';
 
-export { WebhookStore, type DueWebhook, type WebhookBacklog } from './stores/webhook.store.js';
+export { receiverOf, WebhookStore, type DueWebhook, type WebhookBacklog } from './stores/webhook.store.js';
 
 export { ApiKeyStore } from './stores/api-key.store.js';
 export * from './stores/api-keys/api-key.types.js';

@@ -6,7 +6,7 @@ import {
   type OnModuleDestroy,
 } from '@nestjs/common';
 import { HiveConfig } from '@hive/config';
-import { describeError, settlesWithin, WebhookStore, type DueWebhook } from '@hive/database';
+import { describeError, receiverOf, settlesWithin, WebhookStore, type DueWebhook } from '@hive/database';
 import { CoordinatorState } from '../coordinator-state.js';
 import { outsideRequests } from '../outside-requests.js';
 import { hostOf, WebhookAttempt } from './webhook-attempt.js';
@@ -14,6 +14,8 @@ import { webhookKey } from './webhook-signature.js';
 
 /** Deliveries one replica has in flight at most; a take asks for no more than the free slots. */
 const MAX_IN_FLIGHT = 32;
+/** ... and to one receiver at most: a receiver that hangs leaves the other slots to the others. */
+const MAX_PER_RECEIVER = 8;
 /** Added to twice WEBHOOK_TIMEOUT_MS for a delivery's lease: the attempt and the write of its outcome fit in it. */
 const LEASE_MARGIN_MS = 5_000;
 /** After a failed take, no pass for this long: a broken database must not spin the sender. */
@@ -37,6 +39,8 @@ export class WebhookSender implements OnApplicationBootstrap, OnModuleDestroy, B
   private readonly leaseMs: number;
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly sends = new Set<Promise<void>>();
+  /** Deliveries in flight by receiver (receiverOf their URL). */
+  private readonly perReceiver = new Map<string, number>();
   /** Aborts the sends still in flight when shutdown stops waiting for them. */
   private readonly interrupt = new AbortController();
   private accepting = false;
@@ -127,7 +131,13 @@ export class WebhookSender implements OnApplicationBootstrap, OnModuleDestroy, B
           const room = MAX_IN_FLIGHT - this.sends.size;
           this.full = room <= 0;
           if (this.full || !this.accepting) break;
-          const due = await this.store.take(this.state.replicaId, this.leaseMs, room);
+          const due = await this.store.take(
+            this.state.replicaId,
+            this.leaseMs,
+            room,
+            MAX_PER_RECEIVER,
+            this.perReceiver,
+          );
           // Taken is leased and counted: sent even when shutdown began meanwhile, and drained like the others.
           for (const delivery of due) this.send(delivery, this.key);
           if (due.length < room) break;
@@ -146,6 +156,8 @@ export class WebhookSender implements OnApplicationBootstrap, OnModuleDestroy, B
   }
 
   private send(delivery: DueWebhook, key: Buffer): void {
+    const receiver = receiverOf(delivery.url);
+    this.perReceiver.set(receiver, (this.perReceiver.get(receiver) ?? 0) + 1);
     const sending: Promise<void> = this.attempts
       .make(delivery, key, this.interrupt.signal)
       // A retry coming due wakes the sender: the poll alone would come later.
@@ -161,6 +173,11 @@ export class WebhookSender implements OnApplicationBootstrap, OnModuleDestroy, B
       )
       .finally(() => {
         this.sends.delete(sending);
+        const left = (this.perReceiver.get(receiver) ?? 1) - 1;
+        if (left > 0) this.perReceiver.set(receiver, left);
+        else this.perReceiver.delete(receiver);
+        // A receiver at its cap may have more due: its freed slot is worth a take, as a freed slot of a full sender.
+        if (left + 1 >= MAX_PER_RECEIVER) this.wake();
         if (this.full) this.wake();
       });
     this.sends.add(sending);

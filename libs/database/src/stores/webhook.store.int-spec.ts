@@ -6,7 +6,7 @@ import {
   registerType,
   type StoreWorld,
 } from '../../../../test/support/store-fixture.js';
-import { WebhookStore, type DueWebhook } from './webhook.store.js';
+import { receiverOf, WebhookStore, type DueWebhook } from './webhook.store.js';
 
 /** A webhook_deliveries row, every column the store writes. */
 interface DeliveryRow {
@@ -154,6 +154,39 @@ describe('WebhookStore', () => {
       await expect(webhooks.take('replica-a', 60_000, 2).then(sortedIds)).resolves.toEqual([ids[2], ids[0]].sort());
       await expect(webhooks.take('replica-a', 60_000, 2).then(sortedIds)).resolves.toEqual([ids[1]]);
       await expect(webhooks.take('replica-a', 60_000, 2)).resolves.toEqual([]);
+    });
+
+    it('takes at most `perReceiver` for one receiver, counting those in flight, and fills the rest with others', async () => {
+      const ids = await queueDeliveries(6);
+      const others = ids.slice(3);
+      await world.sql(
+        `UPDATE webhook_deliveries SET url = 'https://Other.Example.test:8443/in?x=1' WHERE task_id = ANY($1)`,
+        [others],
+      );
+      const other = receiverOf('https://Other.Example.test:8443/in?x=1');
+      expect(other).toBe('other.example.test:8443');
+      expect(receiverOf(url)).toBe('hooks.example.test');
+
+      const first = await webhooks.take('replica-a', 60_000, 10, 2);
+      const byReceiver = (taken: DueWebhook[]) =>
+        taken.reduce((counts, d) => counts.set(receiverOf(d.url), (counts.get(receiverOf(d.url)) ?? 0) + 1), new Map());
+      expect(byReceiver(first)).toEqual(
+        new Map([
+          ['hooks.example.test', 2],
+          [other, 2],
+        ]),
+      );
+
+      // hooks.example.test has 2 in flight here already (its cap), the other receiver 1: one more of the other only.
+      const inFlight = new Map([
+        ['hooks.example.test', 2],
+        [other, 1],
+      ]);
+      const second = await webhooks.take('replica-a', 60_000, 10, 2, inFlight);
+      expect(byReceiver(second)).toEqual(new Map([[other, 1]]));
+      // Below the cap again, the first receiver's last one is taken.
+      const third = await webhooks.take('replica-a', 60_000, 10, 2, new Map([[other, 2]]));
+      expect(byReceiver(third)).toEqual(new Map([['hooks.example.test', 1]]));
     });
 
     it('takes nothing not yet due, delivered or failed', async () => {

@@ -8,20 +8,44 @@ import { statement } from '../sql/statement.js';
  * replica that dies mid-delivery leaves it due again once the lease is over. Writes of an attempt's outcome land
  * only while the writer still holds the lease.
  */
+/**
+ * A delivery's receiver, `host[:port]` as written in its URL, lower-cased: one regular expression, the same in SQL and
+ * in TypeScript, so both sides name a receiver alike.
+ */
+const RECEIVER_PATTERN = '^[A-Za-z][A-Za-z0-9+.-]*://([^/?#]+)';
+const RECEIVER = `coalesce(lower(substring(url from '${RECEIVER_PATTERN}')), '')`;
+const RECEIVER_REGEXP = new RegExp(RECEIVER_PATTERN);
+
+/** The receiver of a webhook URL, as `take` counts it. */
+export const receiverOf = (url: string): string => RECEIVER_REGEXP.exec(url)?.[1]?.toLowerCase() ?? '';
+
 const WEBHOOK_SQL = {
-  /** Takes up to $3 due deliveries for $2 ms. $1 replica id. */
+  /**
+   * Takes up to $3 due deliveries for $2 ms, at most $6 per receiver counting the $5 deliveries this replica already
+   * has in flight to each receiver in $4: one receiver that hangs cannot take every slot while others wait. The
+   * candidates are the due deliveries of receivers below their cap, oldest first. $1 replica id.
+   */
   take: statement(
     'webhook.take',
-    `WITH due AS (
-       SELECT task_id FROM webhook_deliveries
-        WHERE status = 'pending' AND next_attempt_at <= now()
-        ORDER BY next_attempt_at LIMIT $3
+    `WITH busy AS (
+       SELECT * FROM unnest($4::text[], $5::int[]) AS b(receiver, in_flight)
+     ), due AS (
+       SELECT w.task_id, w.next_attempt_at, ${RECEIVER} AS receiver FROM webhook_deliveries w
+        WHERE w.status = 'pending' AND w.next_attempt_at <= now()
+          AND ${RECEIVER} <> ALL (SELECT receiver FROM busy WHERE in_flight >= $6)
+        ORDER BY w.next_attempt_at LIMIT $3 * 4
         FOR UPDATE SKIP LOCKED
+     ), chosen AS (
+       SELECT d.task_id FROM (
+         SELECT due.*, row_number() OVER (PARTITION BY due.receiver ORDER BY due.next_attempt_at) AS nth FROM due
+       ) d LEFT JOIN busy b ON b.receiver = d.receiver
+        WHERE d.nth + coalesce(b.in_flight, 0) <= $6
+        ORDER BY d.next_attempt_at LIMIT $3
      )
      UPDATE webhook_deliveries w
         SET attempts = w.attempts + 1, lease_owner = $1, next_attempt_at = now() + $2 * interval '1 millisecond'
-       FROM due
-      WHERE w.task_id = due.task_id
+       FROM chosen
+      WHERE w.task_id = chosen.task_id
      RETURNING w.task_id, w.id, w.url, w.attempts, w.created_at`,
   ),
   /** pending → delivered. $1 task id, $2 replica id, $3 HTTP status. */
@@ -78,9 +102,25 @@ export interface WebhookBacklog {
 export class WebhookStore {
   constructor(private readonly sql: Sql) {}
 
-  /** Up to `limit` due deliveries, each leased to this replica for `leaseMs`. */
-  take(replicaId: string, leaseMs: number, limit: number): Promise<DueWebhook[]> {
-    return this.sql.rows<DueWebhook>(WEBHOOK_SQL.take, [replicaId, leaseMs, limit]);
+  /**
+   * Up to `limit` due deliveries, each leased to this replica for `leaseMs`; at most `perReceiver` to one receiver,
+   * counting those `inFlight` (receiverOf → deliveries this replica is making now).
+   */
+  take(
+    replicaId: string,
+    leaseMs: number,
+    limit: number,
+    perReceiver = limit,
+    inFlight: ReadonlyMap<string, number> = new Map(),
+  ): Promise<DueWebhook[]> {
+    return this.sql.rows<DueWebhook>(WEBHOOK_SQL.take, [
+      replicaId,
+      leaseMs,
+      limit,
+      [...inFlight.keys()],
+      [...inFlight.values()],
+      perReceiver,
+    ]);
   }
 
   /** Marks a delivery done; when it was queued (undefined when this replica no longer held it). */
