@@ -32,15 +32,15 @@ export interface AttemptEnd {
   retryInMs?: number;
 }
 
+/** WEBHOOK_ALLOWLIST, or else AGENT_ENDPOINT_ALLOWLIST, names the hosts callbacks may go to. */
+export const callbacksAllowlisted = (config: HiveConfig): boolean =>
+  config.delivery.webhookAllowlist.length > 0 || config.security.agentEndpointAllowlist.length > 0;
+
 /**
  * Makes one attempt of a delivery a replica took and records its outcome. The body is
  * `{"type":"task.<status>","timestamp":…,"data":<the task as GET /api/tasks/:id shows it, without "webhook">}`,
  * signed with the delivery's id (`msg_<id>`, the same on every attempt) and this attempt's time.
  */
-/** WEBHOOK_ALLOWLIST, or else AGENT_ENDPOINT_ALLOWLIST, names the hosts callbacks may go to. */
-export const callbacksAllowlisted = (config: HiveConfig): boolean =>
-  config.delivery.webhookAllowlist.length > 0 || config.security.agentEndpointAllowlist.length > 0;
-
 @Injectable()
 export class WebhookAttempt {
   private readonly logger = new Logger('WebhookSender');
