@@ -13,7 +13,7 @@ import { statement } from '../sql/statement.js';
  * in TypeScript, so both sides name a receiver alike.
  */
 const RECEIVER_PATTERN = '^[A-Za-z][A-Za-z0-9+.-]*://([^/?#]+)';
-const RECEIVER = `coalesce(lower(substring(url from '${RECEIVER_PATTERN}')), '')`;
+const RECEIVER = `coalesce(lower(substring(url, '${RECEIVER_PATTERN}')), '')`;
 const RECEIVER_REGEXP = new RegExp(RECEIVER_PATTERN);
 
 /** The receiver of a webhook URL, as `take` counts it. */
