@@ -13,7 +13,7 @@ export {
   type TaskDetailsPage,
   type TaskSubmission,
 } from './tasks/task.service.js';
-export { isPublicAddress } from './webhooks/public-address.js';
+export { isPublicAddress, urlHost } from './webhooks/public-address.js';
 export { callbacksAllowlisted } from './webhooks/webhook-attempt.js';
 export { TaskEvents, ID_STEP, type LiveEvent, type LiveEventSink } from './delivery/task-events.service.js';
 export { WebhookSender } from './webhooks/webhook-sender.service.js';

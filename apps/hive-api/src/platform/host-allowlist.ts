@@ -1,5 +1,6 @@
 import { BadRequestException } from '@nestjs/common';
 import { BlockList, isIP } from 'node:net';
+import { urlHost } from '@hive/coordinator';
 
 /**
  * Where Hive may be told to send requests, so that a stolen key cannot aim it at internal services. Host names must
@@ -29,7 +30,7 @@ export class HostAllowlist {
   /** Throws 400 naming `field` when the URL's host is not allowed. */
   check(url: string, field: string): void {
     if (!this.enabled) return;
-    const host = new URL(url).hostname.toLowerCase().replace(/^\[|\]$/g, '');
+    const host = urlHost(url);
     const family = isIP(host);
     const allowed =
       family === 0

@@ -1,7 +1,7 @@
 import { BadRequestException, Injectable } from '@nestjs/common';
 import { isIP } from 'node:net';
 import { HiveConfig } from '@hive/config';
-import { callbacksAllowlisted, isPublicAddress } from '@hive/coordinator';
+import { callbacksAllowlisted, isPublicAddress, urlHost } from '@hive/coordinator';
 import { HostAllowlist } from '../platform/host-allowlist.js';
 
 /**
@@ -32,7 +32,7 @@ export class CallbackPolicy {
       throw new BadRequestException(`${field} needs WEBHOOK_SECRET, which this Hive does not have: callbacks are off`);
     }
     this.allowlist.check(url, field);
-    const host = new URL(url).hostname.toLowerCase().replace(/^\[|\]$/g, '');
+    const host = urlHost(url);
     const local = isIP(host) === 0 ? host === 'localhost' || host.endsWith('.localhost') : !isPublicAddress(host);
     if (this.publicOnly && local) {
       throw new BadRequestException(

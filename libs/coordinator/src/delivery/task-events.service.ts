@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
-import type { TaskEvent, TaskWithEvents, TokenPiece } from '@hive/database';
+import { hasEnded, type TaskEvent, type TaskWithEvents, type TokenPiece } from '@hive/database';
 import { TaskNotFoundError } from '../errors/coordinator-errors.js';
 import { TaskFeed } from './task-feed.service.js';
-import { hasEnded, isNoOlder } from './task-waiting.service.js';
+import { isNoOlder } from './task-waiting.service.js';
 
 /**
  * Event ids: a status event's is its seq × ID_STEP, a token's the seq of its attempt's in_progress event × ID_STEP

@@ -1,11 +1,6 @@
 import { Injectable, type BeforeApplicationShutdown } from '@nestjs/common';
-import type { TaskStatus, TaskWithEvents } from '@hive/database';
+import { hasEnded, type TaskWithEvents } from '@hive/database';
 import { TaskFeed } from './task-feed.service.js';
-
-const FINAL: ReadonlySet<TaskStatus> = new Set(['completed', 'failed', 'cancelled']);
-
-/** A task has ended: it will not change again. */
-export const hasEnded = (task: { status: TaskStatus }): boolean => FINAL.has(task.status);
 
 /** `task` is no older than `held` (two reads may arrive out of order): its history is at least as long. */
 export const isNoOlder = (task: TaskWithEvents, held: TaskWithEvents | undefined): boolean =>

@@ -26,6 +26,9 @@ for (const [network, bits] of [
   NOT_PUBLIC.addSubnet(network, bits, 'ipv6');
 }
 
+/** A URL's host as allowlists and address checks read it: lower-case, an IPv6 address without its brackets. */
+export const urlHost = (url: string): string => new URL(url).hostname.toLowerCase().replace(/^\[|\]$/g, '');
+
 /** Whether an IP address is on the public internet (an IPv4-mapped IPv6 address is judged by its IPv4 address). */
 export function isPublicAddress(address: string): boolean {
   const bare = address.replace(/^\[|\]$/g, '');

@@ -1,31 +1,11 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { HiveConfig } from '@hive/config';
-import { TaskStore, WebhookStore, type DueWebhook, type TaskView } from '@hive/database';
+import { hasEnded, receiverOf, TaskStore, WebhookStore, type DueWebhook } from '@hive/database';
 import { CoordinatorState } from '../coordinator-state.js';
 import { postWebhook } from './webhook-post.js';
 import { webhookRetryDelay } from './webhook-retry.js';
 import { webhookHeaders } from './webhook-signature.js';
 import { WebhookMetrics } from './webhook.metrics.js';
-
-type WebhookType = 'task.completed' | 'task.failed' | 'task.cancelled';
-
-/** The event a task's webhook announces; undefined while it has not ended (no delivery exists then). */
-function webhookType(status: TaskView['status']): WebhookType | undefined {
-  switch (status) {
-    case 'completed':
-    case 'failed':
-    case 'cancelled':
-      return `task.${status}`;
-    case 'pending':
-    case 'in_progress':
-      return undefined;
-  }
-}
-
-/** For logs: where a webhook goes, without its path and query (which may carry a receiver's token). */
-export function hostOf(url: string): string {
-  return URL.parse(url)?.host ?? 'invalid URL';
-}
 
 /** How an attempt ended, for the sender: the delivery is due again after `retryInMs` when set. */
 export interface AttemptEnd {
@@ -56,8 +36,7 @@ export class WebhookAttempt {
   /** Resolves once the outcome is stored. `interrupt` cuts the request (shutdown): it is then due again at once. */
   async make(delivery: DueWebhook, key: Buffer, interrupt: AbortSignal): Promise<AttemptEnd> {
     const task = await this.tasks.get(delivery.task_id);
-    const type = task === undefined ? undefined : webhookType(task.status);
-    if (task === undefined || type === undefined) {
+    if (task === undefined || !hasEnded(task)) {
       // Normally gone with its task (ON DELETE CASCADE); retried, in case the read raced a change.
       const error = task === undefined ? 'the task no longer exists' : `the task is ${task.status}, not ended`;
       return this.failed(delivery, { status: null, error });
@@ -65,7 +44,7 @@ export class WebhookAttempt {
     const now = Date.now();
     // `webhook: undefined` leaves the field out of the JSON: the task as GET /api/tasks/:id shows it, without it.
     const body = JSON.stringify({
-      type,
+      type: `task.${task.status}`,
       timestamp: new Date(now).toISOString(),
       data: { ...task, webhook: undefined },
     });
@@ -85,7 +64,7 @@ export class WebhookAttempt {
   }
 
   private async delivered(delivery: DueWebhook, status: number): Promise<AttemptEnd> {
-    const fields = { taskId: delivery.task_id, host: hostOf(delivery.url), status, attempt: delivery.attempts };
+    const fields = { taskId: delivery.task_id, host: receiverOf(delivery.url), status, attempt: delivery.attempts };
     const queuedAt = await this.store.delivered(delivery.task_id, this.state.replicaId, status);
     if (queuedAt === undefined) {
       this.logger.warn(fields, `Webhook of task ${delivery.task_id} delivered after its lease ended`);
@@ -106,7 +85,7 @@ export class WebhookAttempt {
     const id = delivery.task_id;
     const failure = { httpStatus: status, error };
     const now = await this.store.attemptFailed(id, this.state.replicaId, failure, retryInMs, webhookRetryHours);
-    const fields = { taskId: id, host: hostOf(delivery.url), status, attempt: delivery.attempts, error };
+    const fields = { taskId: id, host: receiverOf(delivery.url), status, attempt: delivery.attempts, error };
     switch (now) {
       case undefined:
         this.logger.warn(fields, `Webhook of task ${id} failed (${error}) after its lease ended`);

@@ -2,7 +2,7 @@ import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { isIP } from 'node:net';
 import { describeError } from '@hive/database';
-import { isPublicAddress, PrivateAddressError, publicOnlyLookup } from './public-address.js';
+import { isPublicAddress, PrivateAddressError, publicOnlyLookup, urlHost } from './public-address.js';
 
 /** How much of a receiver's answer is read (and thrown away) before the connection is let go. */
 const MAX_ANSWER_BYTES = 4 * 1024;
@@ -61,7 +61,7 @@ function send(
   publicOnly: boolean,
 ): Promise<IncomingMessage> {
   // A literal address is never looked up: it is judged here.
-  const host = new URL(url).hostname.replace(/^\[|\]$/g, '');
+  const host = urlHost(url);
   if (publicOnly && isIP(host) !== 0 && !isPublicAddress(host)) return Promise.reject(new PrivateAddressError());
   const request = url.startsWith('https:') ? httpsRequest : httpRequest;
   return new Promise((resolve, reject) => {

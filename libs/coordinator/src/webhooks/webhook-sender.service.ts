@@ -9,7 +9,7 @@ import { HiveConfig } from '@hive/config';
 import { describeError, receiverOf, settlesWithin, WebhookStore, type DueWebhook } from '@hive/database';
 import { CoordinatorState } from '../coordinator-state.js';
 import { outsideRequests } from '../outside-requests.js';
-import { hostOf, WebhookAttempt } from './webhook-attempt.js';
+import { WebhookAttempt } from './webhook-attempt.js';
 import { webhookKey } from './webhook-signature.js';
 
 /** Deliveries one replica has in flight at most; a take asks for no more than the free slots. */
@@ -166,7 +166,7 @@ export class WebhookSender implements OnApplicationBootstrap, OnModuleDestroy, B
       })
       .catch((error: unknown) =>
         this.logger.error(
-          { taskId: delivery.task_id, host: hostOf(delivery.url), err: describeError(error) },
+          { taskId: delivery.task_id, host: receiverOf(delivery.url), err: describeError(error) },
           `The webhook of task ${delivery.task_id} could not be recorded: ${describeError(error)}; ` +
             'it is due again when its lease ends',
         ),

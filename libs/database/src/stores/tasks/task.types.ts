@@ -1,6 +1,11 @@
 export const TASK_STATUSES = ['pending', 'in_progress', 'completed', 'failed', 'cancelled'] as const;
 export type TaskStatus = (typeof TASK_STATUSES)[number];
 export type FinalTaskStatus = Extract<TaskStatus, 'completed' | 'failed' | 'cancelled'>;
+/** The states a task ends in: it changes no more. */
+export const FINAL_TASK_STATUSES: readonly FinalTaskStatus[] = ['completed', 'failed', 'cancelled'];
+/** A task has ended: it will not change again. */
+export const hasEnded = (task: { status: TaskStatus }): task is { status: FinalTaskStatus } =>
+  (FINAL_TASK_STATUSES as readonly TaskStatus[]).includes(task.status);
 
 /** What an agent is asked to do. */
 export const TASK_OPERATIONS = ['generate', 'chat', 'embed'] as const;
