@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { HiveApi, ISO_8601, messages, type ErrorBody, type NewTask, type Task } from './support/api.js';
+import { type HiveApi, ISO_8601, messages, type ErrorBody, type NewTask, type Task } from './support/api.js';
 import { AgentFleet, closeAll, suiteFixture } from './support/hive-fixture.js';
 import { ReplicaSet } from './support/replica-set.js';
 import { parseSamples, sampleValue } from './support/prometheus-text.js';
@@ -476,8 +476,6 @@ describe('delivery: live events across replicas (two real processes on one Postg
   let gates: Gate[] = [];
   let streams: EventStream[] = [];
 
-  const spawn = (replicaId: string) => replicas.spawn(replicaId);
-
   beforeAll(async () => {
     await replicas.open();
   });
@@ -499,15 +497,13 @@ describe('delivery: live events across replicas (two real processes on one Postg
     const agent = await agents.start({ behavior: { kind: 'ok', response, chunkDelayMs: 5, gate: answer.promise } });
 
     // Only B runs at first: it claims the task.
-    const b = await spawn('replica-b');
-    const apiB = new HiveApi(b.url);
-    await apiB.registerAgent({ id: 'xevents-1', endpoint: agent.url, specialty: 'xevents' });
-    const { id } = await apiB.submitTask({ type: 'xevents', stream: true, context: { prompt: 'cross' } });
-    await agent.waitForRequests(1);
-    const row = await replicas.leaseOf(id);
-    expect(row).toEqual({ status: 'in_progress', lease_owner: 'replica-b' });
-
-    const a = await spawn('replica-a');
+    const { other: a, taskId: id } = await replicas.taskHeldBy(
+      'replica-b',
+      'replica-a',
+      { id: 'xevents-1', server: agent },
+      { type: 'xevents', stream: true, context: { prompt: 'cross' } },
+    );
+    await expect(replicas.leaseOf(id)).resolves.toEqual({ status: 'in_progress', lease_owner: 'replica-b' });
     const stream = await openEventStream(`${a.url}/api/tasks/${id}/events`, {
       headers: { 'x-api-key': TEST_ADMIN_KEY },
     });

@@ -296,8 +296,6 @@ describe('delivery: ?wait across replicas (two real processes on one PostgreSQL 
   const agents = new AgentFleet();
   let opened: Gate[] = [];
 
-  const spawn = (replicaId: string) => replicas.spawn(replicaId);
-
   beforeAll(async () => {
     await replicas.open();
   });
@@ -316,19 +314,17 @@ describe('delivery: ?wait across replicas (two real processes on one PostgreSQL 
     const agent = await agents.start({ behavior: { kind: 'ok', response: 'from B', gate: answer.promise } });
 
     // Only B runs at first: it is the one that claims the task.
-    const b = await spawn('replica-b');
-    const apiB = new HiveApi(b.url);
-    await apiB.registerAgent({ id: 'xwait-1', endpoint: agent.url, specialty: 'xwait' });
-    const submitted = await apiB.submitTask({ type: 'xwait', context: { prompt: 'cross' } });
-    await agent.waitForRequests(1);
-    const row = await replicas.leaseOf(submitted.id);
-    expect(row).toEqual({ status: 'in_progress', lease_owner: 'replica-b' });
-
-    const a = await spawn('replica-a');
+    const { other: a, taskId: id } = await replicas.taskHeldBy(
+      'replica-b',
+      'replica-a',
+      { id: 'xwait-1', server: agent },
+      { type: 'xwait', context: { prompt: 'cross' } },
+    );
+    await expect(replicas.leaseOf(id)).resolves.toEqual({ status: 'in_progress', lease_owner: 'replica-b' });
     const apiA = new HiveApi(a.url);
-    const request = pending(apiA.request<Task>('GET', `/api/tasks/${submitted.id}?wait=30`));
+    const request = pending(apiA.request<Task>('GET', `/api/tasks/${id}?wait=30`));
     // A short wait on A that times out: the task is still running on B, and the long wait is under way.
-    const short = await apiA.request<Task>('GET', `/api/tasks/${submitted.id}?wait=1`);
+    const short = await apiA.request<Task>('GET', `/api/tasks/${id}?wait=1`);
     expect(short).toMatchObject({ status: 200, body: { status: 'in_progress' } });
     expect(request.settled()).toBe(false);
 
@@ -336,12 +332,12 @@ describe('delivery: ?wait across replicas (two real processes on one PostgreSQL 
     const res = await request.answer;
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({
-      id: submitted.id,
+      id: id,
       status: 'completed',
       attempts: 1,
       result: { response: 'from B' },
     });
     expect(agent.requests).toHaveLength(1);
-    expect(res.body).toEqual(await apiA.getTask(submitted.id));
+    expect(res.body).toEqual(await apiA.getTask(id));
   }, 90_000);
 });

@@ -1,5 +1,7 @@
+import { HiveApi, type NewTask } from './api.js';
 import { FAST_COORDINATOR_ENV } from './hive-fixture.js';
 import { spawnHive, type HiveProcess } from './hive-process.js';
+import type { OllamaAgent } from './ollama-agent.js';
 import { stopHiveProcesses } from './process-control.js';
 import { createTestDatabase, type TestDatabase } from './test-database.js';
 
@@ -31,6 +33,25 @@ export class ReplicaSet {
     this.processes.push(hive);
     await hive.waitUntilServing('/health');
     return hive;
+  }
+
+  /**
+   * A task held by one replica and followed from another: `runner` starts alone, registers `agent` (as `agentId`,
+   * serving `task.type`) and submits `task`; once the agent holds the call, `other` starts. The caller checks with
+   * leaseOf that `runner` holds it (no other replica was serving when it was claimed).
+   */
+  async taskHeldBy(
+    runner: string,
+    other: string,
+    agent: { id: string; server: OllamaAgent },
+    task: NewTask & { type: string },
+  ): Promise<{ runner: HiveProcess; other: HiveProcess; taskId: string }> {
+    const first = await this.spawn(runner);
+    const api = new HiveApi(first.url);
+    await api.registerAgent({ id: agent.id, endpoint: agent.server.url, specialty: task.type });
+    const { id } = await api.submitTask(task);
+    await agent.server.waitForRequests(1);
+    return { runner: first, other: await this.spawn(other), taskId: id };
   }
 
   /** The task's status and the replica holding its lease, read from the database. */
