@@ -66,6 +66,18 @@ const withoutWebhook = (task: TaskWithWebhook): Record<string, unknown> =>
   Object.fromEntries(Object.entries(task).filter(([key]) => key !== 'webhook'));
 
 /** Webhooks from an in-process Hive on a real PostgreSQL, a real agent server and a real receiver. */
+
+/** Registers `agent` for type hooks on `api`'s Hive and submits a task whose webhook goes to `hook`; its id. */
+async function taskWithCallback(api: HiveApi, agent: OllamaAgent, hook: WebhookReceiver): Promise<string> {
+  await api.registerAgent({ id: 'hooks-1', endpoint: agent.url, specialty: 'hooks' });
+  const { id } = await api.expect<SubmittedTask>(201, 'POST', '/api/tasks', {
+    type: 'hooks',
+    context: { prompt: 'x' },
+    callback_url: hook.url,
+  });
+  return id;
+}
+
 describe('webhooks (in-process Hive, real PostgreSQL, real agent and receiver)', () => {
   const world = suiteFixture(WEBHOOK_ENV);
   let api: HiveApi;
@@ -329,12 +341,7 @@ describe('webhooks without WEBHOOK_SECRET (in-process Hives, real PostgreSQL)', 
     const api = new HiveApi(signing.url);
     const agent = await startOllamaAgent();
     try {
-      await api.registerAgent({ id: 'hooks-1', endpoint: agent.url, specialty: 'hooks' });
-      const { id } = await api.expect<SubmittedTask>(201, 'POST', '/api/tasks', {
-        type: 'hooks',
-        context: { prompt: 'x' },
-        callback_url: hook.url,
-      });
+      const id = await taskWithCallback(api, agent, hook);
       await hook.waitForRequests(1, 20_000);
       await signing.close();
 
@@ -384,12 +391,7 @@ describe('webhooks at shutdown (in-process Hive, real PostgreSQL)', () => {
     hive = await startHive({ DATABASE_URL: db.url, ...env });
     const api = new HiveApi(hive.url);
     agent = await startOllamaAgent();
-    await api.registerAgent({ id: 'hooks-1', endpoint: agent.url, specialty: 'hooks' });
-    const { id } = await api.expect<SubmittedTask>(201, 'POST', '/api/tasks', {
-      type: 'hooks',
-      context: { prompt: 'x' },
-      callback_url: hook.url,
-    });
+    const id = await taskWithCallback(api, agent, hook);
     await hook.waitForRequests(1, 20_000);
 
     await hive.close(); // resolves: the 120 s timeout does not hold the exit
@@ -435,12 +437,7 @@ describe('webhooks across replicas (real processes)', () => {
     await first.waitUntilServing('/health');
     const api = new HiveApi(first.url);
     agent = await startOllamaAgent();
-    await api.registerAgent({ id: 'hooks-1', endpoint: agent.url, specialty: 'hooks' });
-    const { id } = await api.expect<SubmittedTask>(201, 'POST', '/api/tasks', {
-      type: 'hooks',
-      context: { prompt: 'x' },
-      callback_url: hook.url,
-    });
+    const id = await taskWithCallback(api, agent, hook);
 
     await hook.waitForRequests(1, 20_000);
     first.kill('SIGKILL');
