@@ -6,13 +6,7 @@ export { AgentRegistry, type AgentRegistration, type AgentUpdate } from './agent
 export { AGENT_KINDS, type AgentKind } from './protocols/protocols.js';
 export { inputJsonSchemas, parseTaskInput } from './operations/task-input.js';
 export type * from './operations/operation-types.js';
-export {
-  TaskService,
-  type Submitted,
-  type TaskDetails,
-  type TaskDetailsPage,
-  type TaskSubmission,
-} from './tasks/task.service.js';
+export { TaskService, type TaskDetails, type TaskDetailsPage, type TaskSubmission } from './tasks/task.service.js';
 export { isPublicAddress, urlHost } from './webhooks/public-address.js';
 export { callbacksAllowlisted } from './webhooks/webhook-attempt.js';
 export { TaskEvents, ID_STEP, type LiveEvent, type LiveEventSink } from './delivery/task-events.service.js';

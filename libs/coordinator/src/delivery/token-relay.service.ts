@@ -6,7 +6,7 @@ import { outsideRequests } from '../outside-requests.js';
 import { TaskFeed } from './task-feed.service.js';
 
 /** Pieces wait at most this long for others to share their NOTIFY with. */
-export const RELAY_INTERVAL_MS = 25;
+const RELAY_INTERVAL_MS = 25;
 /** ... or until this much is waiting. */
 const RELAY_BYTES = 4 * 1024;
 /** What waits for a database that does not keep up, at most; beyond it the oldest pieces are dropped. */
@@ -40,7 +40,7 @@ function split(text: string): string[] {
  * Relays the pieces of streamed answers (docs/architecture.md, "Live events"): to this replica's followers at once,
  * and to the other replicas through PostgreSQL, the only component they share. Pieces are batched per
  * RELAY_INTERVAL_MS or RELAY_BYTES into as few NOTIFY payloads as fit (8,000 bytes each), one statement in flight
- * at a time, so a thousand streaming tasks cost a few dozen NOTIFYs a second, not one per piece. Nothing here waits
+ * at a time: the NOTIFYs grow with the bytes streamed, not with the pieces or the tasks. Nothing here waits
  * for a reader: a slow one is the reader's own problem (its bounded buffer), and the agent call never waits on the
  * relay but at its end, for the last pieces to be sent before its result is written.
  */

@@ -2,9 +2,9 @@ import type { ServerResponse } from 'node:http';
 import type { LiveEvent, LiveEventSink } from '@hive/coordinator';
 
 /** A comment every this often keeps proxies and load balancers from closing a quiet stream. */
-export const KEEP_ALIVE_MS = 15_000;
+const KEEP_ALIVE_MS = 15_000;
 /** What may wait unsent for a reader (in its socket's buffer) before the next event; a reader further behind is dropped. */
-export const MAX_UNSENT_BYTES = 1024 * 1024;
+const MAX_UNSENT_BYTES = 1024 * 1024;
 /** How long an ended stream may take to flush its last bytes before its connection is cut. */
 const CLOSE_GRACE_MS = 5_000;
 

@@ -2,7 +2,7 @@ export const TASK_STATUSES = ['pending', 'in_progress', 'completed', 'failed', '
 export type TaskStatus = (typeof TASK_STATUSES)[number];
 export type FinalTaskStatus = Extract<TaskStatus, 'completed' | 'failed' | 'cancelled'>;
 /** The states a task ends in: it changes no more. */
-export const FINAL_TASK_STATUSES: readonly FinalTaskStatus[] = ['completed', 'failed', 'cancelled'];
+const FINAL_TASK_STATUSES: readonly FinalTaskStatus[] = ['completed', 'failed', 'cancelled'];
 /** A task has ended: it will not change again. */
 export const hasEnded = (task: { status: TaskStatus }): task is { status: FinalTaskStatus } =>
   (FINAL_TASK_STATUSES as readonly TaskStatus[]).includes(task.status);
