@@ -1,10 +1,11 @@
 /**
- * The benchmark's submit path into Hive: node:http over a bounded pool of keep-alive sockets, JSON in and out.
+ * The benchmark's requests into Hive under load: node:http over a bounded pool of keep-alive sockets, JSON in and out.
  *
  * Everything else the benchmark asks Hive (agents, status, metrics) goes through test/support/api.ts, but not the
- * submissions: they are the measured load, tens of thousands of requests from a process that shares the machine's
- * two cores with Hive, and fetch (undici: WHATWG streams and headers) costs the client more CPU per request than a
- * bare node:http request. Latency samples also need the moment the whole response had arrived (`at`).
+ * measured requests (submissions, and the delivery phase's waits): tens of thousands of requests from a process that
+ * shares the machine's two cores with Hive, and fetch (undici: WHATWG streams and headers) costs the client more CPU
+ * per request than a bare node:http request. Latency samples also need the moment the whole response had arrived
+ * (`at`).
  */
 import { Agent as HttpAgent, request } from 'node:http';
 import type { NewTask } from '../test/support/api.js';
@@ -61,20 +62,26 @@ export class HiveClient {
   }
 
   private post(path: string, payload: unknown): Promise<SubmitResponse> {
-    const body = JSON.stringify(payload);
+    return this.request('POST', path, payload);
+  }
+
+  /** One request on the pooled sockets: JSON in (when `payload` is given) and out, whatever the status. */
+  request(method: 'GET' | 'POST', path: string, payload?: unknown): Promise<SubmitResponse> {
+    const body = payload === undefined ? '' : JSON.stringify(payload);
     return new Promise((ok, fail) => {
       const req = request(
         {
           host: this.base.hostname,
           port: this.base.port,
-          method: 'POST',
+          method,
           path,
           agent: this.sockets,
           headers: {
             accept: 'application/json',
             'x-api-key': this.apiKey,
-            'content-type': 'application/json',
-            'content-length': Buffer.byteLength(body),
+            ...(payload === undefined
+              ? {}
+              : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) }),
           },
         },
         (res) => {

@@ -11,7 +11,6 @@
  * B and A, a client waits on each replica, and every task's runner is read from the database (`lease_owner`, while
  * the agent holds its call) rather than assumed: each answer is counted as on the runner or on the other replica.
  */
-import { Agent as HttpAgent, request } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type pg from 'pg';
 import { TOKEN_CHANNEL } from '../../libs/database/src/queue/queue-payloads.js';
@@ -20,6 +19,7 @@ import { withAdminClient } from '../../test/support/test-database.js';
 import { markedText, markersIn, startAgentTap, type AgentTap } from '../agent-tap.js';
 import { readEvents, type EventReader } from '../event-stream.js';
 import { BenchHive } from '../hive.js';
+import { HiveClient } from '../hive-client.js';
 import type { PhaseContext } from '../phase.js';
 import { machineBusy, machineCpu } from '../proc.js';
 import { ADMIN_API_KEY, envInt } from '../settings.js';
@@ -58,7 +58,7 @@ interface Replica {
   name: ReplicaName;
   id: string;
   hive: BenchHive;
-  sockets: HttpAgent;
+  client: HiveClient;
 }
 
 interface Response {
@@ -96,45 +96,10 @@ interface Bench {
 }
 
 /** A request on the replica's keep-alive sockets, JSON in and out. */
-function send(replica: Replica, method: 'GET' | 'POST', path: string, payload?: unknown): Promise<Response> {
-  const body = payload === undefined ? '' : JSON.stringify(payload);
-  const url = new URL(replica.hive.url);
-  return new Promise((ok, fail) => {
-    const req = request(
-      {
-        host: url.hostname,
-        port: url.port,
-        method,
-        path,
-        agent: replica.sockets,
-        headers: {
-          accept: 'application/json',
-          'x-api-key': ADMIN_API_KEY,
-          ...(payload === undefined
-            ? {}
-            : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) }),
-        },
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (chunk: Buffer) => chunks.push(chunk));
-        res.on('error', fail);
-        res.on('end', () => {
-          const at = performance.now();
-          const text = Buffer.concat(chunks).toString('utf8');
-          let parsed: unknown;
-          try {
-            parsed = JSON.parse(text);
-          } catch {
-            parsed = { text };
-          }
-          ok({ status: res.statusCode ?? 0, body: parsed as Record<string, unknown>, at });
-        });
-      },
-    );
-    req.on('error', fail);
-    req.end(body);
-  });
+async function send(replica: Replica, method: 'GET' | 'POST', path: string, payload?: unknown): Promise<Response> {
+  const res = await replica.client.request(method, path, payload);
+  const body = typeof res.body === 'object' && res.body !== null ? res.body : { text: res.body };
+  return { ...res, body: body as Record<string, unknown> };
 }
 
 async function created(replica: Replica, path: string, payload: unknown): Promise<Response> {
@@ -457,7 +422,7 @@ export async function deliveryPhase(run: PhaseContext): Promise<void> {
   const gates = new Set<Deferred>();
   const start = async (name: ReplicaName): Promise<Replica> => {
     const hive = await BenchHive.start(db.url, { env: { HIVE_REPLICA_ID: REPLICA_IDS[name] } });
-    const replica = { name, id: REPLICA_IDS[name], hive, sockets: new HttpAgent({ keepAlive: true, maxSockets: 8 }) };
+    const replica = { name, id: REPLICA_IDS[name], hive, client: new HiveClient(hive.url, ADMIN_API_KEY, 8) };
     replicas.push(replica);
     return replica;
   };
@@ -485,7 +450,7 @@ export async function deliveryPhase(run: PhaseContext): Promise<void> {
   } finally {
     for (const gate of gates) gate.resolve();
     for (const replica of replicas) {
-      replica.sockets.destroy();
+      replica.client.close();
       const problem = await replica.hive.stop();
       if (problem !== undefined) log(`  replica ${replica.name}: ${problem}`);
     }
