@@ -230,20 +230,35 @@ export class RawLoop {
           }
           if (placed.length > 0) {
             // $1 task ids, $2 agent ids, $3 replica, $4 lease ms; returns the payloads
-            const payloads = await query<Pick<ClaimedTask, 'id' | 'context' | 'input' | 'stream' | 'event_seq'>>(
-              CLAIM_SQL.assign,
-              [
-                placed.map((p) => p.task.id),
-                placed.map((p) => p.agent.id),
-                this.settings.replicaId,
-                this.settings.leaseMs,
-              ],
-            );
+            const payloads = await query<
+              Pick<ClaimedTask, 'id' | 'context' | 'input' | 'stream' | 'gateway' | 'event_seq'>
+            >(CLAIM_SQL.assign, [
+              placed.map((p) => p.task.id),
+              placed.map((p) => p.agent.id),
+              this.settings.replicaId,
+              this.settings.leaseMs,
+            ]);
             const payloadOf = new Map(payloads.map((p) => [p.id, p]));
             for (const { task, agent } of placed) {
-              const { context = {}, input = null, stream = false, event_seq = 0 } = payloadOf.get(task.id) ?? {};
+              const {
+                context = {},
+                input = null,
+                stream = false,
+                gateway = null,
+                event_seq = 0,
+              } = payloadOf.get(task.id) ?? {};
               const attempts = task.attempts + 1;
-              claimed.push({ ...task, context, input, stream, event_seq, attempts, agent, runModel: agent.model });
+              claimed.push({
+                ...task,
+                context,
+                input,
+                stream,
+                gateway,
+                event_seq,
+                attempts,
+                agent,
+                runModel: agent.model,
+              });
             }
           }
         }

@@ -16,6 +16,9 @@ import { TaskDeliveryOptions } from './tasks/task-delivery-options.js';
 import { LiveStreams } from './tasks/live/live-streams.js';
 import { TaskEventsController } from './tasks/task-events.controller.js';
 import { AuthModule } from './auth/auth.module.js';
+import { GatewayExchange } from './gateway/gateway-exchange.js';
+import { OllamaController } from './gateway/ollama/ollama.controller.js';
+import { OpenAiController } from './gateway/openai/openai.controller.js';
 
 @Module({})
 export class AppModule {
@@ -38,8 +41,10 @@ export class AppModule {
         StatusController,
         HealthReportController,
         MetricsController,
+        OpenAiController,
+        OllamaController,
       ],
-      providers: [EndpointPolicy, CallbackPolicy, TaskDeliveryOptions, LiveStreams],
+      providers: [EndpointPolicy, CallbackPolicy, TaskDeliveryOptions, LiveStreams, GatewayExchange],
     };
   }
 }

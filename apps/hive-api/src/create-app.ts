@@ -3,6 +3,7 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import { fastify } from 'fastify';
 import type { Logger as PinoLogger } from 'pino';
 import type { HiveConfig } from '@hive/config';
+import { GatewayMetrics } from '@hive/coordinator';
 import { AppModule } from './app.module.js';
 import { PinoNestLogger } from './logging/pino-nest-logger.js';
 import { logRequests } from './logging/request-log.js';
@@ -40,12 +41,12 @@ export async function createApp(config: HiveConfig, rootLogger: PinoLogger): Pro
     app.enableCors({
       origin: config.corsOrigins.includes('*') ? true : [...config.corsOrigins],
       methods: CORS_METHODS,
-      exposedHeaders: 'x-request-id,retry-after',
+      exposedHeaders: 'x-request-id,retry-after,x-hive-task-id,x-hive-agent,x-hive-queue-ms',
       // A preflight without Origin or Access-Control-Request-Method is answered like any other, as Express' cors did.
       strictPreflight: false,
     });
   }
-  app.useGlobalFilters(new AllExceptionsFilter(app.get(HttpAdapterHost)));
+  app.useGlobalFilters(new AllExceptionsFilter(app.get(HttpAdapterHost), app.get(GatewayMetrics)));
   app.useGlobalPipes(new FastPathValidationPipe(VALIDATION, TASK_FAST_PATHS));
   setupOpenApi(app);
   return app;

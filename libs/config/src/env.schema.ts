@@ -134,6 +134,8 @@ export const envSchema = z
     WEBHOOK_RETRY_BASE_MS: ms(5_000, 10, 3_600_000),
     WEBHOOK_RETRY_HOURS: int(24, 1, 24 * 30),
     IDEMPOTENCY_TTL_HOURS: int(24, 1, 24 * 30),
+    GATEWAY_QUEUE_TIMEOUT_MS: ms(120_000, 0, 3_600_000),
+    GATEWAY_RETAIN: z.enum(['full', 'metadata']).default('full'),
   })
   // What is kept for hours must not outlive the tasks it points at.
   .superRefine((env, ctx) => {

@@ -54,6 +54,14 @@ export interface DeliverySettings {
   readonly idempotencyTtlHours: number;
 }
 
+/** The OpenAI- and Ollama-compatible APIs (docs/architecture.md, "The gateway"). */
+export interface GatewaySettings {
+  /** How long a call may wait in the queue before it is refused (503), unless its x-hive-queue-timeout-ms says. */
+  readonly queueTimeoutMs: number;
+  /** `metadata`: a call's input and answer are forgotten once it ended; `full`: kept like any task's. */
+  readonly retain: 'full' | 'metadata';
+}
+
 export interface SecuritySettings {
   /** An admin key that always works (required in production). */
   readonly adminApiKey: string | undefined;
@@ -88,4 +96,5 @@ export abstract class HiveConfig {
   abstract readonly healthCheckTimeoutMs: number;
   abstract readonly security: SecuritySettings;
   abstract readonly delivery: DeliverySettings;
+  abstract readonly gateway: GatewaySettings;
 }

@@ -4,6 +4,7 @@ export {
   type DatabaseSettings,
   type CoordinatorSettings,
   type SecuritySettings,
+  type GatewaySettings,
   type PoolSettings,
 } from './hive-config.js';
 export { loadConfig, ConfigError } from './load-config.js';

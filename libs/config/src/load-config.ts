@@ -80,6 +80,7 @@ function toConfig(env: Env): HiveConfig {
       webhookRetryHours: env.WEBHOOK_RETRY_HOURS,
       idempotencyTtlHours: env.IDEMPOTENCY_TTL_HOURS,
     },
+    gateway: { queueTimeoutMs: env.GATEWAY_QUEUE_TIMEOUT_MS, retain: env.GATEWAY_RETAIN },
   };
 }
 

@@ -27,6 +27,10 @@ import { TaskEvents } from './delivery/task-events.service.js';
 import { TaskFeed } from './delivery/task-feed.service.js';
 import { TaskWaiting } from './delivery/task-waiting.service.js';
 import { TokenRelay } from './delivery/token-relay.service.js';
+import { GatewayCalls } from './gateway/gateway-calls.service.js';
+import { GatewayMetrics, gatewayMetricProviders } from './gateway/gateway.metrics.js';
+import { LocalCalls } from './gateway/local-calls.js';
+import { ModelCatalog } from './gateway/model-catalog.js';
 
 /** The agent registry, the durable task queue and the dispatcher that runs it, with their metrics. */
 @Module({
@@ -62,7 +66,21 @@ import { TokenRelay } from './delivery/token-relay.service.js';
     TaskEvents,
     TokenRelay,
     DeliveryMetrics,
+    ...gatewayMetricProviders,
+    GatewayMetrics,
+    LocalCalls,
+    GatewayCalls,
+    ModelCatalog,
   ],
-  exports: [CoordinatorState, AgentRegistry, TaskService, TaskEvents, WebhookSender],
+  exports: [
+    CoordinatorState,
+    AgentRegistry,
+    TaskService,
+    TaskEvents,
+    WebhookSender,
+    GatewayCalls,
+    GatewayMetrics,
+    ModelCatalog,
+  ],
 })
 export class CoordinatorModule {}

@@ -11,4 +11,8 @@ export { isPublicAddress, urlHost } from './webhooks/public-address.js';
 export { callbacksAllowlisted } from './webhooks/webhook-attempt.js';
 export { TaskEvents, ID_STEP, type LiveEvent, type LiveEventSink } from './delivery/task-events.service.js';
 export { WebhookSender } from './webhooks/webhook-sender.service.js';
+export { GatewayCalls } from './gateway/gateway-calls.service.js';
+export { GatewayMetrics, type GatewayOutcome } from './gateway/gateway.metrics.js';
+export { ModelCatalog, type ServedModel } from './gateway/model-catalog.js';
+export type * from './gateway/gateway-call.types.js';
 export * from './errors/coordinator-errors.js';

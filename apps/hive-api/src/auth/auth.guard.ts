@@ -15,8 +15,11 @@ import { REQUIRED_ROLE, roleAllows, type Principal } from './roles.js';
 
 export type AuthenticatedRequest = RoutedRequest & { principal?: Principal };
 
-/** Routes that need no key; the metrics have a token of their own. (The API docs are served outside the router.) */
-const OPEN_ROUTES = new Set(['/', '/health', '/health/ready', METRICS_PATH]);
+/**
+ * Routes that need no key; the metrics have a token of their own. (The API docs are served outside the router.)
+ * /api/version is Ollama's, which clients ask before anything else, as Ollama needs no key.
+ */
+const OPEN_ROUTES = new Set(['/', '/health', '/health/ready', METRICS_PATH, '/api/version']);
 
 /**
  * Whether a request needs no key, judged by the route template the router matched (`/api/tasks/:id`), not by the

@@ -2,7 +2,12 @@ import { STATUS_CODES } from 'node:http';
 import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import type { HttpAdapterHost } from '@nestjs/core';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { GatewayMetrics } from '@hive/coordinator';
 import { describeError, isConflictRollback, isDatabaseUnavailable, isDataException } from '@hive/database';
+import { routeLabel, UNMATCHED_ROUTE } from '@hive/metrics';
+import { GatewayError } from '../gateway/gateway-error.js';
+import { gatewayErrorBody } from '../gateway/gateway-error-body.js';
+import { gatewayDialectOf } from '../gateway/gateway-routes.js';
 import { httpErrorFor } from './domain-errors.js';
 import { clientErrorStatus, frameworkMessage } from './framework-errors.js';
 
@@ -25,15 +30,19 @@ export const errorBody = (
 });
 
 /**
- * One error shape for every route: `{statusCode, error, message, request_id}`. Unexpected errors are logged once
- * with the request id and reach the client as a bare 500 (or 503 when the database is unreachable): never a stack
- * or SQL text.
+ * One error shape for every route of Hive's API: `{statusCode, error, message, request_id}`; the gateway's routes
+ * answer in their client dialect's shape instead (gateway-error-body.ts). Unexpected errors are logged once with the
+ * request id and reach the client as a bare 500 (or 503 when the database is unreachable): never a stack or SQL
+ * text.
  */
 @Catch()
 export class AllExceptionsFilter implements ExceptionFilter {
   private readonly logger = new Logger('HTTP');
 
-  constructor(private readonly adapterHost: HttpAdapterHost) {}
+  constructor(
+    private readonly adapterHost: HttpAdapterHost,
+    private readonly gatewayMetrics?: GatewayMetrics,
+  ) {}
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const http = host.switchToHttp();
@@ -48,7 +57,21 @@ export class AllExceptionsFilter implements ExceptionFilter {
       );
     }
     const adapter = this.adapterHost.httpAdapter;
-    if (!adapter.isHeadersSent(res)) adapter.reply(res, body, body.statusCode);
+    if (adapter.isHeadersSent(res)) return;
+    const dialect = gatewayDialectOf(req.url);
+    if (dialect === undefined) {
+      adapter.reply(res, body, body.statusCode);
+      return;
+    }
+    const details = exception instanceof GatewayError ? exception.details : {};
+    if (details.retryAfterS !== undefined) void res.header('retry-after', String(details.retryAfterS));
+    const endpoint = routeLabel(req);
+    // A path no route matched is not counted: its label would be whatever the client sent.
+    if (endpoint !== UNMATCHED_ROUTE) {
+      const outcome = details.outcome ?? (body.statusCode >= 500 ? 'failed' : 'rejected');
+      this.gatewayMetrics?.request(dialect, endpoint, details.model ?? '', outcome);
+    }
+    adapter.reply(res, gatewayErrorBody(dialect, body.statusCode, body.message, details), body.statusCode);
   }
 
   private toBody(exception: unknown, requestId: string | undefined): ErrorBody {

@@ -5,10 +5,11 @@ import { AgentHealth } from '../agents/agent-health.js';
 import { AbortReason, AgentCallError } from '../client/agent-call-error.js';
 import { CoordinatorMetrics } from '../metrics/coordinator.metrics.js';
 import { inputFromContext } from '../operations/context-prompt.js';
-import type { OperationInput, TaskResult } from '../operations/operation-types.js';
+import type { AnswerChunk, OperationInput, TaskResult } from '../operations/operation-types.js';
 import { AgentClient } from '../protocols/agent-client.service.js';
 import type { AgentCall } from '../protocols/protocol-adapter.js';
 import { TokenRelay } from '../delivery/token-relay.service.js';
+import { LocalCalls } from '../gateway/local-calls.js';
 import { retryDelay } from './retry-delay.js';
 import { TaskOutcomes, type CallRef } from './task-outcomes.js';
 
@@ -46,6 +47,7 @@ export class TaskRunner {
     private readonly outcomes: TaskOutcomes,
     private readonly metrics: CoordinatorMetrics,
     private readonly relay: TokenRelay,
+    private readonly localCalls: LocalCalls,
   ) {}
 
   /** Resolves once the outcome is stored. `controller` aborts the call (cancel, shutdown, lost lease, timeout). */
@@ -59,20 +61,31 @@ export class TaskRunner {
     const started = performance.now();
     // A streamed call hands its pieces to live-events readers; the last ones are relayed before its end is written.
     const tokens = task.stream ? this.relay.open(task.id, task.event_seq) : undefined;
+    // Once a piece of a gateway call's answer went to its client, that client hears from this attempt only.
+    let streamed = false;
+    const onChunk =
+      tokens === undefined
+        ? undefined
+        : (chunk: AnswerChunk) => {
+            streamed = true;
+            tokens.push(chunk);
+          };
+    this.localCalls.started(task.id, task.agent.id);
     let result: TaskResult;
     try {
-      result = await this.client.run(task.agent, callOf(task), controller.signal, tokens?.push);
+      result = await this.client.run(task.agent, callOf(task), controller.signal, onChunk);
     } catch (error) {
       await tokens?.close();
       const failure = error instanceof AgentCallError ? error : new AgentCallError('malformed', String(error));
       this.metrics.agentCall(task.agent.id, failure.kind, seconds(started));
-      return this.recordFailure(task, failure, controller.signal, started);
+      return this.recordFailure(task, failure, controller.signal, started, streamed);
     } finally {
       clearTimeout(timer);
     }
     await tokens?.close();
     this.metrics.agentCall(task.agent.id, 'success', seconds(started));
     this.metrics.llmTokens(task.agent.id, task.runModel, result.prompt_eval_count, result.eval_count);
+    this.localCalls.answered(task.id, result);
     let stored: boolean;
     try {
       stored = await this.outcomes.complete(heldBy(task), result);
@@ -81,7 +94,7 @@ export class TaskRunner {
       // but its answer is malformed for Hive, and another run may answer storably.
       if (!isDataException(error)) throw error;
       const unstorable = new AgentCallError('malformed', `its answer cannot be stored: ${describeError(error)}`);
-      return this.recordFailure(task, unstorable, controller.signal, started);
+      return this.recordFailure(task, unstorable, controller.signal, started, streamed);
     }
     if (stored) {
       this.metrics.taskFinished(task.type, 'completed', seconds(started));
@@ -99,6 +112,7 @@ export class TaskRunner {
     failure: AgentCallError,
     signal: AbortSignal,
     started: number,
+    streamed: boolean,
   ): Promise<RunEnd> {
     const call = heldBy(task);
     if (failure.kind === 'shutdown') {
@@ -116,7 +130,7 @@ export class TaskRunner {
     const end =
       failure.kind === 'model_missing'
         ? await this.reroute(task, failure, started)
-        : await this.retryOrFail(task, failure, started);
+        : await this.retryOrFail(task, failure, started, streamed);
     // After the outcome, and best effort: an unreachable database must not keep the outcome from being written.
     if (failure.agentFault) {
       await this.agentHealth
@@ -160,13 +174,20 @@ export class TaskRunner {
 
   /**
    * Back to the queue after a backoff (at least what the agent asked for with Retry-After) while attempts are left
-   * and the failure may pass; failed otherwise.
+   * and the failure may pass; failed otherwise. A gateway call goes to another agent at once (its client is
+   * waiting), unless part of its answer already reached the client: that one fails.
    */
-  private async retryOrFail(task: ClaimedTask, failure: AgentCallError, started: number): Promise<RunEnd> {
+  private async retryOrFail(
+    task: ClaimedTask,
+    failure: AgentCallError,
+    started: number,
+    streamed: boolean,
+  ): Promise<RunEnd> {
     const call = heldBy(task);
     const message = `agent ${task.agent.id}: ${failure.message}`;
-    if (failure.retryable && task.attempts < task.max_attempts) {
-      const backoff = retryDelay(this.config.coordinator.taskRetryBaseMs, task.attempts);
+    const gatewayStreamed = task.gateway !== null && streamed;
+    if (failure.retryable && task.attempts < task.max_attempts && !gatewayStreamed) {
+      const backoff = task.gateway === null ? retryDelay(this.config.coordinator.taskRetryBaseMs, task.attempts) : 0;
       const delay = Math.max(backoff, Math.min(failure.retryAfterMs ?? 0, MAX_RETRY_AFTER_MS));
       if (!(await this.outcomes.retry(call, message, delay))) return {};
       this.metrics.taskRetried(task.type);

@@ -37,6 +37,22 @@ export class AgentClient {
     return told(target, () => this.adapter(agent).run(target, call, signal, onChunk));
   }
 
+  /**
+   * What an Ollama agent tells of a model (POST /api/show), as it answered: the status and the body, within
+   * HTTP_TIMEOUT_MS. A failure to reach it is an AgentCallError.
+   */
+  async showModel(agent: AgentAddress, model: string): Promise<{ status: number; body: string }> {
+    const target = await this.target(agent);
+    return told(target, async () => {
+      const { status, body } = await this.http.send(target, '/api/show', {
+        method: 'POST',
+        body: { model },
+        signal: this.http.probeSignal(),
+      });
+      return { status, body };
+    });
+  }
+
   /** Forgets an agent's connections (its endpoint changed, or it was removed). */
   forget(agentId: string): void {
     this.http.forget(agentId);

@@ -5,10 +5,14 @@ import { describeError, IdempotencyStore, TaskStore } from '@hive/database';
 const SWEEP_EVERY_MS = 60 * 60_000;
 const FIRST_SWEEP_AFTER_MS = 60_000;
 const BATCH = 1_000;
+/** Gateway calls kept as metadata only whose content outlived them (their replica stopped): forgotten this often, */
+const FORGET_EVERY_MS = 60_000;
+/** ... once they ended this long ago (the replica that ran the call forgets it at once). */
+const FORGET_AFTER_S = 60;
 
 /**
  * Deletes finished tasks older than TASK_RETENTION_DAYS (their webhook deliveries go with them), and Idempotency-Keys
- * past IDEMPOTENCY_TTL_HOURS, in small batches so that no sweep holds locks or bloats
+ * past IDEMPOTENCY_TTL_HOURS; forgets the content of ended gateway calls kept as metadata only that outlived them, in small batches so that no sweep holds locks or bloats
  * a transaction. Replicas may sweep at the same time: SKIP LOCKED keeps them off each other's rows.
  */
 @Injectable()
@@ -25,13 +29,37 @@ export class TaskRetention implements OnApplicationBootstrap, OnApplicationShutd
 
   onApplicationBootstrap(): void {
     const sweep = () => void this.sweep();
-    this.timers = [setTimeout(sweep, FIRST_SWEEP_AFTER_MS), setInterval(sweep, SWEEP_EVERY_MS)];
+    const forget = () => void this.forgetLeftContent();
+    this.timers = [
+      setTimeout(sweep, FIRST_SWEEP_AFTER_MS),
+      setInterval(sweep, SWEEP_EVERY_MS),
+      setInterval(forget, FORGET_EVERY_MS),
+    ];
     for (const timer of this.timers) timer.unref();
   }
 
   onApplicationShutdown(): void {
     this.stopping = true;
     for (const timer of this.timers) clearTimeout(timer);
+  }
+
+  /** Returns how many tasks' content was forgotten. */
+  async forgetLeftContent(): Promise<number> {
+    let forgotten = 0;
+    try {
+      for (;;) {
+        const count = await this.store.forgetLeftContent(FORGET_AFTER_S, BATCH);
+        forgotten += count;
+        if (count < BATCH || this.stopping) break;
+      }
+      if (forgotten > 0) this.logger.log({ forgotten }, `Forgot the content of ${forgotten} ended gateway call(s)`);
+    } catch (error) {
+      this.logger.warn(
+        { err: describeError(error) },
+        `Forgetting ended calls' content failed: ${describeError(error)}`,
+      );
+    }
+    return forgotten;
   }
 
   /** Returns how many tasks were deleted. */

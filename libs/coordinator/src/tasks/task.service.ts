@@ -168,6 +168,13 @@ export class TaskService {
     return this.get(id);
   }
 
+  /** A task still pending is cancelled (a gateway call that waited too long); false once an attempt began. */
+  async cancelPending(id: string): Promise<boolean> {
+    const cancelled = await this.store.cancelPending(id);
+    if (cancelled) this.metrics.taskFinished(null, 'cancelled');
+    return cancelled;
+  }
+
   counts(): Promise<TaskCounts> {
     return this.store.countsByState();
   }

@@ -43,6 +43,11 @@ export class AgentStore {
     return this.sql.rows<AgentRecord>(AGENT_SQL.list);
   }
 
+  /** How to reach an agent (with its API key, encrypted), or undefined when it is gone. */
+  async address(id: string): Promise<AgentAddress | undefined> {
+    return (await this.sql.rows<AgentAddress>(AGENT_SQL.address, [id]))[0];
+  }
+
   async get(id: string): Promise<AgentRecord | undefined> {
     const rows = await this.sql.rows<AgentRecord>(AGENT_SQL.get, [id]);
     return rows[0];

@@ -27,7 +27,10 @@ import {
 const heldParams = (task: HeldTask): unknown[] => [task.taskId, task.agentId, task.replicaId];
 
 /** What a claimed task carries to its agent, read as it is assigned. */
-type TaskPayload = Pick<ClaimedTask, 'id' | 'context' | 'input' | 'stream' | 'event_seq'>;
+/** The states a cancel request may end. */
+const CANCELLABLE: readonly TaskStatus[] = ['pending', 'in_progress'];
+
+type TaskPayload = Pick<ClaimedTask, 'id' | 'context' | 'input' | 'stream' | 'gateway' | 'event_seq'>;
 
 /**
  * The tasks table: every statement that reads or moves a task, one method per transition (docs/architecture.md,
@@ -50,6 +53,8 @@ export class TaskStore {
       task.timeout_ms ?? null,
       task.stream ?? false,
       task.callback_url ?? null,
+      task.gateway ?? null,
+      task.retain ?? 'full',
     ]);
     return rows[0];
   }
@@ -92,8 +97,30 @@ export class TaskStore {
    * cancellable.
    */
   async cancel(id: string): Promise<{ type: string | null; was: TaskStatus } | undefined> {
-    const rows = await this.sql.rows<{ type: string | null; was: TaskStatus }>(TRANSITION_SQL.cancel, [id]);
+    const rows = await this.sql.rows<{ type: string | null; was: TaskStatus }>(TRANSITION_SQL.cancel, [
+      id,
+      CANCELLABLE,
+    ]);
     return rows[0];
+  }
+
+  /** pending → cancelled (a call that waited too long in the queue); false when it was no longer pending. */
+  async cancelPending(id: string): Promise<boolean> {
+    return (await this.sql.rows(TRANSITION_SQL.cancel, [id, ['pending']])).length === 1;
+  }
+
+  /**
+   * Forgets the content of those of `ids` that ended and are kept as metadata only (`retain` metadata): their
+   * input, and the text, tool calls and vectors of their answer; model, token counts, timings and status stay.
+   * Returns how many were changed.
+   */
+  async forgetContent(ids: readonly string[]): Promise<number> {
+    return (await this.sql.rows(TRANSITION_SQL.forgetContent, [ids])).length;
+  }
+
+  /** The same for at most `batch` tasks that ended more than `graceSeconds` ago (their replica stopped first). */
+  async forgetLeftContent(graceSeconds: number, batch: number): Promise<number> {
+    return (await this.sql.rows(TRANSITION_SQL.forgetLeftContent, [graceSeconds, batch])).length;
   }
 
   /**
@@ -131,6 +158,7 @@ export class TaskStore {
         context: payloadOf.get(task.id)?.context ?? {},
         input: payloadOf.get(task.id)?.input ?? null,
         stream: payloadOf.get(task.id)?.stream ?? false,
+        gateway: payloadOf.get(task.id)?.gateway ?? null,
         event_seq: payloadOf.get(task.id)?.event_seq ?? 0,
         attempts: task.attempts + 1,
         agent,

@@ -1,8 +1,11 @@
 import { ApiExtraModels, ApiProperty } from '@nestjs/swagger';
 import {
+  GATEWAY_DIALECTS,
   TASK_OPERATIONS,
   TASK_STATUSES,
+  type GatewayDialect,
   type SubmittedTask,
+  type TaskRetain,
   type TaskOperation,
   type TaskStatus,
 } from '@hive/database';
@@ -116,6 +119,22 @@ export class TaskResponse extends CreatedTaskResponse implements TaskDetails {
     description: 'Its webhook delivery, once it ended with a callback_url',
   })
   webhook!: WebhookDeliveryResponse | null;
+
+  @ApiProperty({
+    enum: GATEWAY_DIALECTS,
+    enumName: 'GatewayDialect',
+    nullable: true,
+    description: 'The client API it came through (openai: /v1, ollama: /api/chat …); null when submitted here',
+  })
+  gateway!: GatewayDialect | null;
+
+  @ApiProperty({
+    enum: ['full', 'metadata'],
+    description:
+      'metadata: its input and the content of its answer are forgotten once the call ended (GATEWAY_RETAIN); ' +
+      'model, token counts, timings and status stay',
+  })
+  retain!: TaskRetain;
 
   @ApiProperty({ type: String, format: 'date-time', nullable: true })
   started_at!: Date | null;

@@ -51,7 +51,7 @@ export const CLAIM_SQL = {
 
   /**
    * pending → in_progress on the chosen agents, under this replica's lease, announced like every change of state
-   * (task-events.sql.ts); returns each task's payload, whether its call streams, and the seq of its in_progress
+   * (task-events.sql.ts); returns each task's payload, whether its call streams, its gateway dialect, and the seq of its in_progress
    * event. $1 task ids, $2 agent ids, $3 replica, $4 lease ms.
    */
   assign: statement(
@@ -63,9 +63,10 @@ export const CLAIM_SQL = {
               ${appendEvent('t', `'in_progress'`, { agent: 'c.agent', attempt: 't.attempts + 1' })}
          FROM unnest($1::uuid[], $2::text[]) AS c(id, agent)
         WHERE t.id = c.id
-       RETURNING t.id, t.status, t.callback_url, t.context, t.input, t.stream, jsonb_array_length(t.events) AS event_seq
+       RETURNING t.id, t.status, t.callback_url, t.context, t.input, t.stream, t.gateway,
+                 jsonb_array_length(t.events) AS event_seq
      ), ${SIDE_EFFECTS}
-     SELECT changed.id, changed.context, changed.input, changed.stream, changed.event_seq
+     SELECT changed.id, changed.context, changed.input, changed.stream, changed.gateway, changed.event_seq
        FROM changed WHERE ${SIDE_EFFECTS_DONE}`,
   ),
 

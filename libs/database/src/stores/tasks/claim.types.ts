@@ -1,5 +1,5 @@
 import type { LoadedModel } from '../agents/agent.types.js';
-import type { TaskOperation } from './task.types.js';
+import type { GatewayDialect, TaskOperation } from './task.types.js';
 
 /** An agent that may take tasks in this claim: enabled, online, locked for the transaction. */
 export interface ClaimableAgent {
@@ -53,6 +53,8 @@ export interface ClaimedTask extends PendingTask {
   input: Record<string, unknown> | null;
   /** The agent call streams, its pieces relayed to live-events readers. */
   stream: boolean;
+  /** The client dialect of a gateway call: once its answer began reaching the client, a failure is not retried. */
+  gateway: GatewayDialect | null;
   /** The seq of this attempt's in_progress event: its pieces are numbered after it. */
   event_seq: number;
   agent: ClaimableAgent;

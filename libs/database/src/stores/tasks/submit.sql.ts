@@ -11,14 +11,14 @@ import type { NewTask, SubmittedTask } from './task.types.js';
  */
 const INSERT_INPUT = `WITH input AS (
     SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::int[], $6::jsonb[], $7::jsonb[],
-                         $8::int[], $9::int[], $10::boolean[], $11::text[])
+                         $8::int[], $9::int[], $10::boolean[], $11::text[], $12::text[], $13::text[])
            WITH ORDINALITY AS i(id, type, operation, model, priority, context, input, max_attempts, timeout_ms, stream,
-                                callback_url, position)
+                                callback_url, gateway, retain, position)
   )
   INSERT INTO tasks (id, type, operation, model, priority, context, input, max_attempts, timeout_ms, stream,
-                     callback_url, events, created_at)
+                     callback_url, gateway, retain, events, created_at)
   SELECT id, type, operation, model, priority, context, input, max_attempts, timeout_ms, stream, callback_url,
-         ${FIRST_EVENT}, now() + (position - 1) * interval '1 microsecond'
+         gateway, retain, ${FIRST_EVENT}, now() + (position - 1) * interval '1 microsecond'
     FROM input`;
 
 /** A registered agent can run the input row. */
@@ -30,14 +30,14 @@ export const SUBMIT_SQL = {
    * One task. A statement of its own rather than a batch of one: unprepared, PostgreSQL planned it in a third of
    * the time, and it stays the cheaper one to run.
    * $1 type, $2 operation, $3 model, $4 priority, $5 context, $6 input, $7 max attempts, $8 timeout ms, $9 stream,
-   * $10 callback URL.
+   * $10 callback URL, $11 gateway dialect, $12 retain.
    */
   one: statement(
     'submit.one',
     `WITH served AS (SELECT 1 FROM agents a WHERE ${servedBy('a', '$1::text', '$3::text')} LIMIT 1)
         INSERT INTO tasks (type, operation, model, priority, context, input, max_attempts, timeout_ms, stream,
-                           callback_url, events)
-        SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, ${FIRST_EVENT} FROM served
+                           callback_url, gateway, retain, events)
+        SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, ${FIRST_EVENT} FROM served
         RETURNING ${SUBMITTED_COLUMNS}`,
   ),
 
@@ -49,7 +49,7 @@ export const SUBMIT_SQL = {
 
   /**
    * Many tasks, all or none: one task no agent can run inserts nothing. $1 ids, $2 types, $3 operations, $4 models,
-   * $5 priorities, $6 contexts, $7 inputs, $8 max attempts, $9 timeouts, $10 stream flags, $11 callback URLs.
+   * $5 priorities, $6 contexts, $7 inputs, $8 max attempts, $9 timeouts, $10 stream flags, $11 callback URLs, $12 gateway dialects, $13 retains.
    */
   batch: statement(
     'submit.batch',
@@ -78,6 +78,8 @@ export async function insertTasks(
     tasks.map((t) => t.timeout_ms ?? null),
     tasks.map((t) => t.stream ?? false),
     tasks.map((t) => t.callback_url ?? null),
+    tasks.map((t) => t.gateway ?? null),
+    tasks.map((t) => t.retain ?? 'full'),
   ]);
   const byId = new Map(rows.map((row) => [row.id, row]));
   return tasks.map((t) => byId.get(t.id));

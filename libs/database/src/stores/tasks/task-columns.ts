@@ -13,6 +13,8 @@ const VIEW = [
   'timeout_ms',
   'stream',
   'callback_url',
+  'gateway',
+  'retain',
   'started_at',
   'completed_at',
 ];

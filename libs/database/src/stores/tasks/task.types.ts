@@ -7,6 +7,13 @@ const FINAL_TASK_STATUSES: readonly FinalTaskStatus[] = ['completed', 'failed', 
 export const hasEnded = (task: { status: TaskStatus }): task is { status: FinalTaskStatus } =>
   (FINAL_TASK_STATUSES as readonly TaskStatus[]).includes(task.status);
 
+/** The client dialects of the gateway: a task submitted through one of them shows it. */
+export const GATEWAY_DIALECTS = ['openai', 'ollama'] as const;
+export type GatewayDialect = (typeof GATEWAY_DIALECTS)[number];
+
+/** Whether a task's content (input, answer) is kept once it ended (`full`), or only its metadata. */
+export type TaskRetain = 'full' | 'metadata';
+
 /** What an agent is asked to do. */
 export const TASK_OPERATIONS = ['generate', 'chat', 'embed'] as const;
 export type TaskOperation = (typeof TASK_OPERATIONS)[number];
@@ -36,6 +43,10 @@ export interface TaskView {
   callback_url: string | null;
   /** Its webhook's delivery, once it ended with a callback_url. */
   webhook: WebhookDeliveryState | null;
+  /** The client dialect it came through (the gateway); null for a task submitted to the REST API. */
+  gateway: GatewayDialect | null;
+  /** `metadata`: its input and the text of its answer are forgotten once the call ended. */
+  retain: TaskRetain;
   created_at: Date;
   started_at: Date | null;
   completed_at: Date | null;
@@ -97,6 +108,8 @@ export interface NewTask {
   timeout_ms?: number;
   stream?: boolean;
   callback_url?: string;
+  gateway?: GatewayDialect;
+  retain?: TaskRetain;
 }
 
 export interface TaskFilter {

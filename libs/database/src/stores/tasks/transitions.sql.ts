@@ -3,6 +3,13 @@ import { BACK_TO_QUEUE_UNCOUNTED, held, LEASE_ENDED } from './lease.sql.js';
 import { servedBy } from './served-by.sql.js';
 import { appendEvent, SIDE_EFFECTS, SIDE_EFFECTS_DONE } from './task-events.sql.js';
 
+/** An ended task. */
+const ENDED = `status IN ('completed', 'failed', 'cancelled')`;
+
+/** What a task kept as metadata only loses once it ended: its input and its answer's content. */
+const FORGET_CONTENT = `input = NULL, context = '{}'::jsonb,
+       result = result - 'message' - 'response' - 'embeddings', updated_at = now()`;
+
 /** What the changed rows return for SIDE_EFFECTS. */
 const CHANGED = 't.id, t.status, t.callback_url';
 
@@ -129,7 +136,7 @@ export const TRANSITION_SQL = {
      SELECT changed.id, changed.type, changed.status FROM changed WHERE ${SIDE_EFFECTS_DONE}`,
   ),
 
-  /** pending or in_progress → cancelled; returns the task's type and the status it had. $1 id. */
+  /** pending (or in_progress, when $2 has it) → cancelled; returns the task's type and the status it had. $1 id, $2 states. */
   cancel: statement(
     'task.cancel',
     `WITH before AS (SELECT id, status AS was FROM tasks WHERE id = $1 FOR UPDATE),
@@ -137,10 +144,29 @@ export const TRANSITION_SQL = {
             UPDATE tasks t SET status = 'cancelled', completed_at = now(), ${appendEvent('t', `'cancelled'`)},
                    ${LEASE_ENDED}
               FROM before
-             WHERE t.id = before.id AND t.status IN ('pending', 'in_progress')
+             WHERE t.id = before.id AND t.status = ANY($2::text[])
             RETURNING ${CHANGED}, nullif(t.type, '') AS type, before.was
           ), ${SIDE_EFFECTS}
      SELECT changed.type, changed.was FROM changed WHERE ${SIDE_EFFECTS_DONE}`,
+  ),
+
+  /** The content of ended tasks kept as metadata only, forgotten (see TaskStore.forgetContent). $1 ids. */
+  forgetContent: statement(
+    'task.forgetContent',
+    `UPDATE tasks SET ${FORGET_CONTENT}
+      WHERE id = ANY($1::uuid[]) AND retain = 'metadata' AND input IS NOT NULL AND ${ENDED}
+      RETURNING id`,
+  ),
+
+  /** The same for at most $2 such tasks that ended more than $1 seconds ago. */
+  forgetLeftContent: statement(
+    'task.forgetLeftContent',
+    `UPDATE tasks SET ${FORGET_CONTENT}
+      WHERE id IN (SELECT id FROM tasks
+                    WHERE retain = 'metadata' AND input IS NOT NULL AND ${ENDED}
+                      AND completed_at < now() - $1 * interval '1 second'
+                    LIMIT $2 FOR UPDATE SKIP LOCKED)
+      RETURNING id`,
   ),
 
   /** Deletes at most $2 tasks that finished more than $1 days ago; other sweepers' rows are skipped. */

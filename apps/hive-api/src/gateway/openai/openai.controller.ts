@@ -1,0 +1,84 @@
+import { Body, Controller, Get, HttpCode, Param, Post, Req, Res } from '@nestjs/common';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { ModelCatalog, type ServedModel } from '@hive/coordinator';
+import { RequireRole } from '../../auth/roles.js';
+import { GatewayError } from '../gateway-error.js';
+import { GatewayExchange } from '../gateway-exchange.js';
+import { chatCall, completionCall, embeddingCall } from './openai-requests.js';
+import { chatCompletionFormat, completionFormat, embeddingFormat } from './openai-answers.js';
+
+const modelEntry = (model: ServedModel) => ({
+  id: model.name,
+  object: 'model',
+  created: model.probedAt === null ? 0 : Math.floor(model.probedAt.getTime() / 1000),
+  owned_by: 'hive',
+});
+
+/**
+ * OpenAI's API (docs/architecture.md, "The gateway"): an `openai` client with its base URL set to Hive's /v1 runs
+ * every call as a Hive task. Errors come in OpenAI's shape (the exception filter).
+ */
+@ApiTags('openai')
+@Controller('v1')
+@RequireRole('operator')
+export class OpenAiController {
+  constructor(
+    private readonly exchange: GatewayExchange,
+    private readonly catalog: ModelCatalog,
+  ) {}
+
+  @Post('chat/completions')
+  @HttpCode(200)
+  @ApiOperation({ operationId: 'openaiChatCompletion', summary: 'Chat completion (OpenAI)' })
+  async chat(@Body() body: unknown, @Req() req: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
+    const call = chatCall(body);
+    await this.exchange.answer(
+      req,
+      reply,
+      { dialect: 'openai', endpoint: '/v1/chat/completions', operation: 'chat', ...call },
+      chatCompletionFormat(call.includeUsage),
+    );
+  }
+
+  @Post('completions')
+  @HttpCode(200)
+  async complete(@Body() body: unknown, @Req() req: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
+    const call = completionCall(body);
+    await this.exchange.answer(
+      req,
+      reply,
+      { dialect: 'openai', endpoint: '/v1/completions', operation: 'generate', ...call },
+      completionFormat(call.includeUsage),
+    );
+  }
+
+  @Post('embeddings')
+  @HttpCode(200)
+  async embed(@Body() body: unknown, @Req() req: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
+    const call = embeddingCall(body);
+    await this.exchange.answer(
+      req,
+      reply,
+      { dialect: 'openai', endpoint: '/v1/embeddings', operation: 'embed', ...call },
+      embeddingFormat(call.base64),
+    );
+  }
+
+  @Get('models')
+  async models(): Promise<{ object: 'list'; data: ReturnType<typeof modelEntry>[] }> {
+    return { object: 'list', data: (await this.catalog.list()).map(modelEntry) };
+  }
+
+  @Get('models/:model')
+  async model(@Param('model') name: string): Promise<ReturnType<typeof modelEntry>> {
+    const model = (await this.catalog.list()).find((m) => m.name === name);
+    if (model === undefined) {
+      throw new GatewayError(404, `The model \`${name}\` does not exist or no agent serves it`, {
+        code: 'model_not_found',
+        param: 'model',
+      });
+    }
+    return modelEntry(model);
+  }
+}

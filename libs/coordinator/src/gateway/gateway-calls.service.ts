@@ -1,0 +1,125 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { HiveConfig } from '@hive/config';
+import { describeError, TaskStore } from '@hive/database';
+import { TaskFeed } from '../delivery/task-feed.service.js';
+import { TaskWaiting } from '../delivery/task-waiting.service.js';
+import { TaskFinishedError } from '../errors/coordinator-errors.js';
+import { outsideRequests } from '../outside-requests.js';
+import { TaskService } from '../tasks/task.service.js';
+import type { GatewayCallEnd, GatewayCallObserver, GatewayCallRequest } from './gateway-call.types.js';
+import { GatewayMetrics } from './gateway.metrics.js';
+import { LocalCalls } from './local-calls.js';
+import { OpenCall } from './open-call.js';
+
+/** How long a call kept as metadata only may take to be written as ended before its content is forgotten anyway. */
+const FORGET_WAIT_MS = 30_000;
+
+/**
+ * Runs the calls of LLM clients as tasks (docs/architecture.md, "The gateway"): stored, queued and placed like any
+ * task, followed until they end. The client hears its agent's answer from this replica's runner directly when the
+ * task runs here, else through the task feed from whichever replica runs it. A call still pending after its queue
+ * timeout is cancelled and refused; a client that leaves cancels its task, which aborts the agent call wherever it
+ * runs.
+ */
+@Injectable()
+export class GatewayCalls {
+  private readonly logger = new Logger('Gateway');
+  private readonly detached = outsideRequests();
+
+  constructor(
+    private readonly tasks: TaskService,
+    private readonly store: TaskStore,
+    private readonly feed: TaskFeed,
+    private readonly local: LocalCalls,
+    private readonly waiting: TaskWaiting,
+    private readonly metrics: GatewayMetrics,
+    private readonly config: HiveConfig,
+  ) {}
+
+  /**
+   * Stores the call as a task and resolves once it ended for its client. Throws, storing nothing, when no agent
+   * serves its model (UnservedTasksError). `clientGone` aborts when the client disconnected.
+   */
+  async run(
+    request: GatewayCallRequest,
+    observer: GatewayCallObserver,
+    clientGone: AbortSignal,
+  ): Promise<GatewayCallEnd> {
+    const submittedAt = performance.now();
+    const retain = this.config.gateway.retain;
+    const { id } = await this.tasks.submit({
+      operation: request.operation,
+      model: request.model,
+      priority: request.priority,
+      context: {},
+      input: request.input as unknown as Record<string, unknown>,
+      stream: request.stream,
+      gateway: request.dialect,
+      retain,
+    });
+    const call = new OpenCall(id, submittedAt, observer, (start) =>
+      this.metrics.queued(request.dialect, start.queueMs / 1000),
+    );
+    // Watched before anything can change it: the claim and every notice come after this turn of the event loop.
+    const stops = [
+      this.local.watch(id, {
+        started: (agentId) => call.began(agentId),
+        answered: (result) => call.answered(result),
+      }),
+      this.feed.subscribe(id, { onTask: (task) => call.seen(task), onTokens: (pieces) => call.tokens(pieces) }),
+    ];
+    const queueTimer = setTimeout(() => void this.leaveQueue(call), request.queueTimeoutMs);
+    const onClientGone = () => void this.clientLeft(call);
+    clientGone.addEventListener('abort', onClientGone, { once: true });
+    if (clientGone.aborted) onClientGone();
+    try {
+      return await call.ended;
+    } finally {
+      clearTimeout(queueTimer);
+      clientGone.removeEventListener('abort', onClientGone);
+      for (const stop of stops) stop();
+      if (retain === 'metadata') void this.detached(() => this.forget(id));
+    }
+  }
+
+  /** Still in the queue after its timeout: cancelled, unless an attempt began meanwhile. */
+  private async leaveQueue(call: OpenCall): Promise<void> {
+    if (call.started || call.done) return;
+    try {
+      if (await this.tasks.cancelPending(call.taskId)) call.end({ outcome: 'queue_timeout', taskId: call.taskId });
+    } catch (error) {
+      this.logger.warn(
+        { taskId: call.taskId, err: describeError(error) },
+        `Gateway call ${call.taskId} is past its queue timeout but could not be cancelled: ${describeError(error)}`,
+      );
+    }
+  }
+
+  /** The client went away: its task is cancelled, which aborts the agent call wherever it runs. */
+  private async clientLeft(call: OpenCall): Promise<void> {
+    if (call.done) return;
+    call.end({ outcome: 'client_closed', taskId: call.taskId });
+    try {
+      await this.tasks.cancel(call.taskId);
+    } catch (error) {
+      if (error instanceof TaskFinishedError) return;
+      this.logger.warn(
+        { taskId: call.taskId, err: describeError(error) },
+        `Gateway call ${call.taskId} lost its client but could not be cancelled: ${describeError(error)}`,
+      );
+    }
+  }
+
+  /** Once the task is written as ended, its content goes; the retention sweep catches what this misses. */
+  private async forget(taskId: string): Promise<void> {
+    try {
+      await this.waiting.untilEnded([taskId], FORGET_WAIT_MS);
+      await this.store.forgetContent([taskId]);
+    } catch (error) {
+      this.logger.warn(
+        { taskId, err: describeError(error) },
+        `The content of gateway call ${taskId} could not be forgotten yet: ${describeError(error)}`,
+      );
+    }
+  }
+}
