@@ -44,9 +44,9 @@ describe('shipped dashboard and alert rules', () => {
     expect(exprs.length).toBeGreaterThanOrEqual(20);
     const names = new Set(exprs.flatMap(metricNames));
     expect([...names].flatMap((n) => missing(n, families) ?? [])).toEqual([]);
-    // The four rows the operators look for, each with panels.
+    // The rows the operators look for, each with panels.
     const rows = (dashboard as { panels: { type: string; title: string }[] }).panels.filter((p) => p.type === 'row');
-    expect(rows.map((r) => r.title)).toEqual(['Overview', 'Tasks', 'Agents', 'Service']);
+    expect(rows.map((r) => r.title)).toEqual(['Overview', 'Tasks', 'Agents', 'Gateway', 'Service']);
   });
 
   it('queries only metrics Hive exports in the alert rules, each rule with an expression', () => {
