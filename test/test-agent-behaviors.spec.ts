@@ -183,6 +183,97 @@ describe('test agent behaviours (real HTTP)', () => {
     });
   });
 
+  describe('aborted requests', () => {
+    const chat = { model: 'llama3:8b', messages: [{ role: 'user', content: 'one two three' }] };
+
+    it('logs a request whose client went away, before or during the answer, in order', async () => {
+      agent.setBehavior({ kind: 'hang' });
+      const beforeAnswer = new AbortController();
+      const hanging = post('/api/generate', { model: 'llama3:8b', prompt: 'hi' }, { signal: beforeAnswer.signal });
+      await agent.waitForRequests(1);
+      beforeAnswer.abort();
+      await expect(hanging).rejects.toMatchObject({ name: 'AbortError' });
+      await agent.waitForAborts(1);
+
+      // A stream cut after its first piece: the pause before the second never ends on its own.
+      agent.setBehavior({ kind: 'ok', chunkDelayMs: 60_000 });
+      const midStream = new AbortController();
+      const res = await post('/api/chat', chat, { signal: midStream.signal });
+      const reader = res.body?.getReader();
+      await expect(reader?.read()).resolves.toMatchObject({ done: false });
+      midStream.abort();
+      await agent.waitForAborts(2);
+
+      expect(agent.aborted).toEqual([
+        expect.objectContaining({ path: '/api/generate', operation: 'generate' }) as unknown,
+        expect.objectContaining({ path: '/api/chat', operation: 'chat' }) as unknown,
+      ]);
+      agent.reset();
+      expect(agent.aborted).toEqual([]);
+    });
+
+    it('does not log answered requests, nor connections the agent cut itself', async () => {
+      const answered = await post('/v1/chat/completions', chat);
+      await answered.json();
+      const failed = await post('/api/chat', { ...chat, model: 'mistral:7b' });
+      expect(failed.status).toBe(404);
+      await failed.json();
+      agent.setBehavior({ kind: 'down' });
+      await expect(post('/api/chat', chat)).rejects.toMatchObject({ cause: { code: 'ECONNRESET' } });
+      await idle();
+      expect(agent.requests).toHaveLength(3);
+      expect(agent.aborted).toEqual([]);
+      await expect(agent.waitForAborts(1, 50)).rejects.toThrow(/expected 1 aborted requests within 50 ms, got 0/);
+    });
+  });
+
+  describe('POST /api/show', () => {
+    it("answers Ollama's shape for a served model, counted in showCalls and not logged as a request", async () => {
+      const shown = await new Ollama({ host: agent.url }).show({ model: 'llama3:8b' });
+      expect(shown).toMatchObject({
+        modelfile: expect.stringContaining('FROM ') as unknown,
+        parameters: anyString,
+        template: anyString,
+        details: {
+          parent_model: '',
+          format: 'gguf',
+          family: 'llama',
+          families: ['llama'],
+          parameter_size: '8B',
+          quantization_level: 'Q4_0',
+        },
+        model_info: expect.objectContaining({ 'general.architecture': 'llama' }) as unknown,
+        capabilities: expect.arrayContaining(['completion']) as unknown,
+        modified_at: anyString,
+      });
+      expect(agent.showCalls).toBe(1);
+      expect(agent.requests).toEqual([]);
+    });
+
+    it('answers 404 {"error"} for a model not served, 400 without a model', async () => {
+      const unknown = await post('/api/show', { model: 'mistral:7b' });
+      expect(unknown.status).toBe(404);
+      await expect(unknown.json()).resolves.toEqual({ error: "model 'mistral:7b' not found" });
+      const nameless = await post('/api/show', {});
+      expect(nameless.status).toBe(400);
+      await expect(nameless.json()).resolves.toEqual({ error: 'model is required' });
+      expect(agent.showCalls).toBe(2);
+      agent.reset();
+      expect(agent.showCalls).toBe(0);
+    });
+
+    it('is not a route of an OpenAI-protocol agent', async () => {
+      const openAi = await startOllamaAgent({ protocol: 'openai' });
+      try {
+        const res = await fetch(`${openAi.url}/api/show`, { method: 'POST', body: '{"model":"llama3:8b"}' });
+        expect(res.status).toBe(404);
+        await res.arrayBuffer();
+      } finally {
+        await openAi.close();
+      }
+    });
+  });
+
   it('takes queued behaviours in arrival order whatever the route', async () => {
     agent.queueBehaviors(
       { kind: 'busy' },

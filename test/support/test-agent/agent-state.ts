@@ -1,4 +1,7 @@
-/** The agent's mutable state: behaviours, served models, the api key, counters, model memory and the request log. */
+/**
+ * The agent's mutable state: behaviours, served models, the api key, counters, model memory, the request log and the
+ * log of requests their clients aborted.
+ */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { findServed } from './model-catalog.js';
 import { ModelMemory } from './model-memory.js';
@@ -12,16 +15,21 @@ export class AgentState {
   readonly queued: AgentBehavior[] = [];
   readonly requests: AgentRequestRecord[] = [];
   readonly listeners = new Set<(r: AgentRequestRecord) => void>();
+  /** Requests whose client closed the connection before the answer was fully written, in order. */
+  readonly aborted: AgentRequestRecord[] = [];
+  readonly abortListeners = new Set<(r: AgentRequestRecord) => void>();
   inFlight = 0;
   maxInFlight = 0;
   tagsCalls = 0;
   psCalls = 0;
   modelsCalls = 0;
+  showCalls = 0;
   models: string[];
   apiKey: string | undefined;
   memory: ModelMemory;
   /** Aborted by close(): ends the model loads under way. */
   private readonly closing = new AbortController();
+  private readonly hungUp = new WeakSet<ServerResponse>();
 
   constructor(private readonly options: OllamaAgentOptions) {
     this.protocol = options.protocol ?? 'ollama';
@@ -45,6 +53,26 @@ export class AgentState {
     };
     res.once('finish', finish); // response fully written
     res.once('close', finish); // or the connection died first (client abort, close(), 'down')
+  }
+
+  /**
+   * Logs the request in `aborted` if its response closes before it finished: the client went away. A connection the
+   * agent itself cut (the 'down' behaviour, `hangUp`) or dropped on close() is no client's abort.
+   */
+  watchAbort(record: AgentRequestRecord, res: ServerResponse): void {
+    const check = (): void => {
+      if (res.writableFinished || this.hungUp.has(res) || this.closing.signal.aborted) return;
+      this.aborted.push(record);
+      for (const listener of [...this.abortListeners]) listener(record);
+    };
+    // The client may have gone while the body was read, before this record existed.
+    if (res.destroyed) check();
+    else res.once('close', check);
+  }
+
+  /** Marks a connection the agent cuts on purpose, so it is not taken for a client's abort. */
+  hangUp(res: ServerResponse): void {
+    this.hungUp.add(res);
   }
 
   /** Logs the request and picks its behaviour, in the same order, so requests[i] got the i-th queued one. */
@@ -71,11 +99,13 @@ export class AgentState {
 
   reset(): void {
     this.requests.length = 0; // in place: callers may hold the array
+    this.aborted.length = 0;
     this.queued.length = 0;
     this.maxInFlight = this.inFlight; // requests still running keep counting; inFlight itself stays exact
     this.tagsCalls = 0;
     this.psCalls = 0;
     this.modelsCalls = 0;
+    this.showCalls = 0;
     this.behavior = this.initialBehavior;
     this.tagsBehavior = this.options.tagsBehavior ?? 'ok';
     this.models = this.initialModels;

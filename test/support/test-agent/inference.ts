@@ -82,6 +82,7 @@ export async function handleInference(
   const { body, error } = parse(await readBody(req));
   const record = recordOf(req, route, body, path);
   const behavior = state.take(record);
+  state.watchAbort(record, res);
   const { errors } = route;
 
   if (!state.authorized(req)) return errors.unauthorized(res, req.headers.authorization);
@@ -94,6 +95,7 @@ export async function handleInference(
   // A test-chosen failure overrides the normal flow; only 'ok' and 'stream-error' reach the model.
   switch (behavior.kind) {
     case 'down':
+      state.hangUp(res);
       req.socket.resetAndDestroy(); // RST: the client sees ECONNRESET, as with a crashed machine
       return;
     case 'hang':

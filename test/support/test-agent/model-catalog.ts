@@ -2,7 +2,7 @@
 import { createHash } from 'node:crypto';
 import type { AgentProtocol } from './types.js';
 
-const MODIFIED_AT = '2026-01-01T00:00:00Z';
+export const MODIFIED_AT = '2026-01-01T00:00:00Z';
 /** /v1/models' `created`, in seconds: the same instant as MODIFIED_AT. */
 const CREATED_S = Date.parse(MODIFIED_AT) / 1000;
 const SIZE = 4_661_224_676;
@@ -22,18 +22,26 @@ export function findServed(models: readonly string[], requested: string, protoco
   return models.find((m) => normalizeModel(m) === wanted);
 }
 
-function modelFacts(name: string): Record<string, unknown> {
+export const digestOf = (name: string): string => createHash('sha256').update(name).digest('hex');
+
+/** The `details` every listing repeats: the family from the name (llama3 → llama), the size from its tag (8b → 8B). */
+export function modelDetails(name: string): {
+  format: string;
+  family: string;
+  parameter_size: string;
+  quantization_level: string;
+} {
   const [base = name, tag = 'latest'] = name.split(':');
   return {
-    size: SIZE,
-    digest: createHash('sha256').update(name).digest('hex'),
-    details: {
-      format: 'gguf',
-      family: base.replace(/[\d.]+$/, '') || base,
-      parameter_size: /^\d+(\.\d+)?b$/i.test(tag) ? tag.toUpperCase() : '8B',
-      quantization_level: 'Q4_0',
-    },
+    format: 'gguf',
+    family: base.replace(/[\d.]+$/, '') || base,
+    parameter_size: /^\d+(\.\d+)?b$/i.test(tag) ? tag.toUpperCase() : '8B',
+    quantization_level: 'Q4_0',
   };
+}
+
+function modelFacts(name: string): Record<string, unknown> {
+  return { size: SIZE, digest: digestOf(name), details: modelDetails(name) };
 }
 
 /** An entry of Ollama's GET /api/tags. */

@@ -12,7 +12,9 @@ import { handleListing } from './listing-routes.js';
 import type { Listing } from './listing-routes.js';
 import { chatRoute, generateRoute } from './ollama-inference.js';
 import { chatCompletionsRoute } from './openai-chat.js';
+import { handleShow } from './show-route.js';
 import type { OllamaAgent, OllamaAgentOptions } from './types.js';
+import { waitForLog } from './waits.js';
 
 type Handler = (req: IncomingMessage, res: ServerResponse, path: string) => void;
 
@@ -46,6 +48,9 @@ function routesOf(state: AgentState): Record<string, Handler> {
     'POST /api/embed': inference(ollamaEmbedRoute),
     'GET /api/tags': listing('tags'),
     'GET /api/ps': listing('ps'),
+    'POST /api/show': (req, res) => {
+      handleShow(state, req, res).catch(() => res.destroy()); // an aborted upload: nobody to answer
+    },
     'GET /api/version': (req, res) =>
       state.authorized(req)
         ? sendJson(res, 200, { version: '0.6.0' })
@@ -60,29 +65,6 @@ function notFound(state: AgentState, res: ServerResponse, route: string): void {
   if (state.protocol === 'ollama') return sendText(res, 404, '404 page not found');
   const body = openAiErrorBody(`Unknown request URL: ${route}.`, 'invalid_request_error', null, 'unknown_url');
   sendJson(res, 404, body);
-}
-
-/** Resolves once `requests` holds n records, or rejects after timeoutMs with what it got. */
-function waitForRequests(state: AgentState, url: string, n: number, timeoutMs: number): Promise<void> {
-  if (state.requests.length >= n) return Promise.resolve();
-  return new Promise((resolve, reject) => {
-    const stop = (): void => {
-      clearTimeout(timer);
-      state.listeners.delete(check);
-    };
-    const check = (): void => {
-      if (state.requests.length < n) return;
-      stop();
-      resolve();
-    };
-    const timer = setTimeout(() => {
-      stop();
-      const got = state.requests.length;
-      const what = `${n} generate requests within ${timeoutMs} ms, got ${got} (chat and embed requests count too)`;
-      reject(new Error(`ollama-agent ${url}: expected ${what}`));
-    }, timeoutMs);
-    state.listeners.add(check);
-  });
 }
 
 export async function startOllamaAgent(options: OllamaAgentOptions = {}): Promise<OllamaAgent> {
@@ -107,11 +89,14 @@ export async function startOllamaAgent(options: OllamaAgentOptions = {}): Promis
   });
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
+  const requestLog = { records: state.requests, listeners: state.listeners, noun: 'generate requests' };
+  const abortLog = { records: state.aborted, listeners: state.abortListeners, noun: 'aborted requests' };
   let closing: Promise<void> | undefined;
   return {
     url,
     protocol: state.protocol,
     requests: state.requests,
+    aborted: state.aborted,
     get inFlight() {
       return state.inFlight;
     },
@@ -126,6 +111,9 @@ export async function startOllamaAgent(options: OllamaAgentOptions = {}): Promis
     },
     get modelsCalls() {
       return state.modelsCalls;
+    },
+    get showCalls() {
+      return state.showCalls;
     },
     get loads() {
       return state.memory.loads;
@@ -152,7 +140,9 @@ export async function startOllamaAgent(options: OllamaAgentOptions = {}): Promis
       state.listeners.add(listener);
       return () => state.listeners.delete(listener);
     },
-    waitForRequests: (n, timeoutMs = 10_000) => waitForRequests(state, url, n, timeoutMs),
+    waitForRequests: (n, timeoutMs = 10_000) =>
+      waitForLog(requestLog, url, n, timeoutMs, ' (chat and embed requests count too)'),
+    waitForAborts: (n, timeoutMs = 10_000) => waitForLog(abortLog, url, n, timeoutMs),
     reset() {
       state.reset();
     },

@@ -94,11 +94,18 @@ export interface OllamaAgent {
   readonly protocol: AgentProtocol;
   /** Every inference request, in arrival order; reset() empties it in place. */
   readonly requests: AgentRequestRecord[];
+  /**
+   * The requests whose client closed the connection before the agent finished answering (a client abort), in order;
+   * not those the agent cut itself ('down', close()). reset() empties it in place.
+   */
+  readonly aborted: AgentRequestRecord[];
   readonly inFlight: number;
   readonly maxInFlight: number;
   readonly tagsCalls: number;
   readonly psCalls: number;
   readonly modelsCalls: number;
+  /** POST /api/show calls (Ollama protocol): not inference, so not in `requests`. */
+  readonly showCalls: number;
   /** Model loads started so far. */
   readonly loads: number;
   /** The models in memory now, most recently used first. */
@@ -113,6 +120,8 @@ export interface OllamaAgent {
   onRequest(listener: (r: AgentRequestRecord) => void): () => void;
   /** Resolves once `requests` holds n records (any inference route). */
   waitForRequests(n: number, timeoutMs?: number): Promise<void>;
+  /** Resolves once `aborted` holds n records. */
+  waitForAborts(n: number, timeoutMs?: number): Promise<void>;
   /** Back to the options given at start: behaviours, models, api key, counters, an empty memory. */
   reset(): void;
   close(): Promise<void>;
