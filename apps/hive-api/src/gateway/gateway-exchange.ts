@@ -37,6 +37,15 @@ const hiveHeaders = (start: CallStart): Record<string, string> => ({
   'x-hive-queue-ms': String(start.queueMs),
 });
 
+/** A stopping replica's answer to a call it cannot finish: the client tries again, reaching another replica. */
+const replicaStopping = (spec: GatewayCallSpec): GatewayError =>
+  new GatewayError(503, 'This Hive replica is shutting down; try again', {
+    code: 'replica_stopping',
+    retryAfterS: 1,
+    outcome: 'replica_stopping',
+    model: spec.model,
+  });
+
 const unknownModel = (dialect: GatewayDialect, model: string): string =>
   dialect === 'openai'
     ? `The model \`${model}\` does not exist or no agent serves it`
@@ -63,6 +72,7 @@ export class GatewayExchange {
     makeFormat: AnswerFormatFactory,
   ): Promise<void> {
     const { priority, queueTimeoutMs } = callHeaders(req.headers, this.config.gateway.queueTimeoutMs);
+    if (this.calls.stopping) throw replicaStopping(spec);
     const received = performance.now();
     const created = Math.floor(Date.now() / 1000);
     const res = reply.raw;
@@ -162,6 +172,13 @@ export class GatewayExchange {
         count('client_closed');
         if (!res.writableEnded) res.destroy();
         return;
+      case 'replica_stopping':
+        if (streaming && end.start !== undefined) {
+          count('replica_stopping');
+          res.end(formatFor(end.start).error('This Hive replica is shutting down; the answer was cut short'));
+          return;
+        }
+        throw replicaStopping(spec);
     }
   }
 }

@@ -20,12 +20,35 @@ export function parsedBody<T>(schema: z.ZodType<T>, body: unknown): T {
 export function hiveInput(operation: TaskOperation, input: Record<string, unknown>): OperationInput['input'] {
   const checked = parseTaskInput(operation, input, '');
   if ('input' in checked) return checked.input;
-  const [first = 'invalid request'] = checked.errors.map((e) => e.replace(/^\./, ''));
-  const param = /^(\S+)/.exec(first)?.[1];
-  throw badRequest(checked.errors.map((e) => e.replace(/^\./, '')).join('; '), param);
+  // The paths come with the empty prefix's dot (".messages.0.role"); each message names one path.
+  const errors = checked.errors.map((e) => e.replace(/(^|\s)\.(?=\w)/, '$1'));
+  const param = /^(?:property )?(\S+)/.exec(errors[0] ?? '')?.[1];
+  throw badRequest(errors.join('; '), param);
 }
 
 /** Only the fields given (undefined and null left out): clients send null for "not set". */
 export function defined(fields: Record<string, unknown>): Record<string, unknown> {
   return Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== undefined && value !== null));
+}
+
+/**
+ * A message with only the fields Hive's chat input knows (`fields`), its tool calls with only theirs: clients replay
+ * what their server sent, and servers add fields of their own (OpenAI's `refusal`, Ollama's `function.index`).
+ */
+export function knownMessageFields(raw: Record<string, unknown>, fields: readonly string[]): Record<string, unknown> {
+  const kept = Object.fromEntries(
+    fields.filter((f) => raw[f] !== undefined && raw[f] !== null).map((f) => [f, raw[f]]),
+  );
+  if (Array.isArray(kept.tool_calls)) kept.tool_calls = kept.tool_calls.map(knownToolCallFields);
+  return kept;
+}
+
+function knownToolCallFields(call: unknown): unknown {
+  if (typeof call !== 'object' || call === null) return call;
+  const { id, type, function: fn } = call as { id?: unknown; type?: unknown; function?: unknown };
+  const named =
+    typeof fn === 'object' && fn !== null
+      ? { name: (fn as { name?: unknown }).name, arguments: (fn as { arguments?: unknown }).arguments }
+      : fn;
+  return { ...defined({ id, type }), function: named };
 }

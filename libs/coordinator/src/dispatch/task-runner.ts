@@ -117,6 +117,7 @@ export class TaskRunner {
     const call = heldBy(task);
     if (failure.kind === 'shutdown') {
       await this.outcomes.release(call);
+      this.localCalls.released(task.id);
       return {};
     }
     if (failure.kind === 'cancelled') {

@@ -32,4 +32,6 @@ export type GatewayCallEnd =
   /** The agents failed it (after its attempts, or after its answer began), or someone cancelled the task. */
   | { outcome: 'failed'; taskId: string; error: string; start?: CallStart }
   | { outcome: 'queue_timeout'; taskId: string }
-  | { outcome: 'client_closed'; taskId: string };
+  | { outcome: 'client_closed'; taskId: string }
+  /** This replica is stopping: the call's task is cancelled, and the client may try again on another. */
+  | { outcome: 'replica_stopping'; taskId: string; start?: CallStart };

@@ -1,4 +1,4 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
 import { HiveConfig } from '@hive/config';
 import { describeError, TaskStore } from '@hive/database';
 import { TaskFeed } from '../delivery/task-feed.service.js';
@@ -19,12 +19,15 @@ const FORGET_WAIT_MS = 30_000;
  * task, followed until they end. The client hears its agent's answer from this replica's runner directly when the
  * task runs here, else through the task feed from whichever replica runs it. A call still pending after its queue
  * timeout is cancelled and refused; a client that leaves cancels its task, which aborts the agent call wherever it
- * runs.
+ * runs. A stopping replica ends its calls but those its own runner runs, which get the dispatcher's grace: each
+ * ended call's task is cancelled, and its client may try again on another replica.
  */
 @Injectable()
-export class GatewayCalls {
+export class GatewayCalls implements OnModuleDestroy {
   private readonly logger = new Logger('Gateway');
   private readonly detached = outsideRequests();
+  private readonly open = new Set<OpenCall>();
+  private stoppingNow = false;
 
   constructor(
     private readonly tasks: TaskService,
@@ -35,6 +38,20 @@ export class GatewayCalls {
     private readonly metrics: GatewayMetrics,
     private readonly config: HiveConfig,
   ) {}
+
+  /** The replica is stopping: new calls are refused (and go to another replica). */
+  get stopping(): boolean {
+    return this.stoppingNow;
+  }
+
+  /**
+   * Stops at SIGTERM, with the dispatcher: calls pending or running elsewhere end now; those running here end with
+   * their answer, or when the dispatcher hands their task back.
+   */
+  onModuleDestroy(): void {
+    this.stoppingNow = true;
+    for (const call of this.open) if (!call.runningHere) void this.stopCall(call);
+  }
 
   /**
    * Stores the call as a task and resolves once it ended for its client. Throws, storing nothing, when no agent
@@ -57,14 +74,19 @@ export class GatewayCalls {
       gateway: request.dialect,
       retain,
     });
-    const call = new OpenCall(id, submittedAt, observer, (start) =>
-      this.metrics.queued(request.dialect, start.queueMs / 1000),
-    );
+    const call = new OpenCall(id, submittedAt, observer, {
+      started: (start) => this.metrics.queued(request.dialect, start.queueMs / 1000),
+      interrupted: () => void this.cancelTask(id, 'broke off mid-answer'),
+    });
     // Watched before anything can change it: the claim and every notice come after this turn of the event loop.
     const stops = [
       this.local.watch(id, {
-        started: (agentId) => call.began(agentId),
+        started: (agentId) => {
+          call.runningHere = true;
+          call.began(agentId);
+        },
         answered: (result) => call.answered(result),
+        released: () => void this.stopCall(call),
       }),
       this.feed.subscribe(id, { onTask: (task) => call.seen(task), onTokens: (pieces) => call.tokens(pieces) }),
     ];
@@ -72,9 +94,11 @@ export class GatewayCalls {
     const onClientGone = () => void this.clientLeft(call);
     clientGone.addEventListener('abort', onClientGone, { once: true });
     if (clientGone.aborted) onClientGone();
+    this.open.add(call);
     try {
       return await call.ended;
     } finally {
+      this.open.delete(call);
       clearTimeout(queueTimer);
       clientGone.removeEventListener('abort', onClientGone);
       for (const stop of stops) stop();
@@ -85,9 +109,12 @@ export class GatewayCalls {
   /** Still in the queue after its timeout: cancelled, unless an attempt began meanwhile. */
   private async leaveQueue(call: OpenCall): Promise<void> {
     if (call.started || call.done) return;
+    call.leavingQueue = true;
     try {
       if (await this.tasks.cancelPending(call.taskId)) call.end({ outcome: 'queue_timeout', taskId: call.taskId });
+      else call.leavingQueue = false;
     } catch (error) {
+      call.leavingQueue = false;
       this.logger.warn(
         { taskId: call.taskId, err: describeError(error) },
         `Gateway call ${call.taskId} is past its queue timeout but could not be cancelled: ${describeError(error)}`,
@@ -99,13 +126,24 @@ export class GatewayCalls {
   private async clientLeft(call: OpenCall): Promise<void> {
     if (call.done) return;
     call.end({ outcome: 'client_closed', taskId: call.taskId });
+    await this.cancelTask(call.taskId, 'lost its client');
+  }
+
+  /** This replica stops before the call could end: the client hears so, and nobody runs the task for nobody. */
+  private async stopCall(call: OpenCall): Promise<void> {
+    if (call.done) return;
+    call.end({ outcome: 'replica_stopping', taskId: call.taskId, start: call.current });
+    await this.cancelTask(call.taskId, 'was cut short by the replica stopping');
+  }
+
+  private async cancelTask(taskId: string, why: string): Promise<void> {
     try {
-      await this.tasks.cancel(call.taskId);
+      await this.tasks.cancel(taskId);
     } catch (error) {
       if (error instanceof TaskFinishedError) return;
       this.logger.warn(
-        { taskId: call.taskId, err: describeError(error) },
-        `Gateway call ${call.taskId} lost its client but could not be cancelled: ${describeError(error)}`,
+        { taskId, err: describeError(error) },
+        `Gateway call ${taskId} ${why} but could not be cancelled: ${describeError(error)}`,
       );
     }
   }

@@ -3,9 +3,13 @@ import { InjectMetric, makeCounterProvider, makeHistogramProvider } from '@wills
 import type { Counter, Histogram } from 'prom-client';
 import type { GatewayDialect } from '@hive/database';
 
-/** How a gateway request ended: answered, failed (by the agents, or after its answer began), refused before it was
- * queued (bad request, unknown model, key), given up in the queue, or left by its client. */
-export type GatewayOutcome = 'completed' | 'failed' | 'rejected' | 'queue_timeout' | 'client_closed';
+/**
+ * How a gateway request ended: answered, failed (by the agents, or after its answer began), refused before it was
+ * queued (bad request, unknown model, key), given up in the queue, left by its client, or cut short by its replica
+ * stopping.
+ */
+export type GatewayOutcome =
+  'completed' | 'failed' | 'rejected' | 'queue_timeout' | 'client_closed' | 'replica_stopping';
 
 /** From an idle agent's first token to a long queue. */
 const LATENCY_SECONDS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120];

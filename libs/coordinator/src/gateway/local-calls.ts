@@ -7,6 +7,8 @@ export interface LocalCallWatcher {
   started(agentId: string): void;
   /** The agent answered; the result is written to the task after this. */
   answered(result: TaskResult): void;
+  /** This replica is stopping and handed the task back to the queue unfinished. */
+  released(): void;
 }
 
 /**
@@ -32,5 +34,9 @@ export class LocalCalls {
 
   answered(taskId: string, result: TaskResult): void {
     this.watchers.get(taskId)?.answered(result);
+  }
+
+  released(taskId: string): void {
+    this.watchers.get(taskId)?.released();
   }
 }

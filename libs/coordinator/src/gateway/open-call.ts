@@ -1,5 +1,5 @@
 import type { TaskWithEvents, TokenPiece } from '@hive/database';
-import type { AnswerChunk, TaskResult } from '../operations/operation-types.js';
+import type { TaskResult } from '../operations/operation-types.js';
 import type { CallStart, GatewayCallEnd, GatewayCallObserver } from './gateway-call.types.js';
 
 /**
@@ -9,20 +9,32 @@ import type { CallStart, GatewayCallEnd, GatewayCallObserver } from './gateway-c
 export class OpenCall {
   private start: CallStart | undefined;
   /** Pieces heard before the agent producing them (read from another replica's notice). */
-  private early: AnswerChunk[] = [];
-  /** Pieces reached the client: the attempt is the one it hears from, whatever follows. */
-  private streamed = false;
+  private early: TokenPiece[] = [];
+  /**
+   * The attempt whose pieces reached the client (the seq of its in_progress event): the one it hears from, whatever
+   * follows; pieces of any other are dropped.
+   */
+  private streamedSeq: number | undefined;
   /** Events of the latest task read (reads may arrive out of order). */
   private seenEvents = 0;
   private settle: (end: GatewayCallEnd) => void = () => undefined;
   readonly ended: Promise<GatewayCallEnd>;
   done = false;
+  /** An attempt began on this replica (its runner tells this call directly). */
+  runningHere = false;
+  /** Its queue timeout is cancelling it: the cancellation heard is that timeout. */
+  leavingQueue = false;
 
   constructor(
     readonly taskId: string,
     private readonly submittedAt: number,
     private readonly observer: GatewayCallObserver,
-    private readonly onStart: (start: CallStart) => void,
+    private readonly hooks: {
+      /** The first attempt began. */
+      started(start: CallStart): void;
+      /** The task went back to the queue after its answer began to stream: the call has failed, the task is to go. */
+      interrupted(): void;
+    },
   ) {
     this.ended = new Promise((resolve) => (this.settle = resolve));
   }
@@ -34,15 +46,20 @@ export class OpenCall {
 
   /** An attempt began on `agentId`; a retry before any piece reached the client replaces the one before. */
   began(agentId: string): void {
-    if (this.done || this.streamed || this.start?.agentId === agentId) return;
+    if (this.done || this.streamedSeq !== undefined || this.start?.agentId === agentId) return;
     const first = this.start === undefined;
     this.start = { taskId: this.taskId, agentId, queueMs: Math.round(performance.now() - this.submittedAt) };
-    if (first) this.onStart(this.start);
-    for (const chunk of this.early.splice(0)) this.piece(chunk);
+    if (first) this.hooks.started(this.start);
+    for (const piece of this.early.splice(0)) this.piece(piece);
   }
 
   tokens(pieces: readonly TokenPiece[]): void {
-    for (const piece of pieces) this.piece(piece.chunk);
+    for (const piece of pieces) this.piece(piece);
+  }
+
+  /** The attempt the client hears from, if one began. */
+  get current(): CallStart | undefined {
+    return this.start;
   }
 
   answered(result: TaskResult): void {
@@ -53,6 +70,12 @@ export class OpenCall {
   seen(task: TaskWithEvents): void {
     if (this.done || task.events.length < this.seenEvents) return;
     this.seenEvents = task.events.length;
+    if (task.status === 'pending' && this.streamedSeq !== undefined) {
+      // Another attempt would start the answer again: the client has part of this one (its replica died mid-answer).
+      this.end({ outcome: 'failed', taskId: this.taskId, error: 'the answer broke off: its agent call was lost' });
+      this.hooks.interrupted();
+      return;
+    }
     if (task.assigned_agent !== null && (task.status === 'in_progress' || task.status === 'completed')) {
       this.began(task.assigned_agent);
     }
@@ -64,7 +87,8 @@ export class OpenCall {
         this.end({ outcome: 'failed', taskId: this.taskId, error: task.error ?? 'failed', start: this.start });
         return;
       case 'cancelled':
-        this.end({ outcome: 'failed', taskId: this.taskId, error: `task ${this.taskId} was cancelled` });
+        if (this.leavingQueue) this.end({ outcome: 'queue_timeout', taskId: this.taskId });
+        else this.end({ outcome: 'failed', taskId: this.taskId, error: `task ${this.taskId} was cancelled` });
         return;
       case 'pending':
       case 'in_progress':
@@ -77,13 +101,13 @@ export class OpenCall {
     this.settle(end);
   }
 
-  private piece(chunk: AnswerChunk): void {
-    if (this.done) return;
+  private piece(piece: TokenPiece): void {
+    if (this.done || (this.streamedSeq !== undefined && piece.seq !== this.streamedSeq)) return;
     if (this.start === undefined) {
-      this.early.push(chunk);
+      this.early.push(piece);
       return;
     }
-    this.streamed = true;
-    this.observer.onChunk(chunk, this.start);
+    this.streamedSeq = piece.seq;
+    this.observer.onChunk(piece.chunk, this.start);
   }
 }

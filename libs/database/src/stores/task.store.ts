@@ -26,10 +26,10 @@ import {
 
 const heldParams = (task: HeldTask): unknown[] => [task.taskId, task.agentId, task.replicaId];
 
-/** What a claimed task carries to its agent, read as it is assigned. */
 /** The states a cancel request may end. */
 const CANCELLABLE: readonly TaskStatus[] = ['pending', 'in_progress'];
 
+/** What a claimed task carries to its agent, read as it is assigned. */
 type TaskPayload = Pick<ClaimedTask, 'id' | 'context' | 'input' | 'stream' | 'gateway' | 'event_seq'>;
 
 /**

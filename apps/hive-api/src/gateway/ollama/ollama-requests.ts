@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { OperationInput } from '@hive/coordinator';
 import { badRequest } from '../gateway-error.js';
-import { defined, hiveInput, parsedBody } from '../parsed-input.js';
+import { defined, hiveInput, knownMessageFields, parsedBody } from '../parsed-input.js';
 
 /** Fields of every Ollama route; others it knows but Hive does not use (think, raw, template, …) are ignored. */
 const common = {
@@ -53,8 +53,7 @@ export interface OllamaCall<Op extends OperationInput['operation']> {
 const tuning = (body: { options?: unknown; keep_alive?: unknown; format?: unknown }) =>
   defined({ options: body.options, keep_alive: body.keep_alive, format: body.format === '' ? undefined : body.format });
 
-const message = (raw: Record<string, unknown>) =>
-  Object.fromEntries(MESSAGE_FIELDS.filter((f) => raw[f] !== undefined && raw[f] !== null).map((f) => [f, raw[f]]));
+const message = (raw: Record<string, unknown>) => knownMessageFields(raw, MESSAGE_FIELDS);
 
 /** POST /api/chat as a chat task. */
 export function chatCall(body: unknown): OllamaCall<'chat'> {

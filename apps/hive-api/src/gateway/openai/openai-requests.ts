@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { OperationInput } from '@hive/coordinator';
 import { badRequest } from '../gateway-error.js';
-import { defined, hiveInput, parsedBody } from '../parsed-input.js';
+import { defined, hiveInput, knownMessageFields, parsedBody } from '../parsed-input.js';
 
 const nullable = <T extends z.ZodType>(schema: T) => schema.nullish();
 const stop = z.union([z.string(), z.array(z.string()).max(4)]);
@@ -80,15 +80,13 @@ function options(body: z.infer<z.ZodObject<typeof sampling>>, maxTokens?: number
 
 /** A message as Hive's input takes it: a tool answer also names its tool (Ollama's link), found by its call's id. */
 function message(raw: Record<string, unknown>, toolNames: Map<string, string>): Record<string, unknown> {
-  const kept = Object.fromEntries(
-    MESSAGE_FIELDS.filter((f) => raw[f] !== undefined && raw[f] !== null).map((f) => [f, raw[f]]),
-  );
+  const kept = knownMessageFields(raw, MESSAGE_FIELDS);
   if (Array.isArray(kept.tool_calls)) {
-    kept.tool_calls = (kept.tool_calls as Record<string, unknown>[]).map((call) => {
-      const fn = call.function as { name?: unknown } | undefined;
-      if (typeof call.id === 'string' && typeof fn?.name === 'string') toolNames.set(call.id, fn.name);
-      return { id: call.id, type: call.type, function: call.function };
-    });
+    for (const call of kept.tool_calls as { id?: unknown; function?: { name?: unknown } }[]) {
+      if (typeof call.id === 'string' && typeof call.function?.name === 'string') {
+        toolNames.set(call.id, call.function.name);
+      }
+    }
   }
   if (kept.role === 'tool' && typeof kept.tool_call_id === 'string' && kept.name === undefined) {
     const name = toolNames.get(kept.tool_call_id);

@@ -85,13 +85,13 @@ export const AGENT_SQL = {
                   RETURNING a.id, a.endpoint, a.kind, a.max_concurrent, a.api_key_encrypted`,
   ),
 
-  /** Marks one agent as probed now, for a probe made at once (a new agent). $1 id. */
   /** How to reach an agent. $1 id. */
   address: statement(
     'agent.address',
     `SELECT id, endpoint, kind, max_concurrent, api_key_encrypted FROM agents WHERE id = $1`,
   ),
 
+  /** Marks one agent as probed now, for a probe made at once (a new agent). $1 id. */
   takeProbe: statement(
     'agent.takeProbe',
     `UPDATE agents SET probed_at = now() WHERE id = $1 AND enabled

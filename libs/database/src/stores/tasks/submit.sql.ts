@@ -43,7 +43,7 @@ export const SUBMIT_SQL = {
 
   /**
    * Independent submissions that arrived together, in one statement: each row is stored when an agent can run it,
-   * whatever the others. $1–$11 as for `batch`.
+   * whatever the others. $1–$13 as for `batch`.
    */
   each: statement('submit.each', `${INSERT_INPUT} WHERE EXISTS (${SERVED}) RETURNING ${SUBMITTED_COLUMNS}`),
 
