@@ -1,14 +1,7 @@
 import { BadRequestError, InternalServerError } from 'openai';
 import type { Task } from './support/api.js';
 import { suiteFixture } from './support/hive-fixture.js';
-import {
-  finished,
-  gatewayWorld,
-  rejectionOf,
-  type Dialect,
-  type GatewayTask,
-  type Seen,
-} from './support/gateway-world.js';
+import { finished, gatewayWorld, rejectionOf, type Dialect, type Seen } from './support/gateway-world.js';
 import type { AgentProtocol, AgentRequestRecord } from './support/ollama-agent.js';
 import { pollUntil } from './support/poll.js';
 
@@ -167,7 +160,7 @@ describe('gateway: the queue, its headers and what tasks keep (in-process Hive, 
         expect(taskId).toMatch(UUID);
         expect(res.headers.get('x-hive-agent')).toBe(id);
         expect(res.headers.get('x-hive-queue-ms')).toMatch(/^\d+$/);
-        const task = (await w.api().getTask(taskId)) as GatewayTask;
+        const task = await w.api().getTask(taskId);
         expect(task).toMatchObject({ gateway: dialect, operation: 'chat', model, assigned_agent: id });
 
         // Connection management is between Hive and its client: the same as on any route of Hive's own.
@@ -231,9 +224,7 @@ describe('gateway: GATEWAY_RETAIN=metadata, GATEWAY_QUEUE_TIMEOUT_MS=300 (in-pro
       expect(agent.requests.map(promptOf)).toEqual(['forget me']);
 
       const taskId = seen.headers?.get('x-hive-task-id') ?? '';
-      const task = (await w
-        .api()
-        .waitForTask(taskId, (t) => t.status === 'completed' && t.input === null)) as GatewayTask;
+      const task = await w.api().waitForTask(taskId, (t) => t.status === 'completed' && t.input === null);
       expect(task).toMatchObject({ retain: 'metadata', gateway: dialect, assigned_agent: id, attempts: 1 });
       expect(task.result).toEqual(
         expect.objectContaining({

@@ -61,19 +61,24 @@ describe('the OpenAPI document and Swagger UI', () => {
     expect(examples).toBeGreaterThan(50);
   });
 
-  it('asks for an API key (header or bearer) on every /api route but the metrics, and on nothing else', () => {
+  it("asks for an API key (header or bearer) on every /api and /v1 route but the metrics and Ollama's version, and on nothing else", () => {
     const schemes = Object.keys(served.components?.securitySchemes ?? {}).sort();
     expect(schemes).toEqual(['api_key', 'bearer', 'metrics_token']);
+    const keyed = (path: string) => path.startsWith('/api/') || path.startsWith('/v1/');
     for (const [path, item] of Object.entries(served.paths)) {
       for (const method of ['get', 'post', 'patch', 'delete'] as const) {
         const operation = item?.[method];
         if (operation === undefined) continue;
         const where = `${method.toUpperCase()} ${path}`;
         if (path === '/api/metrics') expect([where, operation.security]).toEqual([where, [{}, { metrics_token: [] }]]);
-        else if (path.startsWith('/api/')) expect([where, operation.security]).toEqual([where, API_KEY_SECURITY]);
+        // Ollama clients ask for the version before anything else, without a key (as Ollama needs none).
+        else if (where === 'GET /api/version') expect([where, operation.security]).toEqual([where, undefined]);
+        else if (keyed(path)) expect([where, operation.security]).toEqual([where, API_KEY_SECURITY]);
         else expect([where, operation.security]).toEqual([where, undefined]);
       }
     }
+    // The gateway's routes are covered by the rule above: both dialects are in the document.
+    expect(Object.keys(served.paths)).toEqual(expect.arrayContaining(['/v1/chat/completions', '/api/chat']));
   });
 
   it('serves Swagger UI at /api/docs without a key, with every asset it loads', async () => {

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { answerOf, ResponseContract, type Method } from './support/openapi-contract.js';
 import { startHiveFixture, type HiveFixture } from './support/hive-fixture.js';
-import type { OllamaAgent } from './support/ollama-agent.js';
+import type { AgentBehavior, OllamaAgent } from './support/ollama-agent.js';
+import { pollUntil } from './support/poll.js';
 import { createKey, TEST_ADMIN_KEY } from './support/test-keys.js';
 
 interface CallOptions {
@@ -16,11 +17,45 @@ interface Case {
   op: `${Uppercase<Method>} /${string}`;
   status: number;
   run: () => Promise<Response>;
+  /** The content type the answer must come as, where the operation declares several (whole or streamed). */
+  media?: string;
+  /** What the body must hold, where the case is there for one branch of the schema (tool calls, base64, a stream). */
+  shows?: unknown;
 }
 
 const METRICS_TOKEN = 'metrics-token-0123456789';
 const BIG = { padding: 'x'.repeat(70_000) }; // over the 64 KB BODY_LIMIT below
 const GHOST = randomUUID();
+
+/** The gateway's models, each served by one agent of its own (see GATEWAY_AGENTS). */
+const CHAT_MODEL = 'gateway-chat:1b';
+const TOOLS_MODEL = 'gateway-tools:1b';
+const BUSY_MODEL = 'gateway-busy:1b';
+const BROKEN_MODEL = 'gateway-broken:1b';
+const UNSERVED_MODEL = 'nobody-serves:1b';
+
+/** For each model, how its agent answers: normally, with tool calls, never (so calls queue), or with errors. */
+const GATEWAY_AGENTS: { id: string; model: string; behavior: AgentBehavior }[] = [
+  { id: 'gateway-chat', model: CHAT_MODEL, behavior: { kind: 'ok' } },
+  {
+    id: 'gateway-tools',
+    model: TOOLS_MODEL,
+    behavior: { kind: 'ok', toolCalls: [{ name: 'get_weather', arguments: { city: 'Lyon' } }] },
+  },
+  { id: 'gateway-busy', model: BUSY_MODEL, behavior: { kind: 'hang' } },
+  { id: 'gateway-broken', model: BROKEN_MODEL, behavior: { kind: 'error', status: 500, message: 'CUDA error' } },
+];
+
+const MESSAGES = [{ role: 'user', content: 'Say hello to the hive' }];
+const WEATHER_TOOL = {
+  type: 'function',
+  function: {
+    name: 'get_weather',
+    parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] },
+  },
+};
+/** Not a moment in the queue: a call whose model's agents are all busy times out at once. */
+const NO_QUEUEING = { 'x-hive-queue-timeout-ms': '0' };
 
 describe('every answer of every route matches the OpenAPI document the server serves', () => {
   let main: HiveFixture; // the one the document is read from
@@ -51,6 +86,28 @@ describe('every answer of every route matches the OpenAPI document the server se
     return id;
   };
   const slowTask = async () => (await main.api.submitTask({ type: 'slow' })).id;
+  /** A gateway call as the operator (X-API-Key; Bearer works the same); `path` is /v1/… or /api/…. */
+  const call = (path: string, body: unknown, options: CallOptions = {}) =>
+    send('post', path, { key: operator, body, ...options });
+  /** The busy model's one agent runs a task that never ends, so a call for that model can only wait. */
+  let busyHeld: Promise<unknown> | undefined;
+  const holdBusyAgent = () =>
+    (busyHeld ??= main.api
+      .submitTask({ model: BUSY_MODEL, context: { prompt: 'hold the agent' } })
+      .then(({ id }) => main.api.waitForTask(id, 'in_progress')));
+  /** Hive's GET /api/ps once its probes have seen the chat model loaded (after a call ran on it). */
+  const psWithChatModel = async () => {
+    await call('/api/generate', { model: CHAT_MODEL, prompt: 'load the model', stream: false });
+    const read = await pollUntil(
+      async () => {
+        const res = await send('get', '/api/ps', { key: operator });
+        return { res, body: (await res.clone().json()) as { models?: { name: string }[] } };
+      },
+      ({ body }) => body.models?.some((m) => m.name === CHAT_MODEL) === true,
+      { describe: `${CHAT_MODEL} to be listed as loaded` },
+    );
+    return read.res;
+  };
 
   beforeAll(async () => {
     main = await startHiveFixture({ BODY_LIMIT: '64kb' });
@@ -59,6 +116,12 @@ describe('every answer of every route matches the OpenAPI document the server se
     const hanging = await main.agents.start({ behavior: { kind: 'hang' } });
     await main.api.registerAgent({ id: 'coder-1', endpoint: fast.url, specialty: 'code' });
     await main.api.registerAgent({ id: 'slow-1', endpoint: hanging.url, specialty: 'slow' });
+    for (const { id, model, behavior } of GATEWAY_AGENTS) {
+      const agent = await main.agents.start({ models: [model], behavior });
+      await main.api.registerAgent({ id, endpoint: agent.url, specialty: 'chat', model });
+    }
+    // The gateway routes by model, which needs the served lists the first probes find.
+    for (const { id, model } of GATEWAY_AGENTS) await main.api.waitForModels(id, [model]);
     operator = (await createKey(main.hive.url, 'operator')).key;
     viewer = (await createKey(main.hive.url, 'viewer')).key;
     doneTask = (await main.api.submitTask({ type: 'code', context: { prompt: 'hi' } })).id;
@@ -332,14 +395,239 @@ describe('every answer of every route matches the OpenAPI document the server se
     { op: 'DELETE /api/keys/{id}', status: 400, run: () => send('delete', '/api/keys/nope', { key: admin }) },
     { op: 'DELETE /api/keys/{id}', status: 403, run: () => send('delete', `/api/keys/${GHOST}`, { key: operator }) },
     { op: 'DELETE /api/keys/{id}', status: 404, run: () => send('delete', `/api/keys/${GHOST}`, { key: admin }) },
+    // The gateway: OpenAI's API on /v1, errors in OpenAI's shape.
+    {
+      op: 'POST /v1/chat/completions',
+      status: 200,
+      media: 'application/json',
+      run: () => call('/v1/chat/completions', { model: CHAT_MODEL, messages: MESSAGES }),
+    },
+    {
+      op: 'POST /v1/chat/completions',
+      status: 200,
+      media: 'text/event-stream',
+      shows: expect.stringMatching(/"choices":\[\],"usage":\{"prompt_tokens".*\n\ndata: \[DONE\]\n\n$/s),
+      run: () =>
+        call(
+          '/v1/chat/completions',
+          { model: CHAT_MODEL, messages: MESSAGES, stream: true, stream_options: { include_usage: true } },
+          { key: undefined, headers: { authorization: `Bearer ${operator}` } },
+        ),
+    },
+    {
+      op: 'POST /v1/chat/completions',
+      status: 200,
+      media: 'application/json',
+      shows: {
+        choices: [{ message: { content: null, tool_calls: [{ type: 'function' }] }, finish_reason: 'tool_calls' }],
+      },
+      run: () => call('/v1/chat/completions', { model: TOOLS_MODEL, messages: MESSAGES, tools: [WEATHER_TOOL] }),
+    },
+    {
+      op: 'POST /v1/chat/completions',
+      status: 400,
+      run: () => call('/v1/chat/completions', { model: CHAT_MODEL, messages: MESSAGES, n: 2 }),
+    },
+    {
+      op: 'POST /v1/chat/completions',
+      status: 400,
+      run: () =>
+        call(
+          '/v1/chat/completions',
+          { model: CHAT_MODEL, messages: MESSAGES },
+          { headers: { 'x-hive-priority': '9' } },
+        ),
+    },
+    {
+      op: 'POST /v1/chat/completions',
+      status: 401,
+      run: () => call('/v1/chat/completions', { model: CHAT_MODEL, messages: MESSAGES }, { key: undefined }),
+    },
+    {
+      op: 'POST /v1/chat/completions',
+      status: 403,
+      run: () => call('/v1/chat/completions', { model: CHAT_MODEL, messages: MESSAGES }, { key: viewer }),
+    },
+    {
+      op: 'POST /v1/chat/completions',
+      status: 404,
+      run: () => call('/v1/chat/completions', { model: UNSERVED_MODEL, messages: MESSAGES }),
+    },
+    { op: 'POST /v1/chat/completions', status: 413, run: () => call('/v1/chat/completions', BIG) },
+    {
+      op: 'POST /v1/chat/completions',
+      status: 502,
+      run: () => call('/v1/chat/completions', { model: BROKEN_MODEL, messages: MESSAGES }),
+    },
+    {
+      op: 'POST /v1/chat/completions',
+      status: 503,
+      run: async () => {
+        await holdBusyAgent();
+        return call('/v1/chat/completions', { model: BUSY_MODEL, messages: MESSAGES }, { headers: NO_QUEUEING });
+      },
+    },
+    {
+      op: 'POST /v1/completions',
+      status: 200,
+      media: 'application/json',
+      run: () => call('/v1/completions', { model: CHAT_MODEL, prompt: 'Say hello' }),
+    },
+    {
+      op: 'POST /v1/completions',
+      status: 200,
+      media: 'text/event-stream',
+      shows: expect.stringMatching(/"object":"text_completion".*\n\ndata: \[DONE\]\n\n$/s),
+      run: () => call('/v1/completions', { model: CHAT_MODEL, prompt: 'Say hello', stream: true }),
+    },
+    {
+      op: 'POST /v1/completions',
+      status: 400,
+      run: () => call('/v1/completions', { model: CHAT_MODEL, prompt: 'Say hello', suffix: '!' }),
+    },
+    {
+      op: 'POST /v1/embeddings',
+      status: 200,
+      run: () => call('/v1/embeddings', { model: CHAT_MODEL, input: ['one', 'two'] }),
+    },
+    {
+      op: 'POST /v1/embeddings',
+      status: 200,
+      shows: { data: [{ embedding: expect.any(String) as unknown }] },
+      run: () => call('/v1/embeddings', { model: CHAT_MODEL, input: 'one', encoding_format: 'base64' }),
+    },
+    {
+      op: 'POST /v1/embeddings',
+      status: 400,
+      run: () => call('/v1/embeddings', { model: CHAT_MODEL, input: 'one', dimensions: 4 }),
+    },
+    { op: 'GET /v1/models', status: 200, run: () => send('get', '/v1/models', { key: operator }) },
+    {
+      op: 'GET /v1/models',
+      status: 401,
+      run: () => send('get', '/v1/models', { headers: { authorization: 'Bearer hive_x' } }),
+    },
+    {
+      op: 'GET /v1/models',
+      status: 429,
+      run: async () => {
+        for (let i = 0; i < 2; i++) await send('get', '/v1/models', { key: admin, base: limited.hive.url });
+        return send('get', '/v1/models', { key: admin, base: limited.hive.url });
+      },
+    },
+    {
+      op: 'GET /v1/models/{model}',
+      status: 200,
+      run: () => send('get', `/v1/models/${encodeURIComponent(CHAT_MODEL)}`, { key: operator }),
+    },
+    {
+      op: 'GET /v1/models/{model}',
+      status: 404,
+      run: () => send('get', `/v1/models/${encodeURIComponent(UNSERVED_MODEL)}`, { key: operator }),
+    },
+    // The gateway: Ollama's API on its own paths, errors in Ollama's shape.
+    {
+      op: 'POST /api/chat',
+      status: 200,
+      media: 'application/x-ndjson',
+      shows: expect.stringMatching(/"done":false.*\n.*"done":true.*\n$/s),
+      run: () => call('/api/chat', { model: CHAT_MODEL, messages: MESSAGES }),
+    },
+    {
+      op: 'POST /api/chat',
+      status: 200,
+      media: 'application/json',
+      run: () => call('/api/chat', { model: CHAT_MODEL, messages: MESSAGES, stream: false }),
+    },
+    {
+      op: 'POST /api/chat',
+      status: 200,
+      media: 'application/json',
+      shows: { message: { tool_calls: [{ function: { name: 'get_weather', arguments: { city: 'Lyon' } } }] } },
+      run: () => call('/api/chat', { model: TOOLS_MODEL, messages: MESSAGES, tools: [WEATHER_TOOL], stream: false }),
+    },
+    { op: 'POST /api/chat', status: 400, run: () => call('/api/chat', { model: CHAT_MODEL, messages: [] }) },
+    {
+      op: 'POST /api/chat',
+      status: 401,
+      run: () => call('/api/chat', { model: CHAT_MODEL, messages: MESSAGES }, { key: 'hive_unknown' }),
+    },
+    {
+      op: 'POST /api/chat',
+      status: 403,
+      run: () => call('/api/chat', { model: CHAT_MODEL, messages: MESSAGES }, { key: viewer }),
+    },
+    {
+      op: 'POST /api/chat',
+      status: 404,
+      run: () => call('/api/chat', { model: UNSERVED_MODEL, messages: MESSAGES, stream: false }),
+    },
+    { op: 'POST /api/chat', status: 413, run: () => call('/api/chat', BIG) },
+    {
+      op: 'POST /api/chat',
+      status: 502,
+      run: () => call('/api/chat', { model: BROKEN_MODEL, messages: MESSAGES }),
+    },
+    {
+      op: 'POST /api/chat',
+      status: 503,
+      run: async () => {
+        await holdBusyAgent();
+        return call('/api/chat', { model: BUSY_MODEL, messages: MESSAGES }, { headers: NO_QUEUEING });
+      },
+    },
+    {
+      op: 'POST /api/generate',
+      status: 200,
+      media: 'application/x-ndjson',
+      shows: expect.stringMatching(/"done":false.*\n.*"done":true.*\n$/s),
+      run: () => call('/api/generate', { model: CHAT_MODEL, prompt: 'Say hello' }),
+    },
+    {
+      op: 'POST /api/generate',
+      status: 200,
+      media: 'application/json',
+      run: () => call('/api/generate', { model: CHAT_MODEL, prompt: 'Say hello', stream: false }),
+    },
+    {
+      op: 'POST /api/generate',
+      status: 400,
+      run: () => call('/api/generate', { model: CHAT_MODEL, prompt: 'Say hello', raw: true }),
+    },
+    {
+      op: 'POST /api/embed',
+      status: 200,
+      run: () => call('/api/embed', { model: CHAT_MODEL, input: ['one', 'two'] }),
+    },
+    {
+      op: 'POST /api/embed',
+      status: 400,
+      run: () => call('/api/embed', { model: CHAT_MODEL, input: 'one', dimensions: 4 }),
+    },
+    { op: 'POST /api/show', status: 200, run: () => call('/api/show', { model: CHAT_MODEL }) },
+    { op: 'POST /api/show', status: 400, run: () => call('/api/show', {}) },
+    { op: 'POST /api/show', status: 404, run: () => call('/api/show', { model: UNSERVED_MODEL }) },
+    { op: 'GET /api/tags', status: 200, run: () => send('get', '/api/tags', { key: operator }) },
+    {
+      op: 'GET /api/tags',
+      status: 429,
+      run: async () => {
+        for (let i = 0; i < 2; i++) await send('get', '/api/tags', { key: admin, base: limited.hive.url });
+        return send('get', '/api/tags', { key: admin, base: limited.hive.url });
+      },
+    },
+    { op: 'GET /api/ps', status: 200, run: psWithChatModel },
+    { op: 'GET /api/version', status: 200, run: () => send('get', '/api/version') },
   ];
 
-  it.each(cases)('$op → $status', async ({ op, status, run }) => {
+  it.each(cases)('$op → $status', async ({ op, status, run, media, shows }) => {
     const [method, template] = op.split(' ') as [string, string];
     const res = await run();
     if (status === 429) expect(Number(res.headers.get('retry-after'))).toBeGreaterThan(0);
     const answer = await answerOf(res);
     expect({ op, status: answer.status, body: answer.body }).toMatchObject({ op, status });
+    if (media !== undefined) expect({ op, media: answer.contentType?.split(';')[0] }).toEqual({ op, media });
+    if (shows !== undefined) expect({ op, body: answer.body }).toMatchObject({ op, body: shows });
     contract.check(method.toLowerCase() as Method, template, answer);
   });
 

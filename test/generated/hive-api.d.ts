@@ -67,6 +67,57 @@ export interface paths {
         patch: operations["updateAgent"];
         trace?: never;
     };
+    "/api/chat": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Chat (Ollama) */
+        post: operations["ollamaChat"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/embed": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Embeddings (Ollama) */
+        post: operations["ollamaEmbed"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/generate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Generate a completion (Ollama) */
+        post: operations["ollamaGenerate"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/health": {
         parameters: {
             query?: never;
@@ -136,6 +187,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/ps": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The models loaded on agents (Ollama) */
+        get: operations["ollamaPs"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/show": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Describe a served model (Ollama) */
+        post: operations["ollamaShow"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/status": {
         parameters: {
             query?: never;
@@ -145,6 +230,23 @@ export interface paths {
         };
         /** The system, agent and task summary */
         get: operations["getStatus"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/tags": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The served models (Ollama) */
+        get: operations["ollamaTags"];
         put?: never;
         post?: never;
         delete?: never;
@@ -251,6 +353,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/version": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Hive's version (Ollama; no key needed) */
+        get: operations["ollamaVersion"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/health": {
         parameters: {
             query?: never;
@@ -277,6 +396,91 @@ export interface paths {
         };
         /** Readiness probe: database, migrations and dispatcher (no key needed) */
         get: operations["readiness"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/chat/completions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Chat completion (OpenAI) */
+        post: operations["openaiChatCompletion"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/completions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Text completion (OpenAI, legacy) */
+        post: operations["openaiCompletion"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/embeddings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Embeddings (OpenAI) */
+        post: operations["openaiEmbeddings"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/models": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The served models (OpenAI) */
+        get: operations["openaiListModels"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/models/{model}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One served model (OpenAI) */
+        get: operations["openaiGetModel"];
         put?: never;
         post?: never;
         delete?: never;
@@ -714,6 +918,568 @@ export interface components {
             prompt: string;
             system?: string;
         };
+        /** @description Ollama's chat request, the fields Hive reads; others (think, template, …) are accepted and ignored. */
+        OllamaChatRequest: {
+            /** @description "json" (the answer is JSON), or a JSON schema the answer matches */
+            format?: ("json" | "") | {
+                [key: string]: unknown;
+            };
+            /** @description How long the agent keeps the model loaded after the call: a duration ("5m") or seconds */
+            keep_alive?: string | number;
+            messages: components["schemas"]["OllamaMessage"][];
+            /**
+             * @description A model an enabled agent serves (GET /api/tags): the task's model
+             * @example llama3:8b
+             */
+            model: string;
+            /** @description Ollama's model options (temperature, top_p, num_predict, stop, seed, num_ctx, …), passed to the agent */
+            options?: {
+                [key: string]: unknown;
+            };
+            /**
+             * @description Ollama streams unless told not to: false answers one JSON object
+             * @default true
+             */
+            stream?: boolean | null;
+            /** @description Functions the model may call (OpenAI-style function tools); its calls come in the last line */
+            tools?: {
+                [key: string]: unknown;
+            }[] | null;
+        } & {
+            [key: string]: unknown;
+        };
+        /** @description The whole answer (stream: false), or the last line of a stream */
+        OllamaChatResponse: {
+            /** Format: date-time */
+            created_at: string;
+            /** @enum {boolean} */
+            done: true;
+            /**
+             * @description stop, length, … as the agent said
+             * @example stop
+             */
+            done_reason: string;
+            eval_count: number;
+            /** @description Nanoseconds */
+            eval_duration: number;
+            /** @description Always 0: Hive does not know it */
+            load_duration: number;
+            message: {
+                content: string;
+                /** @enum {string} */
+                role: "assistant";
+                tool_calls?: components["schemas"]["OllamaToolCall"][];
+            };
+            /** @description The model as the request named it */
+            model: string;
+            prompt_eval_count: number;
+            /** @description Nanoseconds */
+            total_duration: number;
+        };
+        /** @description Ollama's embed request, the fields Hive reads; others are accepted and ignored. */
+        OllamaEmbedRequest: {
+            /** @description Not supported: 400 when set (the model decides the length of its vectors) */
+            dimensions?: number | null;
+            /** @description A text, or texts (one vector each, in order) */
+            input: string | string[];
+            /** @description How long the agent keeps the model loaded after the call: a duration ("5m") or seconds */
+            keep_alive?: string | number;
+            /**
+             * @description A model an enabled agent serves (GET /api/tags): the task's model
+             * @example llama3:8b
+             */
+            model: string;
+            /** @description Ollama's model options (temperature, top_p, num_predict, stop, seed, num_ctx, …), passed to the agent */
+            options?: {
+                [key: string]: unknown;
+            };
+            /** @description Accepted; the agent decides */
+            truncate?: boolean | null;
+        } & {
+            [key: string]: unknown;
+        };
+        /** @description One vector per input, in the order given */
+        OllamaEmbedResponse: {
+            embeddings: number[][];
+            /** @description Always 0: Hive does not know it */
+            load_duration: number;
+            /** @description The model as the request named it */
+            model: string;
+            prompt_eval_count: number;
+            /** @description Nanoseconds */
+            total_duration: number;
+        };
+        /** @description Ollama's error body: what the ollama client raises as a ResponseError */
+        OllamaError: {
+            /** @example model "llama3:8b" not found: no agent serves it */
+            error: string;
+        };
+        /** @description Ollama's generate request, the fields Hive reads; others are accepted and ignored. */
+        OllamaGenerateRequest: {
+            /** @description Not supported: 400 when set (send the conversation to /api/chat) */
+            context?: number[] | null;
+            /** @description "json" (the answer is JSON), or a JSON schema the answer matches */
+            format?: ("json" | "") | {
+                [key: string]: unknown;
+            };
+            /** @description Images in base64 */
+            images?: string[] | null;
+            /** @description How long the agent keeps the model loaded after the call: a duration ("5m") or seconds */
+            keep_alive?: string | number;
+            /**
+             * @description A model an enabled agent serves (GET /api/tags): the task's model
+             * @example llama3:8b
+             */
+            model: string;
+            /** @description Ollama's model options (temperature, top_p, num_predict, stop, seed, num_ctx, …), passed to the agent */
+            options?: {
+                [key: string]: unknown;
+            };
+            prompt: string;
+            /** @description Not supported: 400 when true */
+            raw?: boolean | null;
+            /**
+             * @description Ollama streams unless told not to: false answers one JSON object
+             * @default true
+             */
+            stream?: boolean | null;
+            /** @description Not supported: 400 when set */
+            suffix?: string | null;
+            system?: string | null;
+        } & {
+            [key: string]: unknown;
+        };
+        /** @description The whole answer (stream: false), or the last line of a stream */
+        OllamaGenerateResponse: {
+            /** Format: date-time */
+            created_at: string;
+            /** @enum {boolean} */
+            done: true;
+            /**
+             * @description stop, length, … as the agent said
+             * @example stop
+             */
+            done_reason: string;
+            eval_count: number;
+            /** @description Nanoseconds */
+            eval_duration: number;
+            /** @description Always 0: Hive does not know it */
+            load_duration: number;
+            /** @description The model as the request named it */
+            model: string;
+            prompt_eval_count: number;
+            response: string;
+            /** @description Nanoseconds */
+            total_duration: number;
+        };
+        /** @description A message of the conversation. Hive keeps role, content, images, tool_calls, tool_name and tool_call_id; other fields (thinking, …) are dropped. */
+        OllamaMessage: {
+            content?: string;
+            /** @description Images in base64 */
+            images?: string[];
+            /** @enum {string} */
+            role: "system" | "user" | "assistant" | "tool";
+            tool_call_id?: string;
+            tool_calls?: components["schemas"]["OllamaToolCall"][];
+            /** @description On a tool message: the function whose answer it is */
+            tool_name?: string;
+        } & {
+            [key: string]: unknown;
+        };
+        /** @description A model an enabled agent serves */
+        OllamaModel: {
+            details: components["schemas"]["OllamaModelDetails"];
+            /** @description Always '': Hive does not know it */
+            digest: string;
+            /** @example llama3:8b */
+            model: string;
+            /**
+             * Format: date-time
+             * @description When a probe last found it
+             */
+            modified_at: string;
+            /** @example llama3:8b */
+            name: string;
+            /** @description Always 0: Hive does not know it (see /api/show) */
+            size: number;
+        };
+        /** @description Empty in Hive's listings: POST /api/show asks an agent */
+        OllamaModelDetails: {
+            families: string[] | null;
+            family: string;
+            format: string;
+            parameter_size: string;
+            parent_model: string;
+            quantization_level: string;
+        };
+        /** @description Every model an enabled agent serves, once, by name */
+        OllamaModelList: {
+            models: components["schemas"]["OllamaModel"][];
+        };
+        /** @description A model an agent holds loaded, as its last probe saw */
+        OllamaRunningModel: {
+            details: components["schemas"]["OllamaModelDetails"];
+            /** @description Always '': Hive does not know it */
+            digest: string;
+            /**
+             * Format: date-time
+             * @description Until when it stays loaded (the latest among the agents holding it)
+             */
+            expires_at: string;
+            /** @example llama3:8b */
+            model: string;
+            /**
+             * Format: date-time
+             * @description When a probe last found it
+             */
+            modified_at: string;
+            /** @example llama3:8b */
+            name: string;
+            /** @description Always 0: Hive does not know it (see /api/show) */
+            size: number;
+            /** @description Always 0: Hive does not know it */
+            size_vram: number;
+        };
+        /** @description The models loaded on agents */
+        OllamaRunningModelList: {
+            models: components["schemas"]["OllamaRunningModel"][];
+        };
+        /** @description The model to describe: `model`, or `name` (its older spelling); one of them is required */
+        OllamaShowRequest: {
+            /** @example llama3:8b */
+            model?: string;
+            name?: string;
+        } & {
+            [key: string]: unknown;
+        };
+        /** @description Ollama's answer as an Ollama-kind agent serving the model gave it; when only OpenAI-kind agents serve it, empty fields from what Hive knows. */
+        OllamaShowResponse: {
+            /**
+             * @example [
+             *       "completion",
+             *       "tools"
+             *     ]
+             */
+            capabilities?: string[];
+            /** @description As in OllamaModelDetails */
+            details?: {
+                [key: string]: unknown;
+            };
+            license?: string;
+            model_info?: {
+                [key: string]: unknown;
+            };
+            modelfile?: string;
+            modified_at?: string;
+            parameters?: string;
+            template?: string;
+        } & {
+            [key: string]: unknown;
+        };
+        /** @description A call of a tool: the function and its arguments */
+        OllamaToolCall: {
+            function: {
+                /** @description The arguments as an object (the model's text when it was not a JSON object) */
+                arguments: {
+                    [key: string]: unknown;
+                } | string;
+                name: string;
+            };
+        };
+        OllamaVersion: {
+            /**
+             * @description Hive's version
+             * @example 0.1.0
+             */
+            version: string;
+        };
+        /** @description A chat completion: one choice */
+        OpenAiChatCompletion: {
+            choices: {
+                /** @enum {string} */
+                finish_reason: "stop" | "length" | "tool_calls" | "content_filter";
+                index: number;
+                /** @enum {string|null} */
+                logprobs: null;
+                message: {
+                    /** @description null when the model only called tools */
+                    content: string | null;
+                    /** @enum {string|null} */
+                    refusal: null;
+                    /** @enum {string} */
+                    role: "assistant";
+                    tool_calls?: components["schemas"]["OpenAiToolCall"][];
+                };
+            }[];
+            /** @description Unix seconds */
+            created: number;
+            /**
+             * @description `chatcmpl-` and the id of the Hive task
+             * @example chatcmpl-6f1c2a4e-8b3d-4f5a-9e7c-1d2b3a4c5e6f
+             */
+            id: string;
+            /** @description The model as the request named it */
+            model: string;
+            /** @enum {string} */
+            object: "chat.completion";
+            usage: components["schemas"]["OpenAiUsage"];
+        };
+        /** @description OpenAI's chat completion request, the fields Hive reads; others (user, metadata, store, tool_choice, …) are accepted and ignored. */
+        OpenAiChatCompletionRequest: {
+            frequency_penalty?: number | null;
+            /** @description The newer name of max_tokens; wins over it */
+            max_completion_tokens?: number | null;
+            /** @description At most this many tokens are generated (num_predict) */
+            max_tokens?: number | null;
+            messages: components["schemas"]["OpenAiChatMessage"][];
+            /**
+             * @description A model an enabled agent serves (GET /v1/models): the task's model
+             * @example llama3:8b
+             */
+            model: string;
+            /** @description Only 1: Hive answers one choice per request (else 400) */
+            n?: number | null;
+            presence_penalty?: number | null;
+            /** @description text (the default), json_object (the answer is JSON) or json_schema (the answer is JSON matching `json_schema.schema`) */
+            response_format?: ({
+                /** @enum {string} */
+                type: "text";
+            } & {
+                [key: string]: unknown;
+            }) | ({
+                /** @enum {string} */
+                type: "json_object";
+            } & {
+                [key: string]: unknown;
+            }) | ({
+                json_schema: {
+                    name?: string;
+                    /** @description A JSON schema */
+                    schema?: {
+                        [key: string]: unknown;
+                    };
+                } & {
+                    [key: string]: unknown;
+                };
+                /** @enum {string} */
+                type: "json_schema";
+            } & {
+                [key: string]: unknown;
+            }) | (null);
+            seed?: number | null;
+            /** @description Generation stops at any of these */
+            stop?: string | string[] | (null);
+            /**
+             * @description Answer as server-sent events while the model produces it
+             * @default false
+             */
+            stream?: boolean | null;
+            stream_options?: ({
+                /** @description Before [DONE], one more chunk with the usage (and no choices); every other chunk has usage null */
+                include_usage?: boolean | null;
+            } & {
+                [key: string]: unknown;
+            }) | null;
+            temperature?: number | null;
+            /** @description Functions the model may call; its calls come back as tool_calls */
+            tools?: components["schemas"]["OpenAiTool"][] | null;
+            top_p?: number | null;
+        } & {
+            [key: string]: unknown;
+        };
+        /** @description A message of the conversation. Hive keeps role, content, name, tool_calls and tool_call_id (a tool's answer is linked to the function of the call it answers); other fields are dropped. */
+        OpenAiChatMessage: {
+            /** @description Text, or parts: text and images (image_url with a data: URL) */
+            content?: string | components["schemas"]["OpenAiContentPart"][] | (null);
+            name?: string;
+            /** @enum {string} */
+            role: "system" | "developer" | "user" | "assistant" | "tool";
+            /** @description On a tool message: the call it answers */
+            tool_call_id?: string;
+            tool_calls?: components["schemas"]["OpenAiToolCall"][];
+        } & {
+            [key: string]: unknown;
+        };
+        /** @description A text completion: one choice */
+        OpenAiCompletion: {
+            choices: {
+                /** @enum {string} */
+                finish_reason: "stop" | "length" | "tool_calls" | "content_filter";
+                index: number;
+                /** @enum {string|null} */
+                logprobs: null;
+                text: string;
+            }[];
+            /** @description Unix seconds */
+            created: number;
+            /**
+             * @description `cmpl-` and the id of the Hive task
+             * @example cmpl-6f1c2a4e-8b3d-4f5a-9e7c-1d2b3a4c5e6f
+             */
+            id: string;
+            /** @description The model as the request named it */
+            model: string;
+            /** @enum {string} */
+            object: "text_completion";
+            usage: components["schemas"]["OpenAiUsage"];
+        };
+        /** @description OpenAI's (legacy) completion request, the fields Hive reads; others are accepted and ignored. */
+        OpenAiCompletionRequest: {
+            /** @description Only 1 (else 400) */
+            best_of?: number | null;
+            /** @description Not supported: 400 when true */
+            echo?: boolean | null;
+            frequency_penalty?: number | null;
+            /** @description At most this many tokens are generated (num_predict) */
+            max_tokens?: number | null;
+            /**
+             * @description A model an enabled agent serves (GET /v1/models): the task's model
+             * @example llama3:8b
+             */
+            model: string;
+            /** @description Only 1: Hive answers one choice per request (else 400) */
+            n?: number | null;
+            presence_penalty?: number | null;
+            /** @description The prompt, or an array of exactly one prompt */
+            prompt: string | string[];
+            seed?: number | null;
+            /** @description Generation stops at any of these */
+            stop?: string | string[] | (null);
+            /**
+             * @description Answer as server-sent events while the model produces it
+             * @default false
+             */
+            stream?: boolean | null;
+            stream_options?: ({
+                /** @description Before [DONE], one more chunk with the usage (and no choices); every other chunk has usage null */
+                include_usage?: boolean | null;
+            } & {
+                [key: string]: unknown;
+            }) | null;
+            /** @description Not supported: 400 when set */
+            suffix?: string | null;
+            temperature?: number | null;
+            top_p?: number | null;
+        } & {
+            [key: string]: unknown;
+        };
+        OpenAiContentPart: {
+            image_url?: {
+                detail?: string;
+                /** @description A data: URL (data:image/png;base64,…) */
+                url: string;
+            } & {
+                [key: string]: unknown;
+            };
+            text?: string;
+            /** @enum {string} */
+            type: "text" | "image_url";
+        } & {
+            [key: string]: unknown;
+        };
+        /** @description One embedding per input, in the order given */
+        OpenAiEmbeddingList: {
+            data: {
+                /** @description The vector; with encoding_format base64, its little-endian float32 bytes in base64 */
+                embedding: number[] | string;
+                index: number;
+                /** @enum {string} */
+                object: "embedding";
+            }[];
+            /** @description The model as the request named it */
+            model: string;
+            /** @enum {string} */
+            object: "list";
+            usage: {
+                prompt_tokens: number;
+                total_tokens: number;
+            };
+        };
+        /** @description OpenAI's embedding request, the fields Hive reads; others are accepted and ignored. */
+        OpenAiEmbeddingRequest: {
+            /** @description Not supported: 400 when set (the model decides the length of its vectors) */
+            dimensions?: number | null;
+            /**
+             * @description float: arrays of numbers; base64: little-endian float32 (what the openai client asks for)
+             * @default float
+             * @enum {string|null}
+             */
+            encoding_format?: "float" | "base64" | null;
+            /** @description A text, or texts (one vector each, in order) */
+            input: string | string[];
+            /**
+             * @description A model an enabled agent serves (GET /v1/models): the task's model
+             * @example llama3:8b
+             */
+            model: string;
+        } & {
+            [key: string]: unknown;
+        };
+        /** @description OpenAI's error body: what the openai client raises as BadRequestError, NotFoundError, … */
+        OpenAiError: {
+            error: {
+                /** @description invalid_api_key, model_not_found, rate_limit_exceeded, queue_timeout, agent_error, … */
+                code: string | null;
+                message: string;
+                /** @description The request field or header at fault */
+                param: string | null;
+                /** @enum {string} */
+                type: "invalid_request_error" | "permission_error" | "requests" | "server_error";
+            };
+        };
+        /** @description A model an enabled agent serves */
+        OpenAiModel: {
+            /** @description Unix seconds of the last probe that found it (0 before any) */
+            created: number;
+            /** @example llama3:8b */
+            id: string;
+            /** @enum {string} */
+            object: "model";
+            /** @enum {string} */
+            owned_by: "hive";
+        };
+        /** @description Every model an enabled agent serves, once, by name */
+        OpenAiModelList: {
+            data: components["schemas"]["OpenAiModel"][];
+            /** @enum {string} */
+            object: "list";
+        };
+        OpenAiTool: {
+            function: {
+                description?: string;
+                name: string;
+                /** @description A JSON schema of the arguments */
+                parameters?: {
+                    [key: string]: unknown;
+                };
+            } & {
+                [key: string]: unknown;
+            };
+            /** @enum {string} */
+            type: "function";
+        } & {
+            [key: string]: unknown;
+        };
+        /** @description A call of a tool the model decided on */
+        OpenAiToolCall: {
+            function: {
+                /**
+                 * @description The arguments as JSON text
+                 * @example {"city":"Lyon"}
+                 */
+                arguments: string;
+                name: string;
+            };
+            id: string;
+            /** @enum {string} */
+            type: "function";
+        };
+        /** @description Tokens, as the agent counted them */
+        OpenAiUsage: {
+            completion_tokens: number;
+            prompt_tokens: number;
+            total_tokens: number;
+        };
         RegisterAgentRequest: {
             /**
              * @description The server's own API key, sent as Authorization: Bearer. Stored encrypted (HIVE_SECRET_KEY), never returned
@@ -847,6 +1613,11 @@ export interface components {
              */
             error: string | null;
             /**
+             * @description The client API it came through (openai: /v1, ollama: /api/chat …); null when submitted here
+             * @enum {string|null}
+             */
+            gateway: "openai" | "ollama" | null;
+            /**
              * Format: uuid
              * @example 6f1c2a4e-8b3d-4f5a-9e7c-1d2b3a4c5e6f
              */
@@ -868,6 +1639,11 @@ export interface components {
             priority: number;
             /** @description The agent's answer once completed, in one shape whatever the agent's protocol */
             result: components["schemas"]["TaskResult"] | (null);
+            /**
+             * @description metadata: its input and the content of its answer are forgotten once the call ended (GATEWAY_RETAIN); model, token counts, timings and status stay
+             * @enum {string}
+             */
+            retain: "full" | "metadata";
             /** Format: date-time */
             started_at: string | null;
             status: components["schemas"]["TaskStatus"];
@@ -1665,6 +2441,517 @@ export interface operations {
             };
         };
     };
+    ollamaChat: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The task's priority, 1 (lowest) to 5: higher runs first. Any other value is refused (400) */
+                "x-hive-priority"?: number;
+                /** @description How long the call may wait in the queue for a free agent, in whole milliseconds (0 to 3600000; default GATEWAY_QUEUE_TIMEOUT_MS): still waiting then, its task is cancelled and it is answered 503. Any other value is refused (400) */
+                "x-hive-queue-timeout-ms"?: number;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["OllamaChatRequest"];
+            };
+        };
+        responses: {
+            /** @description Unless `stream` is false, newline-delimited JSON (application/x-ndjson): pieces `{model, created_at, message: {role: "assistant", content}, done: false}` as the model produces them, then a last line as OllamaChatResponse (`done: true`, the statistics, and the tool calls in its message). With `stream: false`, that answer whole (application/json), its message holding all the content. A failure after the first line ends the stream with a line `{"error": "…"}`; before it, the call answers an error status. A client that disconnects cancels the task. */
+            200: {
+                headers: {
+                    /** @description The id of the agent that answered */
+                    "x-hive-agent"?: string;
+                    /** @description Whole milliseconds the task waited before the answering attempt started */
+                    "x-hive-queue-ms"?: number;
+                    /** @description The Hive task the call ran as (GET /api/tasks/{id} shows it) */
+                    "x-hive-task-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "created_at": "2024-12-06T15:46:40.123Z",
+                     *       "done": true,
+                     *       "done_reason": "stop",
+                     *       "eval_count": 2,
+                     *       "eval_duration": 98000000,
+                     *       "load_duration": 0,
+                     *       "message": {
+                     *         "content": "Hello there",
+                     *         "role": "assistant"
+                     *       },
+                     *       "model": "llama3:8b",
+                     *       "prompt_eval_count": 12,
+                     *       "total_duration": 412000000
+                     *     }
+                     */
+                    "application/json": components["schemas"]["OllamaChatResponse"];
+                    /**
+                     * @example {"model":"llama3:8b","created_at":"2024-12-06T15:46:40.123Z","message":{"role":"assistant","content":"Hello"},"done":false}
+                     *     {"model":"llama3:8b","created_at":"2024-12-06T15:46:40.123Z","message":{"role":"assistant","content":" there"},"done":false}
+                     *     {"model":"llama3:8b","created_at":"2024-12-06T15:46:40.123Z","message":{"role":"assistant","content":""},"done":true,"done_reason":"stop","total_duration":412000000,"load_duration":0,"prompt_eval_count":12,"eval_count":2,"eval_duration":98000000}
+                     */
+                    "application/x-ndjson": string;
+                };
+            };
+            /** @description Invalid request: the message names the field or header at fault */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "messages: must have at least 1 message"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["OllamaError"];
+                };
+            };
+            /** @description No API key, or an unknown, revoked or expired one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "An API key is required (X-API-Key or Authorization: Bearer)"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["OllamaError"];
+                };
+            };
+            /** @description The key's role may not use the gateway: it needs operator or admin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "This needs the operator role; the key has viewer"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["OllamaError"];
+                };
+            };
+            /** @description No enabled agent serves the model */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "model \"llama3:8b\" not found: no agent serves it"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["OllamaError"];
+                };
+            };
+            /** @description The body is larger than BODY_LIMIT */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "request entity too large"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["OllamaError"];
+                };
+            };
+            /** @description More than THROTTLE_LIMIT requests in THROTTLE_TTL_MS from this key; retry after Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "ThrottlerException: Too Many Requests"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["OllamaError"];
+                };
+            };
+            /** @description The call failed on every attempt Hive made (TASK_MAX_ATTEMPTS): the message gives the agent's last error; its task is failed */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "The call failed: the agent answered HTTP 500: CUDA error"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["OllamaError"];
+                };
+            };
+            /** @description No agent serving the model was free within the queue timeout (x-hive-queue-timeout-ms, else GATEWAY_QUEUE_TIMEOUT_MS): the task is cancelled; retry after Retry-After seconds. Also when this replica is shutting down (retry: another replica answers) or the database is unreachable (no Retry-After then) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "No agent serving llama3:8b was free within 120000 ms (x-hive-queue-timeout-ms); try again later"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["OllamaError"];
+                };
+            };
+        };
+    };
+    ollamaEmbed: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The task's priority, 1 (lowest) to 5: higher runs first. Any other value is refused (400) */
+                "x-hive-priority"?: number;
+                /** @description How long the call may wait in the queue for a free agent, in whole milliseconds (0 to 3600000; default GATEWAY_QUEUE_TIMEOUT_MS): still waiting then, its task is cancelled and it is answered 503. Any other value is refused (400) */
+                "x-hive-queue-timeout-ms"?: number;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["OllamaEmbedRequest"];
+            };
+        };
+        responses: {
+            /** @description The vectors, one per input in order */
+            200: {
+                headers: {
+                    /** @description The id of the agent that answered */
+                    "x-hive-agent"?: string;
+                    /** @description Whole milliseconds the task waited before the answering attempt started */
+                    "x-hive-queue-ms"?: number;
+                    /** @description The Hive task the call ran as (GET /api/tasks/{id} shows it) */
+                    "x-hive-task-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "embeddings": [
+                     *         [
+                     *           0.0123,
+                     *           -0.0456,
+                     *           0.0789
+                     *         ]
+                     *       ],
+                     *       "load_duration": 0,
+                     *       "model": "nomic-embed-text",
+                     *       "prompt_eval_count": 4,
+                     *       "total_duration": 14000000
+                     *     }
+                     */
+                    "application/json": components["schemas"]["OllamaEmbedResponse"];
+                };
+            };
+            /** @description Invalid request: the message names the field at fault (dimensions is refused) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "dimensions is not supported: the model decides the length of its vectors"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["OllamaError"];
+                };
+            };
+            /** @description No API key, or an unknown, revoked or expired one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "An API key is required (X-API-Key or Authorization: Bearer)"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["OllamaError"];
+                };
+            };
+            /** @description The key's role may not use the gateway: it needs operator or admin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "This needs the operator role; the key has viewer"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["OllamaError"];
+                };
+            };
+            /** @description No enabled agent serves the model */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "model \"llama3:8b\" not found: no agent serves it"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["OllamaError"];
+                };
+            };
+            /** @description The body is larger than BODY_LIMIT */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "request entity too large"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["OllamaError"];
+                };
+            };
+            /** @description More than THROTTLE_LIMIT requests in THROTTLE_TTL_MS from this key; retry after Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "ThrottlerException: Too Many Requests"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["OllamaError"];
+                };
+            };
+            /** @description The call failed on every attempt Hive made (TASK_MAX_ATTEMPTS): the message gives the agent's last error; its task is failed */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "The call failed: the agent answered HTTP 500: CUDA error"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["OllamaError"];
+                };
+            };
+            /** @description No agent serving the model was free within the queue timeout (x-hive-queue-timeout-ms, else GATEWAY_QUEUE_TIMEOUT_MS): the task is cancelled; retry after Retry-After seconds. Also when this replica is shutting down (retry: another replica answers) or the database is unreachable (no Retry-After then) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "No agent serving llama3:8b was free within 120000 ms (x-hive-queue-timeout-ms); try again later"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["OllamaError"];
+                };
+            };
+        };
+    };
+    ollamaGenerate: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The task's priority, 1 (lowest) to 5: higher runs first. Any other value is refused (400) */
+                "x-hive-priority"?: number;
+                /** @description How long the call may wait in the queue for a free agent, in whole milliseconds (0 to 3600000; default GATEWAY_QUEUE_TIMEOUT_MS): still waiting then, its task is cancelled and it is answered 503. Any other value is refused (400) */
+                "x-hive-queue-timeout-ms"?: number;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["OllamaGenerateRequest"];
+            };
+        };
+        responses: {
+            /** @description Unless `stream` is false, newline-delimited JSON (application/x-ndjson): pieces `{model, created_at, response, done: false}` as the model produces them, then a last line as OllamaGenerateResponse (`done: true` and the statistics). With `stream: false`, that answer whole (application/json). A failure after the first line ends the stream with a line `{"error": "…"}`; before it, the call answers an error status. A client that disconnects cancels the task. */
+            200: {
+                headers: {
+                    /** @description The id of the agent that answered */
+                    "x-hive-agent"?: string;
+                    /** @description Whole milliseconds the task waited before the answering attempt started */
+                    "x-hive-queue-ms"?: number;
+                    /** @description The Hive task the call ran as (GET /api/tasks/{id} shows it) */
+                    "x-hive-task-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "created_at": "2024-12-06T15:46:40.123Z",
+                     *       "done": true,
+                     *       "done_reason": "stop",
+                     *       "eval_count": 2,
+                     *       "eval_duration": 98000000,
+                     *       "load_duration": 0,
+                     *       "model": "llama3:8b",
+                     *       "prompt_eval_count": 12,
+                     *       "response": "Hello there",
+                     *       "total_duration": 412000000
+                     *     }
+                     */
+                    "application/json": components["schemas"]["OllamaGenerateResponse"];
+                    /**
+                     * @example {"model":"llama3:8b","created_at":"2024-12-06T15:46:40.123Z","response":"Hello","done":false}
+                     *     {"model":"llama3:8b","created_at":"2024-12-06T15:46:40.123Z","response":" there","done":false}
+                     *     {"model":"llama3:8b","created_at":"2024-12-06T15:46:40.123Z","response":"","done":true,"done_reason":"stop","total_duration":412000000,"load_duration":0,"prompt_eval_count":12,"eval_count":2,"eval_duration":98000000}
+                     */
+                    "application/x-ndjson": string;
+                };
+            };
+            /** @description Invalid request: the message names the field at fault (suffix, raw and context are refused) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "context is not supported: send the conversation to /api/chat"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["OllamaError"];
+                };
+            };
+            /** @description No API key, or an unknown, revoked or expired one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "An API key is required (X-API-Key or Authorization: Bearer)"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["OllamaError"];
+                };
+            };
+            /** @description The key's role may not use the gateway: it needs operator or admin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "This needs the operator role; the key has viewer"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["OllamaError"];
+                };
+            };
+            /** @description No enabled agent serves the model */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "model \"llama3:8b\" not found: no agent serves it"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["OllamaError"];
+                };
+            };
+            /** @description The body is larger than BODY_LIMIT */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "request entity too large"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["OllamaError"];
+                };
+            };
+            /** @description More than THROTTLE_LIMIT requests in THROTTLE_TTL_MS from this key; retry after Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "ThrottlerException: Too Many Requests"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["OllamaError"];
+                };
+            };
+            /** @description The call failed on every attempt Hive made (TASK_MAX_ATTEMPTS): the message gives the agent's last error; its task is failed */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "The call failed: the agent answered HTTP 500: CUDA error"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["OllamaError"];
+                };
+            };
+            /** @description No agent serving the model was free within the queue timeout (x-hive-queue-timeout-ms, else GATEWAY_QUEUE_TIMEOUT_MS): the task is cancelled; retry after Retry-After seconds. Also when this replica is shutting down (retry: another replica answers) or the database is unreachable (no Retry-After then) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "No agent serving llama3:8b was free within 120000 ms (x-hive-queue-timeout-ms); try again later"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["OllamaError"];
+                };
+            };
+        };
+    };
     healthReport: {
         parameters: {
             query?: never;
@@ -2169,6 +3456,222 @@ export interface operations {
             };
         };
     };
+    ollamaPs: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The models agents hold loaded, as Hive's probes last saw */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OllamaRunningModelList"];
+                };
+            };
+            /** @description No API key, or an unknown, revoked or expired one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "An API key is required (X-API-Key or Authorization: Bearer)"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["OllamaError"];
+                };
+            };
+            /** @description The key's role may not use the gateway: it needs operator or admin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "This needs the operator role; the key has viewer"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["OllamaError"];
+                };
+            };
+            /** @description More than THROTTLE_LIMIT requests in THROTTLE_TTL_MS from this key; retry after Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "ThrottlerException: Too Many Requests"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["OllamaError"];
+                };
+            };
+            /** @description The database is unreachable right now; retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "The database is unavailable; try again shortly"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["OllamaError"];
+                };
+            };
+        };
+    };
+    ollamaShow: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["OllamaShowRequest"];
+            };
+        };
+        responses: {
+            /** @description What an agent serving the model says of it */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OllamaShowResponse"];
+                };
+            };
+            /** @description No model named (`model`, or the older `name`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "model is required"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["OllamaError"];
+                };
+            };
+            /** @description No API key, or an unknown, revoked or expired one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "An API key is required (X-API-Key or Authorization: Bearer)"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["OllamaError"];
+                };
+            };
+            /** @description The key's role may not use the gateway: it needs operator or admin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "This needs the operator role; the key has viewer"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["OllamaError"];
+                };
+            };
+            /** @description No enabled agent serves the model */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "model \"llama3:8b\" not found: no agent serves it"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["OllamaError"];
+                };
+            };
+            /** @description The body is larger than BODY_LIMIT */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "request entity too large"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["OllamaError"];
+                };
+            };
+            /** @description More than THROTTLE_LIMIT requests in THROTTLE_TTL_MS from this key; retry after Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "ThrottlerException: Too Many Requests"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["OllamaError"];
+                };
+            };
+            /** @description The agent asked answered with another status than 200 or 404 */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "The agent serving llama3:8b answered /api/show with HTTP 500"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["OllamaError"];
+                };
+            };
+            /** @description The database is unreachable right now; retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "The database is unavailable; try again shortly"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["OllamaError"];
+                };
+            };
+        };
+    };
     getStatus: {
         parameters: {
             query?: never;
@@ -2238,6 +3741,84 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    ollamaTags: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Every model an enabled agent serves */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OllamaModelList"];
+                };
+            };
+            /** @description No API key, or an unknown, revoked or expired one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "An API key is required (X-API-Key or Authorization: Bearer)"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["OllamaError"];
+                };
+            };
+            /** @description The key's role may not use the gateway: it needs operator or admin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "This needs the operator role; the key has viewer"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["OllamaError"];
+                };
+            };
+            /** @description More than THROTTLE_LIMIT requests in THROTTLE_TTL_MS from this key; retry after Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "ThrottlerException: Too Many Requests"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["OllamaError"];
+                };
+            };
+            /** @description The database is unreachable right now; retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "The database is unavailable; try again shortly"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["OllamaError"];
                 };
             };
         };
@@ -3054,6 +4635,26 @@ export interface operations {
             };
         };
     };
+    ollamaVersion: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Hive's version */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OllamaVersion"];
+                };
+            };
+        };
+    };
     liveness: {
         parameters: {
             query?: never;
@@ -3278,6 +4879,884 @@ export interface operations {
                         /** @enum {string} */
                         status: "ok" | "error" | "shutting_down";
                     };
+                };
+            };
+        };
+    };
+    openaiChatCompletion: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The task's priority, 1 (lowest) to 5: higher runs first. Any other value is refused (400) */
+                "x-hive-priority"?: number;
+                /** @description How long the call may wait in the queue for a free agent, in whole milliseconds (0 to 3600000; default GATEWAY_QUEUE_TIMEOUT_MS): still waiting then, its task is cancelled and it is answered 503. Any other value is refused (400) */
+                "x-hive-queue-timeout-ms"?: number;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["OpenAiChatCompletionRequest"];
+            };
+        };
+        responses: {
+            /** @description The completion (application/json), or with `stream: true` server-sent events (text/event-stream): each a `data:` line with a `chat.completion.chunk` `{id, object, created, model, choices: [{index: 0, delta, logprobs: null, finish_reason}]}`. The first delta has role `assistant`; content pieces follow in order, tool calls as `delta.tool_calls[{index, id, type, function: {name, arguments}}]`; the last chunk has the finish_reason (stop, length or tool_calls). With `stream_options.include_usage`, every chunk has `usage: null` and one more with `choices: []` and the usage follows. The stream ends with `data: [DONE]`. A failure after the first event ends it with `data: {"error": {"message", "type", "param", "code"}}` instead (no [DONE]); before it, the call answers an error status. A client that disconnects cancels the task. */
+            200: {
+                headers: {
+                    /** @description The id of the agent that answered */
+                    "x-hive-agent"?: string;
+                    /** @description Whole milliseconds the task waited before the answering attempt started */
+                    "x-hive-queue-ms"?: number;
+                    /** @description The Hive task the call ran as (GET /api/tasks/{id} shows it) */
+                    "x-hive-task-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "choices": [
+                     *         {
+                     *           "finish_reason": "stop",
+                     *           "index": 0,
+                     *           "logprobs": null,
+                     *           "message": {
+                     *             "content": "Hello there",
+                     *             "refusal": null,
+                     *             "role": "assistant"
+                     *           }
+                     *         }
+                     *       ],
+                     *       "created": 1733500000,
+                     *       "id": "chatcmpl-6f1c2a4e-8b3d-4f5a-9e7c-1d2b3a4c5e6f",
+                     *       "model": "llama3:8b",
+                     *       "object": "chat.completion",
+                     *       "usage": {
+                     *         "completion_tokens": 2,
+                     *         "prompt_tokens": 12,
+                     *         "total_tokens": 14
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["OpenAiChatCompletion"];
+                    /**
+                     * @example data: {"id":"chatcmpl-6f1c2a4e-8b3d-4f5a-9e7c-1d2b3a4c5e6f","object":"chat.completion.chunk","created":1733500000,"model":"llama3:8b","choices":[{"index":0,"delta":{"role":"assistant","content":"Hello"},"logprobs":null,"finish_reason":null}]}
+                     *
+                     *     data: {"id":"chatcmpl-6f1c2a4e-8b3d-4f5a-9e7c-1d2b3a4c5e6f","object":"chat.completion.chunk","created":1733500000,"model":"llama3:8b","choices":[{"index":0,"delta":{"content":" there"},"logprobs":null,"finish_reason":null}]}
+                     *
+                     *     data: {"id":"chatcmpl-6f1c2a4e-8b3d-4f5a-9e7c-1d2b3a4c5e6f","object":"chat.completion.chunk","created":1733500000,"model":"llama3:8b","choices":[{"index":0,"delta":{},"logprobs":null,"finish_reason":"stop"}]}
+                     *
+                     *     data: [DONE]
+                     */
+                    "text/event-stream": string;
+                };
+            };
+            /** @description Invalid request: the message names the field or header at fault (OpenAI: param names it too) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": null,
+                     *         "message": "messages: must have at least 1 message",
+                     *         "param": "messages",
+                     *         "type": "invalid_request_error"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["OpenAiError"];
+                };
+            };
+            /** @description No API key, or an unknown, revoked or expired one (OpenAI: code invalid_api_key) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "invalid_api_key",
+                     *         "message": "An API key is required (X-API-Key or Authorization: Bearer)",
+                     *         "param": null,
+                     *         "type": "invalid_request_error"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["OpenAiError"];
+                };
+            };
+            /** @description The key's role may not use the gateway: it needs operator or admin (OpenAI: type permission_error) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": null,
+                     *         "message": "This needs the operator role; the key has viewer",
+                     *         "param": null,
+                     *         "type": "permission_error"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["OpenAiError"];
+                };
+            };
+            /** @description No enabled agent serves the model (OpenAI: code model_not_found) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "model_not_found",
+                     *         "message": "The model `llama3:8b` does not exist or no agent serves it",
+                     *         "param": "model",
+                     *         "type": "invalid_request_error"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["OpenAiError"];
+                };
+            };
+            /** @description The body is larger than BODY_LIMIT */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": null,
+                     *         "message": "request entity too large",
+                     *         "param": null,
+                     *         "type": "invalid_request_error"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["OpenAiError"];
+                };
+            };
+            /** @description More than THROTTLE_LIMIT requests in THROTTLE_TTL_MS from this key; retry after Retry-After seconds (OpenAI: type requests, code rate_limit_exceeded) */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "rate_limit_exceeded",
+                     *         "message": "ThrottlerException: Too Many Requests",
+                     *         "param": null,
+                     *         "type": "requests"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["OpenAiError"];
+                };
+            };
+            /** @description The call failed on every attempt Hive made (TASK_MAX_ATTEMPTS): the message gives the agent's last error; its task is failed (OpenAI: type server_error, code agent_error) */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "agent_error",
+                     *         "message": "The call failed: the agent answered HTTP 500: CUDA error",
+                     *         "param": null,
+                     *         "type": "server_error"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["OpenAiError"];
+                };
+            };
+            /** @description No agent serving the model was free within the queue timeout (x-hive-queue-timeout-ms, else GATEWAY_QUEUE_TIMEOUT_MS): the task is cancelled; retry after Retry-After seconds. Also when this replica is shutting down (retry: another replica answers) or the database is unreachable (no Retry-After then) (OpenAI: type server_error, code queue_timeout or replica_stopping) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "queue_timeout",
+                     *         "message": "No agent serving llama3:8b was free within 120000 ms (x-hive-queue-timeout-ms); try again later",
+                     *         "param": null,
+                     *         "type": "server_error"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["OpenAiError"];
+                };
+            };
+        };
+    };
+    openaiCompletion: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The task's priority, 1 (lowest) to 5: higher runs first. Any other value is refused (400) */
+                "x-hive-priority"?: number;
+                /** @description How long the call may wait in the queue for a free agent, in whole milliseconds (0 to 3600000; default GATEWAY_QUEUE_TIMEOUT_MS): still waiting then, its task is cancelled and it is answered 503. Any other value is refused (400) */
+                "x-hive-queue-timeout-ms"?: number;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["OpenAiCompletionRequest"];
+            };
+        };
+        responses: {
+            /** @description The completion (application/json), or with `stream: true` server-sent events (text/event-stream): each a `data:` line with a `text_completion` `{id, object, created, model, choices: [{text, index: 0, logprobs: null, finish_reason}]}`, text pieces in order, the last with the finish_reason. With `stream_options.include_usage`, one more with `choices: []` and the usage follows. The stream ends with `data: [DONE]`. A failure after the first event ends it with `data: {"error": {"message", "type", "param", "code"}}` instead (no [DONE]); before it, the call answers an error status. A client that disconnects cancels the task. */
+            200: {
+                headers: {
+                    /** @description The id of the agent that answered */
+                    "x-hive-agent"?: string;
+                    /** @description Whole milliseconds the task waited before the answering attempt started */
+                    "x-hive-queue-ms"?: number;
+                    /** @description The Hive task the call ran as (GET /api/tasks/{id} shows it) */
+                    "x-hive-task-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "choices": [
+                     *         {
+                     *           "finish_reason": "stop",
+                     *           "index": 0,
+                     *           "logprobs": null,
+                     *           "text": "Hello there"
+                     *         }
+                     *       ],
+                     *       "created": 1733500000,
+                     *       "id": "cmpl-6f1c2a4e-8b3d-4f5a-9e7c-1d2b3a4c5e6f",
+                     *       "model": "llama3:8b",
+                     *       "object": "text_completion",
+                     *       "usage": {
+                     *         "completion_tokens": 2,
+                     *         "prompt_tokens": 12,
+                     *         "total_tokens": 14
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["OpenAiCompletion"];
+                    /**
+                     * @example data: {"id":"cmpl-6f1c2a4e-8b3d-4f5a-9e7c-1d2b3a4c5e6f","object":"text_completion","created":1733500000,"model":"llama3:8b","choices":[{"text":"Hello","index":0,"logprobs":null,"finish_reason":null}]}
+                     *
+                     *     data: {"id":"cmpl-6f1c2a4e-8b3d-4f5a-9e7c-1d2b3a4c5e6f","object":"text_completion","created":1733500000,"model":"llama3:8b","choices":[{"text":" there","index":0,"logprobs":null,"finish_reason":null}]}
+                     *
+                     *     data: {"id":"cmpl-6f1c2a4e-8b3d-4f5a-9e7c-1d2b3a4c5e6f","object":"text_completion","created":1733500000,"model":"llama3:8b","choices":[{"text":"","index":0,"logprobs":null,"finish_reason":"stop"}]}
+                     *
+                     *     data: [DONE]
+                     */
+                    "text/event-stream": string;
+                };
+            };
+            /** @description Invalid request: the message and `param` name the field at fault (suffix, echo and best_of are refused) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": null,
+                     *         "message": "suffix is not supported",
+                     *         "param": "suffix",
+                     *         "type": "invalid_request_error"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["OpenAiError"];
+                };
+            };
+            /** @description No API key, or an unknown, revoked or expired one (OpenAI: code invalid_api_key) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "invalid_api_key",
+                     *         "message": "An API key is required (X-API-Key or Authorization: Bearer)",
+                     *         "param": null,
+                     *         "type": "invalid_request_error"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["OpenAiError"];
+                };
+            };
+            /** @description The key's role may not use the gateway: it needs operator or admin (OpenAI: type permission_error) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": null,
+                     *         "message": "This needs the operator role; the key has viewer",
+                     *         "param": null,
+                     *         "type": "permission_error"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["OpenAiError"];
+                };
+            };
+            /** @description No enabled agent serves the model (OpenAI: code model_not_found) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "model_not_found",
+                     *         "message": "The model `llama3:8b` does not exist or no agent serves it",
+                     *         "param": "model",
+                     *         "type": "invalid_request_error"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["OpenAiError"];
+                };
+            };
+            /** @description The body is larger than BODY_LIMIT */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": null,
+                     *         "message": "request entity too large",
+                     *         "param": null,
+                     *         "type": "invalid_request_error"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["OpenAiError"];
+                };
+            };
+            /** @description More than THROTTLE_LIMIT requests in THROTTLE_TTL_MS from this key; retry after Retry-After seconds (OpenAI: type requests, code rate_limit_exceeded) */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "rate_limit_exceeded",
+                     *         "message": "ThrottlerException: Too Many Requests",
+                     *         "param": null,
+                     *         "type": "requests"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["OpenAiError"];
+                };
+            };
+            /** @description The call failed on every attempt Hive made (TASK_MAX_ATTEMPTS): the message gives the agent's last error; its task is failed (OpenAI: type server_error, code agent_error) */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "agent_error",
+                     *         "message": "The call failed: the agent answered HTTP 500: CUDA error",
+                     *         "param": null,
+                     *         "type": "server_error"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["OpenAiError"];
+                };
+            };
+            /** @description No agent serving the model was free within the queue timeout (x-hive-queue-timeout-ms, else GATEWAY_QUEUE_TIMEOUT_MS): the task is cancelled; retry after Retry-After seconds. Also when this replica is shutting down (retry: another replica answers) or the database is unreachable (no Retry-After then) (OpenAI: type server_error, code queue_timeout or replica_stopping) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "queue_timeout",
+                     *         "message": "No agent serving llama3:8b was free within 120000 ms (x-hive-queue-timeout-ms); try again later",
+                     *         "param": null,
+                     *         "type": "server_error"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["OpenAiError"];
+                };
+            };
+        };
+    };
+    openaiEmbeddings: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The task's priority, 1 (lowest) to 5: higher runs first. Any other value is refused (400) */
+                "x-hive-priority"?: number;
+                /** @description How long the call may wait in the queue for a free agent, in whole milliseconds (0 to 3600000; default GATEWAY_QUEUE_TIMEOUT_MS): still waiting then, its task is cancelled and it is answered 503. Any other value is refused (400) */
+                "x-hive-queue-timeout-ms"?: number;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["OpenAiEmbeddingRequest"];
+            };
+        };
+        responses: {
+            /** @description The embeddings, one per input in order */
+            200: {
+                headers: {
+                    /** @description The id of the agent that answered */
+                    "x-hive-agent"?: string;
+                    /** @description Whole milliseconds the task waited before the answering attempt started */
+                    "x-hive-queue-ms"?: number;
+                    /** @description The Hive task the call ran as (GET /api/tasks/{id} shows it) */
+                    "x-hive-task-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "data": [
+                     *         {
+                     *           "embedding": [
+                     *             0.0123,
+                     *             -0.0456,
+                     *             0.0789
+                     *           ],
+                     *           "index": 0,
+                     *           "object": "embedding"
+                     *         }
+                     *       ],
+                     *       "model": "nomic-embed-text",
+                     *       "object": "list",
+                     *       "usage": {
+                     *         "prompt_tokens": 4,
+                     *         "total_tokens": 4
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["OpenAiEmbeddingList"];
+                };
+            };
+            /** @description Invalid request: the message and `param` name the field at fault (dimensions is refused) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": null,
+                     *         "message": "dimensions is not supported: the model decides the length of its vectors",
+                     *         "param": "dimensions",
+                     *         "type": "invalid_request_error"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["OpenAiError"];
+                };
+            };
+            /** @description No API key, or an unknown, revoked or expired one (OpenAI: code invalid_api_key) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "invalid_api_key",
+                     *         "message": "An API key is required (X-API-Key or Authorization: Bearer)",
+                     *         "param": null,
+                     *         "type": "invalid_request_error"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["OpenAiError"];
+                };
+            };
+            /** @description The key's role may not use the gateway: it needs operator or admin (OpenAI: type permission_error) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": null,
+                     *         "message": "This needs the operator role; the key has viewer",
+                     *         "param": null,
+                     *         "type": "permission_error"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["OpenAiError"];
+                };
+            };
+            /** @description No enabled agent serves the model (OpenAI: code model_not_found) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "model_not_found",
+                     *         "message": "The model `llama3:8b` does not exist or no agent serves it",
+                     *         "param": "model",
+                     *         "type": "invalid_request_error"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["OpenAiError"];
+                };
+            };
+            /** @description The body is larger than BODY_LIMIT */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": null,
+                     *         "message": "request entity too large",
+                     *         "param": null,
+                     *         "type": "invalid_request_error"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["OpenAiError"];
+                };
+            };
+            /** @description More than THROTTLE_LIMIT requests in THROTTLE_TTL_MS from this key; retry after Retry-After seconds (OpenAI: type requests, code rate_limit_exceeded) */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "rate_limit_exceeded",
+                     *         "message": "ThrottlerException: Too Many Requests",
+                     *         "param": null,
+                     *         "type": "requests"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["OpenAiError"];
+                };
+            };
+            /** @description The call failed on every attempt Hive made (TASK_MAX_ATTEMPTS): the message gives the agent's last error; its task is failed (OpenAI: type server_error, code agent_error) */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "agent_error",
+                     *         "message": "The call failed: the agent answered HTTP 500: CUDA error",
+                     *         "param": null,
+                     *         "type": "server_error"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["OpenAiError"];
+                };
+            };
+            /** @description No agent serving the model was free within the queue timeout (x-hive-queue-timeout-ms, else GATEWAY_QUEUE_TIMEOUT_MS): the task is cancelled; retry after Retry-After seconds. Also when this replica is shutting down (retry: another replica answers) or the database is unreachable (no Retry-After then) (OpenAI: type server_error, code queue_timeout or replica_stopping) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "queue_timeout",
+                     *         "message": "No agent serving llama3:8b was free within 120000 ms (x-hive-queue-timeout-ms); try again later",
+                     *         "param": null,
+                     *         "type": "server_error"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["OpenAiError"];
+                };
+            };
+        };
+    };
+    openaiListModels: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Every model an enabled agent serves */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenAiModelList"];
+                };
+            };
+            /** @description No API key, or an unknown, revoked or expired one (OpenAI: code invalid_api_key) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "invalid_api_key",
+                     *         "message": "An API key is required (X-API-Key or Authorization: Bearer)",
+                     *         "param": null,
+                     *         "type": "invalid_request_error"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["OpenAiError"];
+                };
+            };
+            /** @description The key's role may not use the gateway: it needs operator or admin (OpenAI: type permission_error) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": null,
+                     *         "message": "This needs the operator role; the key has viewer",
+                     *         "param": null,
+                     *         "type": "permission_error"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["OpenAiError"];
+                };
+            };
+            /** @description More than THROTTLE_LIMIT requests in THROTTLE_TTL_MS from this key; retry after Retry-After seconds (OpenAI: type requests, code rate_limit_exceeded) */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "rate_limit_exceeded",
+                     *         "message": "ThrottlerException: Too Many Requests",
+                     *         "param": null,
+                     *         "type": "requests"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["OpenAiError"];
+                };
+            };
+            /** @description The database is unreachable right now; retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": null,
+                     *         "message": "The database is unavailable; try again shortly",
+                     *         "param": null,
+                     *         "type": "server_error"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["OpenAiError"];
+                };
+            };
+        };
+    };
+    openaiGetModel: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The model name */
+                model: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The model */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenAiModel"];
+                };
+            };
+            /** @description No API key, or an unknown, revoked or expired one (OpenAI: code invalid_api_key) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "invalid_api_key",
+                     *         "message": "An API key is required (X-API-Key or Authorization: Bearer)",
+                     *         "param": null,
+                     *         "type": "invalid_request_error"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["OpenAiError"];
+                };
+            };
+            /** @description The key's role may not use the gateway: it needs operator or admin (OpenAI: type permission_error) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": null,
+                     *         "message": "This needs the operator role; the key has viewer",
+                     *         "param": null,
+                     *         "type": "permission_error"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["OpenAiError"];
+                };
+            };
+            /** @description No enabled agent serves the model (OpenAI: code model_not_found) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "model_not_found",
+                     *         "message": "The model `llama3:8b` does not exist or no agent serves it",
+                     *         "param": "model",
+                     *         "type": "invalid_request_error"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["OpenAiError"];
+                };
+            };
+            /** @description More than THROTTLE_LIMIT requests in THROTTLE_TTL_MS from this key; retry after Retry-After seconds (OpenAI: type requests, code rate_limit_exceeded) */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "rate_limit_exceeded",
+                     *         "message": "ThrottlerException: Too Many Requests",
+                     *         "param": null,
+                     *         "type": "requests"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["OpenAiError"];
+                };
+            };
+            /** @description The database is unreachable right now; retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": null,
+                     *         "message": "The database is unavailable; try again shortly",
+                     *         "param": null,
+                     *         "type": "server_error"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["OpenAiError"];
                 };
             };
         };

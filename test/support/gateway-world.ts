@@ -12,9 +12,6 @@ import { createKey } from './test-keys.js';
 
 export type Dialect = 'openai' | 'ollama';
 
-/** A task as the gateway leaves it: which dialect made it, and what it kept (the generated types may lag). */
-export type GatewayTask = Task & { gateway: Dialect | null; retain: string };
-
 /** What a call let the test see: its answer's headers, and the pieces of text as they arrived. */
 export interface Seen {
   headers?: Headers;
@@ -201,9 +198,9 @@ export function gatewayWorld(world: () => HiveFixture) {
       return { ...served, slot, holder };
     },
     /** The tasks of `model`, newest first. */
-    async tasksOf(model: string, status?: Task['status']): Promise<GatewayTask[]> {
+    async tasksOf(model: string, status?: Task['status']): Promise<Task[]> {
       const list = await api.listTasks({ model, limit: 100, ...(status === undefined ? {} : { status }) });
-      return list.tasks as GatewayTask[];
+      return list.tasks;
     },
   };
 }

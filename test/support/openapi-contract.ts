@@ -98,13 +98,15 @@ export class ResponseContract {
   }
 }
 
+/** Whether a content type is one JSON document (not NDJSON, a stream of them, which is read as text). */
+const isJson = (contentType: string | null): boolean => {
+  const media = contentType?.split(';')[0]?.trim().toLowerCase() ?? '';
+  return media === 'application/json' || media.endsWith('+json');
+};
+
 /** Reads a fetch Response into an Answer (the body consumed: pass a clone when the caller still needs it). */
 export async function answerOf(res: Response): Promise<Answer> {
   const text = await res.text();
   const contentType = res.headers.get('content-type');
-  return {
-    status: res.status,
-    contentType,
-    body: contentType?.includes('json') === true ? (JSON.parse(text) as unknown) : text,
-  };
+  return { status: res.status, contentType, body: isJson(contentType) ? (JSON.parse(text) as unknown) : text };
 }

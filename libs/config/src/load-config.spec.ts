@@ -69,6 +69,7 @@ describe('loadConfig', () => {
         webhookRetryHours: 24,
         idempotencyTtlHours: 24,
       },
+      gateway: { queueTimeoutMs: 120_000, retain: 'full' },
     });
   });
 

@@ -27,6 +27,8 @@ export type GatewayErrorStatus = 400 | 401 | 403 | 404 | 413 | 429 | 502 | 503;
 export interface GatewayRouteError {
   status: GatewayErrorStatus;
   description: string;
+  /** What OpenAI's body says besides, appended on the OpenAI routes ("code model_not_found"). */
+  openAiNote?: string;
   message: string | Readonly<Record<GatewayDialect, string>>;
   /** OpenAI's `code` and `param` in the example, as the route sets them. */
   code?: string;
@@ -41,23 +43,27 @@ const RETRY_AFTER = { description: 'Seconds to wait before trying again', schema
 const ERRORS: Readonly<Record<GatewayErrorStatus, GatewayRouteError>> = {
   400: {
     status: 400,
-    description: "Invalid request: the message (and OpenAI's `param`) names the field or header at fault",
+    description: 'Invalid request: the message names the field or header at fault',
+    openAiNote: 'param names it too',
     message: 'messages: must have at least 1 message',
     param: 'messages',
   },
   401: {
     status: 401,
-    description: 'No API key, or an unknown, revoked or expired one (OpenAI: code invalid_api_key)',
+    description: 'No API key, or an unknown, revoked or expired one',
+    openAiNote: 'code invalid_api_key',
     message: 'An API key is required (X-API-Key or Authorization: Bearer)',
   },
   403: {
     status: 403,
-    description: "The key's role may not use the gateway: it needs operator or admin (OpenAI: type permission_error)",
+    description: "The key's role may not use the gateway: it needs operator or admin",
+    openAiNote: 'type permission_error',
     message: 'This needs the operator role; the key has viewer',
   },
   404: {
     status: 404,
-    description: 'No enabled agent serves the model (OpenAI: code model_not_found)',
+    description: 'No enabled agent serves the model',
+    openAiNote: 'code model_not_found',
     message: {
       openai: 'The model `llama3:8b` does not exist or no agent serves it',
       ollama: 'model "llama3:8b" not found: no agent serves it',
@@ -72,17 +78,17 @@ const ERRORS: Readonly<Record<GatewayErrorStatus, GatewayRouteError>> = {
   },
   429: {
     status: 429,
-    description:
-      'More than THROTTLE_LIMIT requests in THROTTLE_TTL_MS from this key; retry after Retry-After seconds ' +
-      '(OpenAI: type requests, code rate_limit_exceeded)',
+    description: 'More than THROTTLE_LIMIT requests in THROTTLE_TTL_MS from this key; retry after Retry-After seconds',
+    openAiNote: 'type requests, code rate_limit_exceeded',
     message: 'ThrottlerException: Too Many Requests',
     retryAfter: true,
   },
   502: {
     status: 502,
     description:
-      "The call failed on every attempt Hive made (TASK_MAX_ATTEMPTS): the message gives the agent's last error " +
-      '(OpenAI: type server_error, code agent_error); its task is failed',
+      "The call failed on every attempt Hive made (TASK_MAX_ATTEMPTS): the message gives the agent's last error; " +
+      'its task is failed',
+    openAiNote: 'type server_error, code agent_error',
     message: 'The call failed: the agent answered HTTP 500: CUDA error',
     code: 'agent_error',
   },
@@ -90,9 +96,9 @@ const ERRORS: Readonly<Record<GatewayErrorStatus, GatewayRouteError>> = {
     status: 503,
     description:
       'No agent serving the model was free within the queue timeout (x-hive-queue-timeout-ms, else ' +
-      'GATEWAY_QUEUE_TIMEOUT_MS): the task is cancelled; retry after Retry-After seconds (OpenAI: type ' +
-      'server_error, code queue_timeout). Also when this replica is shutting down (code replica_stopping: retry, ' +
-      'another replica answers) or the database is unreachable (no Retry-After then)',
+      'GATEWAY_QUEUE_TIMEOUT_MS): the task is cancelled; retry after Retry-After seconds. Also when this replica ' +
+      'is shutting down (retry: another replica answers) or the database is unreachable (no Retry-After then)',
+    openAiNote: 'type server_error, code queue_timeout or replica_stopping',
     message: 'No agent serving llama3:8b was free within 120000 ms (x-hive-queue-timeout-ms); try again later',
     code: 'queue_timeout',
     retryAfter: true,
@@ -112,9 +118,10 @@ export function ApiGatewayErrors(
       const error = typeof entry === 'number' ? ERRORS[entry] : entry;
       const message = typeof error.message === 'string' ? error.message : error.message[dialect];
       const example = gatewayErrorBody(dialect, error.status, message, { code: error.code, param: error.param });
+      const note = dialect === 'openai' && error.openAiNote !== undefined ? ` (OpenAI: ${error.openAiNote})` : '';
       return ApiResponse({
         status: error.status,
-        description: error.description,
+        description: `${error.description}${note}`,
         content: { 'application/json': { schema: { $ref: getSchemaPath(ERROR_SCHEMA[dialect]) }, example } },
         ...(error.retryAfter === true ? { headers: { 'Retry-After': RETRY_AFTER } } : {}),
       });
@@ -141,20 +148,30 @@ export const DATABASE_UNAVAILABLE: GatewayRouteError = {
   message: 'The database is unavailable; try again shortly',
 };
 
-/** A route that reads what Hive knows of the served models: its answer, and the errors of the key and database. */
-export function ApiGatewayListing(
-  dialect: GatewayDialect,
-  answer: { schema: string; description: string },
-  ...errors: GatewayRouteError[]
-): MethodDecorator {
+/** A route about the served models (a listing, one model, /api/show): it reads what Hive and its agents know. */
+export interface GatewayModelsDoc {
+  dialect: GatewayDialect;
+  /** The component of the request body, for a POST. */
+  request?: string;
+  /** The component of the answer. */
+  answer: string;
+  /** What the 200 is. */
+  description: string;
+  /** Errors beyond the key's and an unreachable database's. */
+  errors?: GatewayRouteError[];
+}
+
+/** Declares a route about the served models: its body (if any), its answer and its errors. */
+export function ApiGatewayModels(doc: GatewayModelsDoc): MethodDecorator {
   return applyDecorators(
-    ApiGatewayKey(dialect),
+    ApiGatewayKey(doc.dialect),
+    ...(doc.request === undefined ? [] : [ApiBody({ required: true, schema: { $ref: getSchemaPath(doc.request) } })]),
     ApiResponse({
       status: 200,
-      description: answer.description,
-      content: { 'application/json': { schema: { $ref: getSchemaPath(answer.schema) } } },
+      description: doc.description,
+      content: { 'application/json': { schema: { $ref: getSchemaPath(doc.answer) } } },
     }),
-    ApiGatewayErrors(dialect, DATABASE_UNAVAILABLE, ...errors),
+    ApiGatewayErrors(doc.dialect, DATABASE_UNAVAILABLE, ...(doc.errors ?? [])),
   );
 }
 
@@ -203,7 +220,7 @@ export function ApiGatewayCall(doc: GatewayCallDoc): MethodDecorator {
     ApiHeader({
       name: PRIORITY_HEADER,
       required: false,
-      description: "The task's priority, 1 (lowest) to 5; higher runs first. Else 400",
+      description: "The task's priority, 1 (lowest) to 5: higher runs first. Any other value is refused (400)",
       schema: { type: 'integer', minimum: 1, maximum: 5, default: 3 },
     }),
     ApiHeader({
@@ -211,7 +228,8 @@ export function ApiGatewayCall(doc: GatewayCallDoc): MethodDecorator {
       required: false,
       description:
         'How long the call may wait in the queue for a free agent, in whole milliseconds (0 to 3600000; default ' +
-        'GATEWAY_QUEUE_TIMEOUT_MS): still waiting then, it is cancelled and answered 503. Else 400',
+        'GATEWAY_QUEUE_TIMEOUT_MS): still waiting then, its task is cancelled and it is answered 503. Any other ' +
+        'value is refused (400)',
       schema: { type: 'integer', minimum: 0, maximum: 3_600_000 },
     }),
     ApiResponse({ status: 200, description: doc.description, headers: ANSWER_HEADERS, content }),

@@ -2,6 +2,8 @@ import type { INestApplication } from '@nestjs/common';
 import { DocumentBuilder, type OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import { PACKAGE } from '@hive/config';
 import { inputJsonSchemas } from '@hive/coordinator';
+import { ollamaJsonSchemas } from '../gateway/ollama/ollama-openapi.js';
+import { openAiJsonSchemas } from '../gateway/openai/openai-openapi.js';
 import { API_KEY_BEARER_SCHEME, API_KEY_HEADER_SCHEME } from './api-key-auth.decorator.js';
 
 /**
@@ -14,9 +16,11 @@ export const DOCS_JSON_PATH = `${DOCS_PATH}-json`;
 const DESCRIPTION = [
   'Hive coordinates AI agents: operators register LLM servers (Ollama, or OpenAI-compatible ones), clients submit',
   'tasks, Hive queues them in PostgreSQL and hands each to a free agent that serves its type and model, preferring',
-  'one that holds the model loaded. Every /api route needs an API key (X-API-Key or',
-  'Authorization: Bearer); `/`, `/health`, `/health/ready` and `/api/metrics` (unless METRICS_TOKEN is set) are open.',
-  'Every error has the body `ErrorResponse`.',
+  'one that holds the model loaded. Its gateway speaks the OpenAI and Ollama APIs to their own clients, running',
+  'every call as a task. Every /api and /v1 route needs an API key (X-API-Key or Authorization: Bearer); `/`,',
+  '`/health`, `/health/ready`, `/api/version` and `/api/metrics` (unless METRICS_TOKEN is set) are open.',
+  "Every error has the body `ErrorResponse`, but on the gateway's routes (tags openai and ollama): there, errors",
+  "come in the client's dialect (`OpenAiError`, `OllamaError`).",
 ].join(' ');
 
 /** The OpenAPI 3 document of every route, built from the controllers' decorators (no I/O, no database). */
@@ -46,10 +50,29 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
     .addTag('health', 'Probes and the component report')
     .addTag('metrics', 'Prometheus')
     .addTag('service', 'What answers on this port')
+    .addTag(
+      'openai',
+      "OpenAI's API: an OpenAI client with its base URL set to http://<hive>/v1 and a Hive key of role operator as " +
+        'its API key runs each call as a Hive task on an agent serving the model',
+    )
+    .addTag(
+      'ollama',
+      "Ollama's API on Ollama's own paths: an Ollama client with its host set to http://<hive> (OLLAMA_HOST) and a " +
+        'Hive key of role operator as a bearer token runs each call as a Hive task on an agent serving the model',
+    )
     .build();
   const document = SwaggerModule.createDocument(app, config);
   // The inputs of the operations are validated by the coordinator's schemas: the document shows those, not a copy.
-  document.components = { ...document.components, schemas: { ...document.components?.schemas, ...inputJsonSchemas() } };
+  // The gateway's dialects are described by hand, beside their routes.
+  document.components = {
+    ...document.components,
+    schemas: {
+      ...document.components?.schemas,
+      ...inputJsonSchemas(),
+      ...openAiJsonSchemas(),
+      ...ollamaJsonSchemas(),
+    },
+  };
   return document;
 }
 

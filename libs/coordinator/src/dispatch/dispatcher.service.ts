@@ -176,7 +176,14 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy, Befo
     const planner: ClaimPlanner = (agents, load) => planClaim(agents, load, CLAIM_BATCH, { strategy, warmWaitMs });
     try {
       while (this.passWanted() && this.state.phase === 'running') {
+        const forTask = this.wakes.task;
         this.wakes.task = this.wakes.capacity = false;
+        // Freed capacity (a call ended, a retry came due) wakes a pass most often with nothing queued: asked first
+        // without locking the agents, so that such a pass costs one probe and holds up no claim for a new task.
+        if (!forTask && !(await this.store.anyDue())) {
+          this.agentsFull = false;
+          continue;
+        }
         let claimed: number;
         do {
           const claimedAt = Date.now();

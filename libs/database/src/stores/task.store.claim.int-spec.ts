@@ -78,6 +78,7 @@ describe('TaskStore.claim', () => {
         max_attempts: 3,
         timeout_ms: 900,
         stream: false,
+        gateway: null,
         event_seq: 2, // after its pending event
         created_at: task?.created_at,
         available_at: expect.any(Date) as unknown,

@@ -53,6 +53,8 @@ describe('TaskStore (submit, read, cancel, aggregates)', () => {
         stream: false,
         callback_url: null,
         webhook: null,
+        gateway: null,
+        retain: 'full',
         started_at: null,
         completed_at: null,
       });

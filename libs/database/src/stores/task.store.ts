@@ -126,49 +126,54 @@ export class TaskStore {
   /**
    * Claims up to `limit` due tasks in one transaction (docs/architecture.md, "Claiming"): the usable agents are
    * locked and their load over all replicas counted, `planner` decides what to take and where it runs, and the
-   * chosen rows become in_progress under this replica's lease.
+   * chosen rows become in_progress under this replica's lease. Its commit does not wait for the disk: a claim
+   * PostgreSQL forgets in a crash leaves its tasks pending, to run again, as after a lost lease; the end of a
+   * task is written durably, and only while the lease holds.
    */
   claim(replicaId: string, leaseMs: number, limit: number, planner: ClaimPlanner): Promise<Claim> {
-    return this.sql.transaction(async (tx) => {
-      const agents = await tx.rows<ClaimableAgent>(CLAIM_SQL.lockAgents);
-      if (agents.length === 0) return { tasks: [], freeSlots: 0 };
-      const loadRows = await tx.rows<{ id: string; running: number }>(CLAIM_SQL.countLoad, [agents.map((a) => a.id)]);
-      const plan = planner(agents, new Map(loadRows.map((r) => [r.id, r.running])));
-      if (plan.demand.length === 0) return { tasks: [], freeSlots: plan.freeSlots };
-      const pending = await tx.rows<PendingTask>(CLAIM_SQL.takePending, [
-        plan.demand.map((d) => d.type),
-        plan.demand.map((d) => d.model),
-        plan.demand.map((d) => d.slots),
-        limit,
-      ]);
-      if (pending.length === 0) return { tasks: [], freeSlots: plan.freeSlots };
-      const { placements, recent } = plan.place(pending);
-      const payloads =
-        placements.length === 0
-          ? []
-          : await tx.rows<TaskPayload>(CLAIM_SQL.assign, [
-              placements.map((p) => p.task.id),
-              placements.map((p) => p.agent.id),
-              replicaId,
-              leaseMs,
-            ]);
-      const payloadOf = new Map(payloads.map((p) => [p.id, p]));
-      const tasks: ClaimedTask[] = placements.map(({ task, agent, model }) => ({
-        ...task,
-        context: payloadOf.get(task.id)?.context ?? {},
-        input: payloadOf.get(task.id)?.input ?? null,
-        stream: payloadOf.get(task.id)?.stream ?? false,
-        gateway: payloadOf.get(task.id)?.gateway ?? null,
-        event_seq: payloadOf.get(task.id)?.event_seq ?? 0,
-        attempts: task.attempts + 1,
-        agent,
-        runModel: model,
-      }));
-      if (recent.size > 0) {
-        await tx.rows(CLAIM_SQL.markRecent, [[...recent.keys()], [...recent.values()].map((r) => JSON.stringify(r))]);
-      }
-      return { tasks, freeSlots: plan.freeSlots };
-    });
+    return this.sql.transaction(
+      async (tx) => {
+        const agents = await tx.rows<ClaimableAgent>(CLAIM_SQL.lockAgents);
+        if (agents.length === 0) return { tasks: [], freeSlots: 0 };
+        const loadRows = await tx.rows<{ id: string; running: number }>(CLAIM_SQL.countLoad, [agents.map((a) => a.id)]);
+        const plan = planner(agents, new Map(loadRows.map((r) => [r.id, r.running])));
+        if (plan.demand.length === 0) return { tasks: [], freeSlots: plan.freeSlots };
+        const pending = await tx.rows<PendingTask>(CLAIM_SQL.takePending, [
+          plan.demand.map((d) => d.type),
+          plan.demand.map((d) => d.model),
+          plan.demand.map((d) => d.slots),
+          limit,
+        ]);
+        if (pending.length === 0) return { tasks: [], freeSlots: plan.freeSlots };
+        const { placements, recent } = plan.place(pending);
+        const payloads =
+          placements.length === 0
+            ? []
+            : await tx.rows<TaskPayload>(CLAIM_SQL.assign, [
+                placements.map((p) => p.task.id),
+                placements.map((p) => p.agent.id),
+                replicaId,
+                leaseMs,
+              ]);
+        const payloadOf = new Map(payloads.map((p) => [p.id, p]));
+        const tasks: ClaimedTask[] = placements.map(({ task, agent, model }) => ({
+          ...task,
+          context: payloadOf.get(task.id)?.context ?? {},
+          input: payloadOf.get(task.id)?.input ?? null,
+          stream: payloadOf.get(task.id)?.stream ?? false,
+          gateway: payloadOf.get(task.id)?.gateway ?? null,
+          event_seq: payloadOf.get(task.id)?.event_seq ?? 0,
+          attempts: task.attempts + 1,
+          agent,
+          runModel: model,
+        }));
+        if (recent.size > 0) {
+          await tx.rows(CLAIM_SQL.markRecent, [[...recent.keys()], [...recent.values()].map((r) => JSON.stringify(r))]);
+        }
+        return { tasks, freeSlots: plan.freeSlots };
+      },
+      { durable: false },
+    );
   }
 
   /** in_progress → completed for each result still held by this replica; returns the ids stored. */
@@ -223,6 +228,11 @@ export class TaskStore {
   /** Deletes up to `batch` tasks finished more than `days` ago; returns how many. */
   async sweepFinished(days: number, batch: number): Promise<number> {
     return (await this.sql.rows(TRANSITION_SQL.sweep, [days, batch])).length;
+  }
+
+  /** Whether a claim could find anything: some pending task is due. One index probe, no lock. */
+  async anyDue(): Promise<boolean> {
+    return (await this.sql.rows<{ due: boolean }>(READ_SQL.anyDue))[0]?.due ?? false;
   }
 
   async countsByState(): Promise<TaskCounts> {

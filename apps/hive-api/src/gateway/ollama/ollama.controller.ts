@@ -1,12 +1,14 @@
 import { Body, Controller, Get, HttpCode, Post, Req, Res } from '@nestjs/common';
-import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiTags, getSchemaPath } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { PACKAGE } from '@hive/config';
 import { ModelCatalog, type ServedModel } from '@hive/coordinator';
 import { RequireRole } from '../../auth/roles.js';
 import { GatewayError } from '../gateway-error.js';
 import { GatewayExchange } from '../gateway-exchange.js';
+import { ApiGatewayCall, ApiGatewayModels } from '../gateway-openapi.js';
 import { chatFormat, embedFormat, generateFormat } from './ollama-answers.js';
+import { CHAT_DOC, EMBED_DOC, GENERATE_DOC, PS_DOC, SHOW_DOC, TAGS_DOC } from './ollama-openapi.js';
 import { chatCall, embedCall, generateCall, shownModel } from './ollama-requests.js';
 
 /** What Hive knows of a model's make: nothing the agents' listings would not tell better (see /api/show). */
@@ -47,6 +49,7 @@ export class OllamaController {
   @Post('chat')
   @HttpCode(200)
   @ApiOperation({ operationId: 'ollamaChat', summary: 'Chat (Ollama)' })
+  @ApiGatewayCall(CHAT_DOC)
   async chat(@Body() body: unknown, @Req() req: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
     const call = chatCall(body);
     await this.exchange.answer(
@@ -59,6 +62,8 @@ export class OllamaController {
 
   @Post('generate')
   @HttpCode(200)
+  @ApiOperation({ operationId: 'ollamaGenerate', summary: 'Generate a completion (Ollama)' })
+  @ApiGatewayCall(GENERATE_DOC)
   async generate(@Body() body: unknown, @Req() req: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
     const call = generateCall(body);
     await this.exchange.answer(
@@ -71,6 +76,8 @@ export class OllamaController {
 
   @Post('embed')
   @HttpCode(200)
+  @ApiOperation({ operationId: 'ollamaEmbed', summary: 'Embeddings (Ollama)' })
+  @ApiGatewayCall(EMBED_DOC)
   async embed(@Body() body: unknown, @Req() req: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
     const call = embedCall(body);
     await this.exchange.answer(
@@ -82,11 +89,15 @@ export class OllamaController {
   }
 
   @Get('tags')
+  @ApiOperation({ operationId: 'ollamaTags', summary: 'The served models (Ollama)' })
+  @ApiGatewayModels(TAGS_DOC)
   async tags(): Promise<{ models: ReturnType<typeof tagEntry>[] }> {
     return { models: (await this.catalog.list()).map(tagEntry) };
   }
 
   @Get('ps')
+  @ApiOperation({ operationId: 'ollamaPs', summary: 'The models loaded on agents (Ollama)' })
+  @ApiGatewayModels(PS_DOC)
   async running(): Promise<{ models: object[] }> {
     const loaded = (await this.catalog.list()).filter((m) => m.loadedUntil !== undefined);
     return {
@@ -97,6 +108,8 @@ export class OllamaController {
   /** Forwarded to an Ollama agent serving the model; from Hive's own knowledge when only other agents serve it. */
   @Post('show')
   @HttpCode(200)
+  @ApiOperation({ operationId: 'ollamaShow', summary: 'Describe a served model (Ollama)' })
+  @ApiGatewayModels(SHOW_DOC)
   async show(@Body() body: unknown, @Res() reply: FastifyReply): Promise<void> {
     const model = shownModel(body);
     const described = await this.catalog.describe(model);
@@ -120,6 +133,8 @@ export class OllamaController {
   }
 
   @Get('version')
+  @ApiOperation({ operationId: 'ollamaVersion', summary: "Hive's version (Ollama; no key needed)" })
+  @ApiOkResponse({ description: "Hive's version", schema: { $ref: getSchemaPath('OllamaVersion') } })
   version(): { version: string } {
     return { version: PACKAGE.version };
   }

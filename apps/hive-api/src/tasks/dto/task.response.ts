@@ -120,9 +120,10 @@ export class TaskResponse extends CreatedTaskResponse implements TaskDetails {
   })
   webhook!: WebhookDeliveryResponse | null;
 
+  // Inline, not a named enum: `nullable` beside a $ref is lost on validators (see nullable-schema.ts).
   @ApiProperty({
-    enum: GATEWAY_DIALECTS,
-    enumName: 'GatewayDialect',
+    type: String,
+    enum: [...GATEWAY_DIALECTS, null],
     nullable: true,
     description: 'The client API it came through (openai: /v1, ollama: /api/chat …); null when submitted here',
   })

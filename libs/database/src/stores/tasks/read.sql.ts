@@ -29,6 +29,11 @@ export const READ_SQL = {
     'task_read.pageCounts',
     `SELECT count(*)::int AS total, (count(*) FILTER (WHERE ${FILTER}))::int AS filtered FROM tasks`,
   ),
+  /** Whether any pending task is due (the partial queue index answers it). */
+  anyDue: statement(
+    'task_read.anyDue',
+    `SELECT EXISTS (SELECT 1 FROM tasks WHERE status = 'pending' AND available_at <= now()) AS due`,
+  ),
   countsByState: statement('task_read.countsByState', `SELECT status, count(*)::int AS n FROM tasks GROUP BY status`),
   /** Pending tasks by route (type and model, '' for none). */
   pendingByRoute: statement(
