@@ -25,6 +25,8 @@ import { createTestDatabase, type TestDatabase } from './test-database.js';
  * is shared with other suites.
  */
 const config: HiveConfig = loadConfig({ NODE_ENV: 'test', DB_POOL_SIZE: '1', DB_POOL_MAX_OVERFLOW: '5' });
+/** The replica the stores' QueueChannel speaks for (it names itself in the wakes it sends). */
+export const STORE_REPLICA_ID = config.replicaId;
 
 type Lifecycle = ConstructorParameters<typeof QueueChannel>[1];
 

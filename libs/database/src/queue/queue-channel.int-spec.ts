@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import { pollUntil } from '../../../../test/support/poll.js';
-import { openStoreWorld, type StoreWorld } from '../../../../test/support/store-fixture.js';
+import { openStoreWorld, STORE_REPLICA_ID, type StoreWorld } from '../../../../test/support/store-fixture.js';
 import type { QueueListener } from './queue-listener.js';
 import {
   CANCEL_CHANNEL,
@@ -55,12 +55,18 @@ describe('QueueChannel', () => {
 
     const got = await heardAfter(heard, 4, 'three wake-ups and the marker');
     expect(got).toEqual([
-      [WAKE_CHANNEL, 'task'],
+      [WAKE_CHANNEL, `task ${STORE_REPLICA_ID}`],
       [WAKE_CHANNEL, ''],
       [WAKE_CHANNEL, ''],
       [WAKE_CHANNEL, 'marker'],
     ]);
-    expect(got.slice(0, 3).map(([, payload]) => parseWake(payload))).toEqual(['task', 'capacity', 'capacity']);
+    expect(got.slice(0, 3).map(([, payload]) => parseWake(payload))).toEqual([
+      { reason: 'task', from: STORE_REPLICA_ID },
+      { reason: 'capacity' },
+      { reason: 'capacity' },
+    ]);
+    // An older replica's bare 'task' is still a wake for tasks.
+    expect(parseWake('task')).toEqual({ reason: 'task' });
   });
 
   it('notifyCancel sends each task id, with the agent when given', async () => {
@@ -122,15 +128,17 @@ describe('QueueChannel', () => {
       expect(events).toEqual([{ wake: 'capacity' }]);
       const task = randomUUID();
 
+      // Its own replica's wake for tasks is not heard (it woke its dispatcher itself); another replica's is.
       await world.channel.notifyWake(['task', 'capacity']);
+      await world.sql(`SELECT pg_notify($1, 'task another-replica')`, [WAKE_CHANNEL]);
       await world.channel.notifyCancel([task]);
       await world.channel.notifyCancel([task], 'agent-2');
       await world.sql(`SELECT pg_notify($1, 'marker')`, [CANCEL_CHANNEL]);
 
       await expect(heardAfter(events, 9, 'the wake-ups, cancellations and the marker')).resolves.toEqual([
         { wake: 'capacity' },
-        { wake: 'task' },
         { wake: 'capacity' },
+        { wake: 'task' },
         { cancel: { taskId: task } },
         { wake: 'capacity' },
         { cancel: { taskId: task, agentId: 'agent-2' } },

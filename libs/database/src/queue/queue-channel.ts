@@ -37,7 +37,7 @@ export class QueueChannel {
   /** One NOTIFY per reason, in one statement outside any transaction (see QueueAnnouncer for why). */
   async notifyWake(reasons: readonly WakeReason[]): Promise<void> {
     if (reasons.length === 0) return;
-    await this.sql.rows(NOTIFY_SQL.payloads, [WAKE_CHANNEL, reasons.map(wakePayload)]);
+    await this.sql.rows(NOTIFY_SQL.payloads, [WAKE_CHANNEL, reasons.map((r) => wakePayload(r, this.config.replicaId))]);
   }
 
   /**
@@ -61,7 +61,11 @@ export class QueueChannel {
     return this.listenTo(
       {
         channels: {
-          [WAKE_CHANNEL]: (payload) => events.onWake(parseWake(payload)),
+          [WAKE_CHANNEL]: (payload) => {
+            const wake = parseWake(payload);
+            // This replica woke its own dispatcher as it stored the tasks: its notice is for the others.
+            if (wake.reason !== 'task' || wake.from !== this.config.replicaId) events.onWake(wake.reason);
+          },
           [CANCEL_CHANNEL]: (payload) => {
             if (payload !== '') events.onCancel(parseCancel(payload));
             capacity(); // the slot it held is free, whoever ran it

@@ -14,12 +14,18 @@ export const TOKEN_CHANNEL = 'hive_tokens';
 /** Why dispatchers are woken: new tasks only matter when an agent has room; capacity changes always do. */
 export type WakeReason = 'task' | 'capacity';
 
-const WAKE_PAYLOADS: Record<WakeReason, string> = { task: 'task', capacity: '' };
+/** A wake for new tasks names the replica that stored them (`task <replica id>`); one for capacity is ''. */
+export const wakePayload = (reason: WakeReason, replicaId: string): string =>
+  reason === 'task' ? `task ${replicaId}` : '';
 
-export const wakePayload = (reason: WakeReason): string => WAKE_PAYLOADS[reason];
-
-/** Any payload but 'task' may mean changed capacity (older replicas send '' or other text). */
-export const parseWake = (payload: string): WakeReason => (payload === WAKE_PAYLOADS.task ? 'task' : 'capacity');
+/**
+ * A wake and the replica that sent it, when it says. Any payload but `task…` may mean changed capacity (older
+ * replicas send '' or other text; those before the sender was named send a bare `task`).
+ */
+export function parseWake(payload: string): { reason: WakeReason; from?: string } {
+  if (payload === 'task') return { reason: 'task' };
+  return payload.startsWith('task ') ? { reason: 'task', from: payload.slice(5) } : { reason: 'capacity' };
+}
 
 /** A hive_cancel payload is a task id, or `<task id> <agent id>` to abort only the call on that agent. */
 const CANCEL_AGENT_SEPARATOR = ' ';
