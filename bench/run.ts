@@ -1,7 +1,8 @@
 /**
  * `npm run bench`: Hive's throughput beside the raw limit of its dispatch cycle, idle dispatch latency, memory
  * growth, warm-first placement against least-loaded, and how soon results reach clients that do not poll (waits and
- * live events across two replicas), each against a fresh database, with Ollama test agents.
+ * live events across two replicas), and what the client-facing gateway adds to a chat call and how many it carries,
+ * each against a fresh database, with Ollama test agents.
  * See bench/README.md.
  *
  * This file holds the settings, the agents, the database template, the interrupt handling, the order of the phases
@@ -13,6 +14,7 @@ import { BenchDatabases, serverUrl } from './databases.js';
 import type { PhaseContext } from './phase.js';
 import { breakdownPhase } from './phases/breakdown.js';
 import { deliveryPhase } from './phases/delivery.js';
+import { gatewayPhase } from './phases/gateway.js';
 import { httpPhase } from './phases/http.js';
 import { latencyPhase } from './phases/latency.js';
 import { memoryPhase } from './phases/memory.js';
@@ -39,7 +41,16 @@ const settings: BenchSettings = {
   httpSeconds: envInt('BENCH_HTTP_SECONDS', 8, 1),
   httpConnections: envInt('BENCH_HTTP_CONNECTIONS', 32, 1),
   phases: new Set(
-    envList('BENCH_PHASES', ['http', 'throughput', 'breakdown', 'latency', 'memory', 'placement', 'delivery']),
+    envList('BENCH_PHASES', [
+      'http',
+      'throughput',
+      'breakdown',
+      'latency',
+      'memory',
+      'placement',
+      'delivery',
+      'gateway',
+    ]),
   ),
   placement: {
     tasks: envInt('BENCH_PLACEMENT_TASKS', 2_000, 1),
@@ -94,6 +105,7 @@ async function main(): Promise<void> {
     ['memory', () => memoryPhase(run)],
     ['placement', () => placementPhase(run)],
     ['delivery', () => deliveryPhase(run)],
+    ['gateway', () => gatewayPhase(run)],
   ];
   try {
     await dbs.prepareTemplate();
