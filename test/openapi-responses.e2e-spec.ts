@@ -118,7 +118,8 @@ describe('every answer of every route matches the OpenAPI document the server se
     await main.api.registerAgent({ id: 'slow-1', endpoint: hanging.url, specialty: 'slow' });
     for (const { id, model, behavior } of GATEWAY_AGENTS) {
       const agent = await main.agents.start({ models: [model], behavior });
-      await main.api.registerAgent({ id, endpoint: agent.url, specialty: 'chat', model });
+      // One slot each: the busy model's is taken by the task that never ends, so a call for it can only wait.
+      await main.api.registerAgent({ id, endpoint: agent.url, specialty: 'chat', model, max_concurrent: 1 });
     }
     // The gateway routes by model, which needs the served lists the first probes find.
     for (const { id, model } of GATEWAY_AGENTS) await main.api.waitForModels(id, [model]);

@@ -112,13 +112,15 @@ describe('hostile input: rate limits, CORS, body size, field validation', () => 
       'access-control-allow-origin': 'https://app.example.com',
       'access-control-allow-methods': 'GET,HEAD,PUT,PATCH,POST,DELETE',
       'access-control-allow-headers': 'x-api-key,content-type',
-      'access-control-expose-headers': 'x-request-id,retry-after',
+      'access-control-expose-headers': 'x-request-id,retry-after,x-hive-task-id,x-hive-agent,x-hive-queue-ms',
       vary: 'Origin, Access-Control-Request-Headers',
     });
     const bare = await request(hive.url).options('/api/tasks').expect(204);
     expect(bare.headers['access-control-allow-origin']).toBeUndefined();
     const answer = await request(hive.url).get('/').set('origin', 'https://app.example.com').expect(200);
-    expect(answer.headers['access-control-expose-headers']).toBe('x-request-id,retry-after');
+    expect(answer.headers['access-control-expose-headers']).toBe(
+      'x-request-id,retry-after,x-hive-task-id,x-hive-agent,x-hive-queue-ms',
+    );
   });
 
   it('refuses a body above BODY_LIMIT with 413 in the common error shape', async () => {

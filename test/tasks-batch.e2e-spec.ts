@@ -94,6 +94,8 @@ describe('POST /api/tasks/batch (in-process Hive, real PostgreSQL, real agent se
           stream: false,
           callback_url: null,
           webhook: null,
+          gateway: null,
+          retain: 'full',
           started_at: null,
           completed_at: null,
         });

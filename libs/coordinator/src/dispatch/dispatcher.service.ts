@@ -182,6 +182,7 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy, Befo
         // without locking the agents, so that such a pass costs one probe and holds up no claim for a new task.
         if (!forTask && !(await this.store.anyDue())) {
           this.agentsFull = false;
+          this.state.lastTick = new Date();
           continue;
         }
         let claimed: number;

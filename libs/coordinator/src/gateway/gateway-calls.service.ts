@@ -95,6 +95,8 @@ export class GatewayCalls implements OnModuleDestroy {
     clientGone.addEventListener('abort', onClientGone, { once: true });
     if (clientGone.aborted) onClientGone();
     this.open.add(call);
+    // Stored while the replica began to stop: no dispatcher here will run it.
+    if (this.stoppingNow) void this.stopCall(call);
     try {
       return await call.ended;
     } finally {

@@ -2,6 +2,11 @@ import type { TaskWithEvents, TokenPiece } from '@hive/database';
 import type { TaskResult } from '../operations/operation-types.js';
 import type { CallStart, GatewayCallEnd, GatewayCallObserver } from './gateway-call.types.js';
 
+/** The seq of the task's latest in_progress event (its pieces carry it), 0 before any. */
+function latestAttempt(task: TaskWithEvents): number {
+  return task.events.findLast((event) => event.status === 'in_progress')?.seq ?? 0;
+}
+
 /**
  * One gateway call while its client waits: what it hears of its task (from this replica's runner directly, or from
  * the task feed) becomes, in order, its start, the pieces of its answer and its end. The first end heard wins.
@@ -70,7 +75,7 @@ export class OpenCall {
   seen(task: TaskWithEvents): void {
     if (this.done || task.events.length < this.seenEvents) return;
     this.seenEvents = task.events.length;
-    if (task.status === 'pending' && this.streamedSeq !== undefined) {
+    if (this.streamedSeq !== undefined && (task.status === 'pending' || latestAttempt(task) > this.streamedSeq)) {
       // Another attempt would start the answer again: the client has part of this one (its replica died mid-answer).
       this.end({ outcome: 'failed', taskId: this.taskId, error: 'the answer broke off: its agent call was lost' });
       this.hooks.interrupted();
