@@ -70,7 +70,7 @@ export class TaskRunner {
             streamed = true;
             tokens.push(chunk);
           };
-    this.localCalls.started(task.id, task.agent.id);
+    this.localCalls.started(task.id, task.agent.id, task.event_seq);
     let result: TaskResult;
     try {
       result = await this.client.run(task.agent, callOf(task), controller.signal, onChunk);

@@ -81,9 +81,9 @@ export class GatewayCalls implements OnModuleDestroy {
     // Watched before anything can change it: the claim and every notice come after this turn of the event loop.
     const stops = [
       this.local.watch(id, {
-        started: (agentId) => {
+        started: (agentId, seq) => {
           call.runningHere = true;
-          call.began(agentId);
+          call.began(agentId, seq);
         },
         answered: (result) => call.answered(result),
         released: () => void this.stopCall(call),

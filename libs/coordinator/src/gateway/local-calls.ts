@@ -3,8 +3,8 @@ import type { TaskResult } from '../operations/operation-types.js';
 
 /** What the replica running a gateway call tells the request waiting for it on the same replica. */
 export interface LocalCallWatcher {
-  /** An attempt began on `agentId`. */
-  started(agentId: string): void;
+  /** An attempt began on `agentId`; `seq` is its in_progress event's (its pieces carry it). */
+  started(agentId: string, seq: number): void;
   /** The agent answered; the result is written to the task after this. */
   answered(result: TaskResult): void;
   /** This replica is stopping and handed the task back to the queue unfinished. */
@@ -28,8 +28,8 @@ export class LocalCalls {
     };
   }
 
-  started(taskId: string, agentId: string): void {
-    this.watchers.get(taskId)?.started(agentId);
+  started(taskId: string, agentId: string, seq: number): void {
+    this.watchers.get(taskId)?.started(agentId, seq);
   }
 
   answered(taskId: string, result: TaskResult): void {

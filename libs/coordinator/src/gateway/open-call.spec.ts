@@ -101,8 +101,8 @@ describe('OpenCall', () => {
     it('is set by the first attempt, once, with the whole ms the call waited', () => {
       const { call, starts } = openCall(1234.4);
       expect(call.started).toBe(false);
-      call.began('agent-a');
-      call.began('agent-a');
+      call.began('agent-a', 2);
+      call.began('agent-a', 2);
       expect(call.started).toBe(true);
       expect(starts).toHaveLength(1);
       const [start] = starts;
@@ -114,15 +114,15 @@ describe('OpenCall', () => {
 
     it('gives a call that began at once a queueMs of 0 or more', () => {
       const { call, starts } = openCall();
-      call.began('agent-a');
+      call.began('agent-a', 2);
       expect(starts[0]?.queueMs).toBeGreaterThanOrEqual(0);
       expect(Number.isInteger(starts[0]?.queueMs)).toBe(true);
     });
 
     it('is replaced by a retry on another agent before any piece went out, without starting twice', async () => {
       const { call, starts, chunks } = openCall();
-      call.began('agent-a');
-      call.began('agent-b');
+      call.began('agent-a', 2);
+      call.began('agent-b', 4);
       expect(call.current?.agentId).toBe('agent-b');
       expect(starts.map((start) => start.agentId)).toEqual(['agent-a']);
       call.tokens([piece(4, 1, 'Hel')]);
@@ -147,9 +147,9 @@ describe('OpenCall', () => {
 
     it('stays with the agent whose piece went out, whatever attempt begins after', () => {
       const { call, chunks } = openCall();
-      call.began('agent-a');
+      call.began('agent-a', 2);
       call.tokens([piece(2, 1, 'Hel')]);
-      call.began('agent-b');
+      call.began('agent-b', 4);
       expect(call.current?.agentId).toBe('agent-a');
       call.tokens([piece(2, 2, 'lo')]);
       expect(chunks).toEqual([
@@ -165,7 +165,7 @@ describe('OpenCall', () => {
       call.tokens([piece(2, 1, 'One, ')]);
       call.tokens([piece(2, 2, 'two, '), piece(2, 3, 'three')]);
       expect(chunks).toEqual([]);
-      call.began('agent-a');
+      call.began('agent-a', 2);
       expect(chunks).toEqual([
         { chunk: { content: 'One, ' }, agentId: 'agent-a' },
         { chunk: { content: 'two, ' }, agentId: 'agent-a' },
@@ -182,9 +182,18 @@ describe('OpenCall', () => {
       expect(chunks).toEqual([{ chunk: { content: 'Hi' }, agentId: 'agent-a' }]);
     });
 
+    it('held for an attempt that is no longer the one running are dropped, not handed to the next', () => {
+      const { call, chunks } = openCall();
+      call.tokens([piece(2, 1, 'lost')]);
+      call.began('agent-b', 4);
+      expect(chunks).toEqual([]);
+      call.tokens([piece(4, 1, 'kept')]);
+      expect(chunks).toEqual([{ chunk: { content: 'kept' }, agentId: 'agent-b' }]);
+    });
+
     it('of an attempt other than the one that streamed are dropped', () => {
       const { call, chunks } = openCall();
-      call.began('agent-a');
+      call.began('agent-a', 2);
       call.tokens([piece(2, 1, 'Hel'), piece(4, 1, 'Other')]);
       call.tokens([piece(4, 2, ' answer'), piece(2, 2, 'lo')]);
       expect(contents(chunks)).toEqual(['Hel', 'lo']);
@@ -194,7 +203,7 @@ describe('OpenCall', () => {
   describe('its end', () => {
     it('is completed with its start when its runner answers', async () => {
       const { call } = openCall();
-      call.began('agent-a');
+      call.began('agent-a', 2);
       expect(call.done).toBe(false);
       call.answered(ANSWER);
       await expect(endOf(call)).resolves.toEqual({
@@ -217,7 +226,7 @@ describe('OpenCall', () => {
 
     it('is failed with the task error, and the start the client heard, when the task failed', async () => {
       const { call } = openCall();
-      call.began('agent-a');
+      call.began('agent-a', 2);
       call.tokens([piece(2, 1, 'Hel')]);
       call.seen(taskAfter(['pending', { in_progress: 'agent-a' }, 'failed'], { error: 'agent-a answered 500' }));
       await expect(endOf(call)).resolves.toEqual({
@@ -247,7 +256,7 @@ describe('OpenCall', () => {
 
     it('is failed, and the task interrupted once, when the task goes back to the queue after a piece went out', async () => {
       const { call, interruptions } = openCall();
-      call.began('agent-a');
+      call.began('agent-a', 2);
       call.tokens([piece(2, 1, 'Hel')]);
       call.seen(taskAfter(['pending', { in_progress: 'agent-a' }]));
       expect(call.done).toBe(false);
@@ -309,7 +318,7 @@ describe('OpenCall', () => {
 
     it('wins over an answer after the task failed', async () => {
       const { call } = openCall();
-      call.began('agent-a');
+      call.began('agent-a', 2);
       call.seen(taskAfter(['pending', { in_progress: 'agent-a' }, 'failed']));
       call.answered(ANSWER);
       await expect(endOf(call)).resolves.toMatchObject({ outcome: 'failed' });
@@ -317,7 +326,7 @@ describe('OpenCall', () => {
 
     it('wins over a completed task read after the client left', async () => {
       const { call } = openCall();
-      call.began('agent-a');
+      call.began('agent-a', 2);
       call.end({ outcome: 'client_closed', taskId: TASK_ID });
       call.seen(taskAfter(['pending', { in_progress: 'agent-a' }, 'completed']));
       await expect(endOf(call)).resolves.toEqual({ outcome: 'client_closed', taskId: TASK_ID });
@@ -325,7 +334,7 @@ describe('OpenCall', () => {
 
     it('wins over a queue timeout after the answer came', async () => {
       const { call } = openCall();
-      call.began('agent-a');
+      call.began('agent-a', 2);
       call.answered(ANSWER);
       call.leavingQueue = true;
       call.seen(taskAfter(['pending', { in_progress: 'agent-a' }, 'cancelled']));
@@ -337,7 +346,7 @@ describe('OpenCall', () => {
       const { call, chunks, starts, interruptions } = openCall();
       call.tokens([piece(2, 1, 'Held')]);
       call.end({ outcome: 'replica_stopping', taskId: TASK_ID });
-      call.began('agent-a');
+      call.began('agent-a', 2);
       call.tokens([piece(2, 2, 'Late')]);
       call.seen(taskAfter(['pending', { in_progress: 'agent-a' }, 'pending']));
       expect(chunks).toEqual([]);
@@ -348,7 +357,7 @@ describe('OpenCall', () => {
 
     it('stops the pieces of a call that was streaming', () => {
       const { call, chunks } = openCall();
-      call.began('agent-a');
+      call.began('agent-a', 2);
       call.tokens([piece(2, 1, 'Hel')]);
       call.end({ outcome: 'client_closed', taskId: TASK_ID });
       call.tokens([piece(2, 2, 'lo')]);

@@ -49,13 +49,18 @@ export class OpenCall {
     return this.start !== undefined;
   }
 
-  /** An attempt began on `agentId`; a retry before any piece reached the client replaces the one before. */
-  began(agentId: string): void {
-    if (this.done || this.streamedSeq !== undefined || this.start?.agentId === agentId) return;
-    const first = this.start === undefined;
-    this.start = { taskId: this.taskId, agentId, queueMs: Math.round(performance.now() - this.submittedAt) };
-    if (first) this.hooks.started(this.start);
-    for (const piece of this.early.splice(0)) this.piece(piece);
+  /**
+   * An attempt began on `agentId` (`seq`: its in_progress event's); a retry before any piece reached the client
+   * replaces the one before. Pieces held for want of a start are handed over if they are this attempt's.
+   */
+  began(agentId: string, seq: number): void {
+    if (this.done || this.streamedSeq !== undefined) return;
+    if (this.start?.agentId !== agentId) {
+      const first = this.start === undefined;
+      this.start = { taskId: this.taskId, agentId, queueMs: Math.round(performance.now() - this.submittedAt) };
+      if (first) this.hooks.started(this.start);
+    }
+    for (const piece of this.early.splice(0)) if (piece.seq === seq) this.piece(piece);
   }
 
   tokens(pieces: readonly TokenPiece[]): void {
@@ -82,7 +87,7 @@ export class OpenCall {
       return;
     }
     if (task.assigned_agent !== null && (task.status === 'in_progress' || task.status === 'completed')) {
-      this.began(task.assigned_agent);
+      this.began(task.assigned_agent, latestAttempt(task));
     }
     switch (task.status) {
       case 'completed':
