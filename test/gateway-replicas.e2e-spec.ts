@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Ollama } from 'ollama';
-import OpenAI, { APIConnectionError } from 'openai';
+import OpenAI, { APIConnectionError, APIError } from 'openai';
 import { HiveApi, type Task } from './support/api.js';
 import { AgentFleet, closeAll } from './support/hive-fixture.js';
 import type { HiveProcess } from './support/hive-process.js';
@@ -133,10 +133,31 @@ async function endingOf(answer: Promise<Answer>): Promise<string> {
     return 'answered';
   } catch (error) {
     if (error instanceof APIConnectionError) return 'connection error';
+    // An HTTP error answer, or an error event in the stream (no status then).
+    if (error instanceof APIError) return `APIError: ${error.message}`;
     // fetch's errors come from Node's realm, not the test's: compared by name, not instanceof.
     const { name, message } = error as Error;
     if (name === 'TypeError' && ['fetch failed', 'terminated'].includes(message)) return 'connection error';
     return `${name}: ${message}`;
+  }
+}
+
+/**
+ * `promise`'s value, or a failure after `timeoutMs` that shows `state()`: only turns a hang (a stream that never
+ * ends) into a readable failure before the test's own timeout, never a timed assertion.
+ */
+async function settledWithin<T>(promise: Promise<T>, timeoutMs: number, state: () => unknown): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const hung = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new Error(`not settled after ${timeoutMs} ms; state: ${JSON.stringify(state())}`)),
+      timeoutMs,
+    );
+  });
+  try {
+    return await Promise.race([promise, hung]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 
@@ -201,6 +222,19 @@ async function momentWithoutTransactions(db: TestDatabase, timeoutMs: number): P
     if (Date.now() >= deadline) return false;
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
+}
+
+/** A task's status, attempts and the statuses of its history, read from the database. */
+async function historyOf(
+  db: TestDatabase,
+  taskId: string,
+): Promise<{ status: string; attempts: number; history: string[] } | undefined> {
+  const [row] = await db.query<{ status: string; attempts: number; history: string[] }>(
+    `SELECT status, attempts, array(SELECT e->>'status' FROM jsonb_array_elements(events) AS e) AS history
+       FROM tasks WHERE id = $1`,
+    [taskId],
+  );
+  return row;
 }
 
 /** How an agent is started and registered. */
@@ -453,5 +487,85 @@ describe('gateway across replicas (two real processes on one PostgreSQL database
     ];
     const after = await Promise.all(fresh.map((call) => onB.call(call)));
     expect(after.map((s) => s.text)).toEqual(fresh.map(echoOf));
+  });
+
+  it('SIGKILL of the replica running a streamed call: the client on the other replica hears the answer broke off (no piece twice), the task is cancelled, not run again', async () => {
+    const model = 'cutoff:7b';
+    const held = tracked();
+    const b = await replicas.spawn('replica-b');
+    const { key } = await createKey(b.url, 'operator');
+    const apiB = new HiveApi(b.url);
+    const agent = await agentFor(apiB, 'cutoff-1', model);
+    // B alone runs: it holds both of the agent's slots, so the calls made on A wait in the queue.
+    await blockAgent(apiB, agent, model, 2, held);
+    // Each call's first piece at once, the next a minute later: B dies in between. A second attempt, should one
+    // start, hangs (its cancel ends it), so it can neither answer nor go unseen in the task's history.
+    agent.queueBehaviors(
+      ...[1, 2].map((): AgentBehavior => ({ kind: 'ok', chunkDelayMs: 60_000 })),
+      ...[1, 2].map((): AgentBehavior => ({ kind: 'hang' })),
+    );
+    const a = await replicas.spawn('replica-a');
+    const calls: Call[] = [
+      { dialect: 'openai', stream: true, operation: 'chat', model, prompt: 'broken off for the openai client' },
+      { dialect: 'ollama', stream: true, operation: 'generate', model, prompt: 'broken off for the ollama client' },
+    ];
+    const client = new GatewayClient(a.url, key);
+    // Every piece each client heard, kept here: a call that fails takes its pieces with it.
+    const heard = calls.map((): string[] => []);
+    const firstPieces = calls.map(() => gate());
+    const answers = calls.map((call, i) =>
+      underWay(
+        client.call(call, (piece) => {
+          heard[i].push(piece);
+          firstPieces[i].open();
+        }),
+      ),
+    );
+    const tasks = await pendingTasks(new HiveApi(a.url), model, 2);
+    const taskIds = calls.map((call) => taskOf(tasks, call).id);
+
+    // A stopped, the agent's slots free up: B claims the calls' tasks.
+    await freezeOutsideTransactions(a);
+    held.open();
+    await agent.waitForRequests(4);
+    const leases = await Promise.all(taskIds.map((id) => replicas.leaseOf(id)));
+    expect(leases).toEqual(calls.map(() => ({ status: 'in_progress', lease_owner: 'replica-b' })));
+    thaw(a);
+    await Promise.all(firstPieces.map((first) => first.promise));
+
+    b.kill('SIGKILL');
+    await expect(b.exited).resolves.toEqual({ code: null, signal: 'SIGKILL' });
+    await agent.waitForAborts(2); // B's agent calls died with it
+
+    // A's reaper requeues the tasks once B's lease runs out (TASK_LEASE_MS 3000); A, whose clients have part of the
+    // answers, ends the calls with the dialect's error event rather than let another attempt start them again.
+    const broke = 'the answer broke off: its agent call was lost';
+    const endings = await settledWithin(Promise.all(answers.map(endingOf)), 20_000, () => ({ heard, taskIds }));
+    expect(endings).toEqual([`APIError: ${broke}`, `Error: ${broke}`]);
+    expect(heard).toEqual([['echo: '], ['echo: ']]); // the first piece, once: nothing after the crash
+    const ended = await Promise.all(
+      taskIds.map((id) =>
+        pollUntil(
+          () => historyOf(replicas.database, id),
+          (task) => task !== undefined && !['pending', 'in_progress'].includes(task.status),
+          { describe: `task ${id} to end` },
+        ),
+      ),
+    );
+    // Requeued by the reaper (retrying), then cancelled by A: before any replica claimed it again, or, when A's
+    // dispatcher claimed it in the moment between, with that attempt cancelled at once (its client never hears it).
+    const histories = [
+      ['pending', 'in_progress', 'retrying', 'cancelled'],
+      ['pending', 'in_progress', 'retrying', 'in_progress', 'cancelled'],
+    ];
+    calls.forEach((call, i) => {
+      const task = ended[i];
+      expect(task?.status).toBe('cancelled');
+      expect(histories).toContainEqual(task?.history);
+      expect(task?.attempts).toBe(task?.history.filter((status) => status === 'in_progress').length);
+      const seen = requestsWith([agent], call.prompt);
+      expect(seen).toBeGreaterThanOrEqual(1);
+      expect(seen).toBeLessThanOrEqual(task?.attempts ?? 0);
+    });
   });
 });

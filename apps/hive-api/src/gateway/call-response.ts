@@ -82,7 +82,7 @@ export class CallResponse {
         return;
       }
       case 'failed':
-        if (this.endStream('failed', end.start, end.error)) return;
+        if (this.endStream('failed', end.error)) return;
         throw new GatewayError(502, `The call failed: ${end.error}`, {
           code: 'agent_error',
           outcome: 'failed',
@@ -106,18 +106,17 @@ export class CallResponse {
         if (!this.res.writableEnded) this.res.destroy();
         return;
       case 'replica_stopping':
-        if (this.endStream('replica_stopping', end.start, 'This Hive replica is shutting down; the answer broke off')) {
-          return;
-        }
+        if (this.endStream('replica_stopping', 'This Hive replica is shutting down; the answer broke off')) return;
         throw replicaStopping(this.spec);
     }
   }
 
   /** Ends a stream under way with the dialect's error event; false when none is. */
-  private endStream(outcome: GatewayCallEnd['outcome'], start: CallStart | undefined, message: string): boolean {
-    if (!this.streaming || start === undefined) return false;
+  private endStream(outcome: GatewayCallEnd['outcome'], message: string): boolean {
+    // A stream is open only once its format was made (with the head).
+    if (!this.streaming || this.format === undefined) return false;
     this.count(outcome);
-    this.res.end(this.formatFor(start).error(message));
+    this.res.end(this.format.error(message));
     return true;
   }
 

@@ -82,7 +82,12 @@ export class OpenCall {
     this.seenEvents = task.events.length;
     if (this.streamedSeq !== undefined && (task.status === 'pending' || latestAttempt(task) > this.streamedSeq)) {
       // Another attempt would start the answer again: the client has part of this one (its replica died mid-answer).
-      this.end({ outcome: 'failed', taskId: this.taskId, error: 'the answer broke off: its agent call was lost' });
+      this.end({
+        outcome: 'failed',
+        taskId: this.taskId,
+        error: 'the answer broke off: its agent call was lost',
+        start: this.start,
+      });
       this.hooks.interrupted();
       return;
     }
