@@ -82,10 +82,11 @@ export class TaskRunner {
     } finally {
       clearTimeout(timer);
     }
+    // A gateway client here has every piece already (they reach it as they come): it need not wait for the relay.
+    this.localCalls.answered(task.id, result);
     await tokens?.close();
     this.metrics.agentCall(task.agent.id, 'success', seconds(started));
     this.metrics.llmTokens(task.agent.id, task.runModel, result.prompt_eval_count, result.eval_count);
-    this.localCalls.answered(task.id, result);
     let stored: boolean;
     try {
       stored = await this.outcomes.complete(heldBy(task), result);
