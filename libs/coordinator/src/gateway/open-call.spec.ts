@@ -262,10 +262,12 @@ describe('OpenCall', () => {
       expect(call.done).toBe(false);
       // Its replica died mid-answer: the lease reaper put the task back in the queue.
       call.seen(taskAfter(['pending', { in_progress: 'agent-a' }, 'pending']));
+      // With the start its client heard, so that its stream ends with the dialect's error event.
       await expect(endOf(call)).resolves.toEqual({
         outcome: 'failed',
         taskId: TASK_ID,
         error: mentioning('broke off'),
+        start: { taskId: TASK_ID, agentId: 'agent-a', queueMs: anyMs },
       });
       call.seen(taskAfter(['pending', { in_progress: 'agent-a' }, 'pending', { in_progress: 'agent-b' }]));
       expect(interruptions()).toBe(1);
@@ -276,10 +278,12 @@ describe('OpenCall', () => {
       call.seen(taskAfter(['pending', { in_progress: 'agent-a' }]));
       call.tokens([piece(2, 1, 'Hel')]);
       call.seen(taskAfter(['pending', { in_progress: 'agent-a' }, 'pending', { in_progress: 'agent-b' }]));
+      // With the start its client heard, so that its stream ends with the dialect's error event.
       await expect(endOf(call)).resolves.toEqual({
         outcome: 'failed',
         taskId: TASK_ID,
         error: mentioning('broke off'),
+        start: { taskId: TASK_ID, agentId: 'agent-a', queueMs: anyMs },
       });
       call.seen(taskAfter(['pending', { in_progress: 'agent-a' }, 'pending', { in_progress: 'agent-b' }, 'pending']));
       expect(interruptions()).toBe(1);
