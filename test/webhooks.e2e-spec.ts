@@ -459,6 +459,12 @@ describe('webhooks across replicas (real processes)', () => {
     // The first process died before its attempt ended: it recorded nothing, the second one delivered.
     const delivered = (p: HiveProcess) => p.logs().filter((l) => message(l).startsWith(`Webhook of task ${id}`));
     expect(delivered(first)).toEqual([]);
-    expect(delivered(second)).toEqual([expect.objectContaining({ taskId: id, status: 200, attempt: 2 })]);
+    // Its log line is written after the delivery is recorded, and reaches this process through a pipe: waited for.
+    const logged = await pollUntil(
+      () => Promise.resolve(delivered(second)),
+      (lines) => lines.length > 0,
+      { describe: `the second process' log line of the delivery of task ${id}` },
+    );
+    expect(logged).toEqual([expect.objectContaining({ taskId: id, status: 200, attempt: 2 })]);
   }, 90_000);
 });
