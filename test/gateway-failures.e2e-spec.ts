@@ -1,6 +1,13 @@
 import { APIError } from 'openai';
 import { firstRequestFails, suiteFixture } from './support/hive-fixture.js';
-import { finished, gatewayWorld, rejectionOf, type Dialect, type Seen } from './support/gateway-world.js';
+import {
+  DIALECT_STREAMS,
+  finished,
+  gatewayWorld,
+  rejectionOf,
+  type Dialect,
+  type Seen,
+} from './support/gateway-world.js';
 import type { AgentBehavior } from './support/ollama-agent.js';
 import { pollUntil, waitUntil } from './support/poll.js';
 import { parseSamples, sampleValue, type Sample } from './support/prometheus-text.js';
@@ -17,12 +24,6 @@ function requestsCounted(samples: readonly Sample[], model: string): Record<stri
 describe('gateway: failover, broken streams, aborts and metrics (in-process Hive, real PostgreSQL, real agents)', () => {
   const world = suiteFixture();
   const w = gatewayWorld(world);
-  const DIALECT_STREAMS: [Dialect, boolean][] = [
-    ['openai', false],
-    ['openai', true],
-    ['ollama', false],
-    ['ollama', true],
-  ];
 
   it.each([
     ['openai', false, 'answers 500'],

@@ -1,7 +1,14 @@
 import { BadRequestError, InternalServerError } from 'openai';
 import type { Task } from './support/api.js';
 import { suiteFixture } from './support/hive-fixture.js';
-import { finished, gatewayWorld, rejectionOf, type Dialect, type Seen } from './support/gateway-world.js';
+import {
+  DIALECT_STREAMS,
+  finished,
+  gatewayWorld,
+  rejectionOf,
+  type Dialect,
+  type Seen,
+} from './support/gateway-world.js';
 import type { AgentProtocol, AgentRequestRecord } from './support/ollama-agent.js';
 import { pollUntil } from './support/poll.js';
 
@@ -21,12 +28,6 @@ function chatPromptOf(task: Task): unknown {
 describe('gateway: the queue, its headers and what tasks keep (in-process Hive, real PostgreSQL, real agents)', () => {
   const world = suiteFixture();
   const w = gatewayWorld(world);
-  const DIALECT_STREAMS: [Dialect, boolean][] = [
-    ['openai', false],
-    ['openai', true],
-    ['ollama', false],
-    ['ollama', true],
-  ];
 
   describe('a call that waits in the queue', () => {
     it.each(DIALECT_STREAMS)(
@@ -37,14 +38,16 @@ describe('gateway: the queue, its headers and what tasks keep (in-process Hive, 
         const headers = { 'x-hive-queue-timeout-ms': '300' };
 
         const error = await rejectionOf(w.gateway().chat(dialect, model, 'too late', { stream, headers, seen }));
+        let answerHeaders: Headers | undefined;
         if (dialect === 'openai') {
           expect(error).toBeInstanceOf(InternalServerError);
           expect(error).toMatchObject({ status: 503, type: 'server_error', code: 'queue_timeout' });
-          expect((error as InternalServerError).headers.get('retry-after')).toMatch(/^[1-9]\d*$/);
+          answerHeaders = (error as InternalServerError).headers;
         } else {
           expect(error).toMatchObject({ name: 'ResponseError', status_code: 503 });
-          expect(seen.headers?.get('retry-after')).toMatch(/^[1-9]\d*$/);
+          answerHeaders = seen.headers;
         }
+        expect(answerHeaders?.get('retry-after')).toMatch(/^[1-9]\d*$/);
 
         const [cancelled] = await pollUntil(
           () => w.tasksOf(model, 'cancelled'),
@@ -52,6 +55,8 @@ describe('gateway: the queue, its headers and what tasks keep (in-process Hive, 
           { describe: `the timed-out task of ${model} to be cancelled` },
         );
         expect(cancelled).toMatchObject({ gateway: dialect, operation: 'chat', model, attempts: 0 });
+        // The refusal names the task it cancelled.
+        expect(answerHeaders?.get('x-hive-task-id')).toBe(cancelled?.id);
         slot.open();
         await expect(holder).resolves.toBe('echo: holder');
         // The timed-out call never reached the agent.

@@ -1,6 +1,6 @@
 import { APIError, InternalServerError } from 'openai';
 import { startHiveFixture, type HiveFixture } from './support/hive-fixture.js';
-import { Gateway, rejectionOf, type Dialect, type Gate, type Seen } from './support/gateway-world.js';
+import { Gateway, rejectionOf, type Dialect, type Gate, type Seen, DIALECT_STREAMS } from './support/gateway-world.js';
 import type { OllamaAgent } from './support/ollama-agent.js';
 import { pollUntil, waitUntil } from './support/poll.js';
 import { createKey } from './support/test-keys.js';
@@ -8,13 +8,6 @@ import { createKey } from './support/test-keys.js';
 /** Each test's Hive has its own database: one model and one agent are enough. */
 const MODEL = 'stopping:1b';
 const AGENT_ID = 'stopping-agent';
-
-const DIALECT_STREAMS: [Dialect, boolean][] = [
-  ['openai', false],
-  ['openai', true],
-  ['ollama', false],
-  ['ollama', true],
-];
 
 /** A task as the stopped Hive left it in its database (its API went with it). */
 interface TaskRow {

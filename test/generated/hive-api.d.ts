@@ -1227,6 +1227,8 @@ export interface components {
         /** @description OpenAI's chat completion request, the fields Hive reads; others (user, metadata, store, tool_choice, …) are accepted and ignored. */
         OpenAiChatCompletionRequest: {
             frequency_penalty?: number | null;
+            /** @description Not supported: only false or absent (else 400); the agents give no log probabilities */
+            logprobs?: unknown;
             /** @description The newer name of max_tokens; wins over it */
             max_completion_tokens?: number | null;
             /** @description At most this many tokens are generated (num_predict) */
@@ -1330,6 +1332,8 @@ export interface components {
             /** @description Not supported: 400 when true */
             echo?: boolean | null;
             frequency_penalty?: number | null;
+            /** @description Not supported: only false or absent (else 400); the agents give no log probabilities */
+            logprobs?: unknown;
             /** @description At most this many tokens are generated (num_predict) */
             max_tokens?: number | null;
             /**
@@ -2586,6 +2590,8 @@ export interface operations {
             /** @description The call failed on every attempt Hive made (TASK_MAX_ATTEMPTS): the message gives the agent's last error; its task is failed */
             502: {
                 headers: {
+                    /** @description The Hive task the call became (absent when it was refused before it was stored) */
+                    "x-hive-task-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2602,6 +2608,8 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before trying again */
                     "Retry-After"?: number;
+                    /** @description The Hive task the call became (absent when it was refused before it was stored) */
+                    "x-hive-task-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2752,6 +2760,8 @@ export interface operations {
             /** @description The call failed on every attempt Hive made (TASK_MAX_ATTEMPTS): the message gives the agent's last error; its task is failed */
             502: {
                 headers: {
+                    /** @description The Hive task the call became (absent when it was refused before it was stored) */
+                    "x-hive-task-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2768,6 +2778,8 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before trying again */
                     "Retry-After"?: number;
+                    /** @description The Hive task the call became (absent when it was refused before it was stored) */
+                    "x-hive-task-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2923,6 +2935,8 @@ export interface operations {
             /** @description The call failed on every attempt Hive made (TASK_MAX_ATTEMPTS): the message gives the agent's last error; its task is failed */
             502: {
                 headers: {
+                    /** @description The Hive task the call became (absent when it was refused before it was stored) */
+                    "x-hive-task-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2939,6 +2953,8 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before trying again */
                     "Retry-After"?: number;
+                    /** @description The Hive task the call became (absent when it was refused before it was stored) */
+                    "x-hive-task-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5070,6 +5086,8 @@ export interface operations {
             /** @description The call failed on every attempt Hive made (TASK_MAX_ATTEMPTS): the message gives the agent's last error; its task is failed (OpenAI: type server_error, code agent_error) */
             502: {
                 headers: {
+                    /** @description The Hive task the call became (absent when it was refused before it was stored) */
+                    "x-hive-task-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5091,6 +5109,8 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before trying again */
                     "Retry-After"?: number;
+                    /** @description The Hive task the call became (absent when it was refused before it was stored) */
+                    "x-hive-task-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5292,6 +5312,8 @@ export interface operations {
             /** @description The call failed on every attempt Hive made (TASK_MAX_ATTEMPTS): the message gives the agent's last error; its task is failed (OpenAI: type server_error, code agent_error) */
             502: {
                 headers: {
+                    /** @description The Hive task the call became (absent when it was refused before it was stored) */
+                    "x-hive-task-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5313,6 +5335,8 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before trying again */
                     "Retry-After"?: number;
+                    /** @description The Hive task the call became (absent when it was refused before it was stored) */
+                    "x-hive-task-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5504,6 +5528,8 @@ export interface operations {
             /** @description The call failed on every attempt Hive made (TASK_MAX_ATTEMPTS): the message gives the agent's last error; its task is failed (OpenAI: type server_error, code agent_error) */
             502: {
                 headers: {
+                    /** @description The Hive task the call became (absent when it was refused before it was stored) */
+                    "x-hive-task-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5525,6 +5551,8 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before trying again */
                     "Retry-After"?: number;
+                    /** @description The Hive task the call became (absent when it was refused before it was stored) */
+                    "x-hive-task-id"?: string;
                     [name: string]: unknown;
                 };
                 content: {

@@ -12,6 +12,14 @@ import { createKey } from './test-keys.js';
 
 export type Dialect = 'openai' | 'ollama';
 
+/** Each dialect, streamed and not: the four ways a client calls. */
+export const DIALECT_STREAMS: readonly [Dialect, boolean][] = [
+  ['openai', false],
+  ['openai', true],
+  ['ollama', false],
+  ['ollama', true],
+];
+
 /** What a call let the test see: its answer's headers, and the pieces of text as they arrived. */
 export interface Seen {
   headers?: Headers;

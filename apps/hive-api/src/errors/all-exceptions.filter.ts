@@ -41,7 +41,7 @@ export class AllExceptionsFilter implements ExceptionFilter {
 
   constructor(
     private readonly adapterHost: HttpAdapterHost,
-    private readonly gatewayMetrics?: GatewayMetrics,
+    private readonly gatewayMetrics: GatewayMetrics,
   ) {}
 
   catch(exception: unknown, host: ArgumentsHost): void {
@@ -65,11 +65,12 @@ export class AllExceptionsFilter implements ExceptionFilter {
     }
     const details = exception instanceof GatewayError ? exception.details : {};
     if (details.retryAfterS !== undefined) void res.header('retry-after', String(details.retryAfterS));
+    if (details.taskId !== undefined) void res.header('x-hive-task-id', details.taskId);
     const endpoint = routeLabel(req);
     // A path no route matched is not counted: its label would be whatever the client sent.
     if (endpoint !== UNMATCHED_ROUTE) {
       const outcome = details.outcome ?? (body.statusCode >= 500 ? 'failed' : 'rejected');
-      this.gatewayMetrics?.request(dialect, endpoint, details.model ?? '', outcome);
+      this.gatewayMetrics.request(dialect, endpoint, details.model ?? '', outcome);
     }
     adapter.reply(res, gatewayErrorBody(dialect, body.statusCode, body.message, details), body.statusCode);
   }

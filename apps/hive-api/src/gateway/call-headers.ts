@@ -6,7 +6,7 @@ export const QUEUE_TIMEOUT_HEADER = 'x-hive-queue-timeout-ms';
 const DEFAULT_PRIORITY = 3;
 const MAX_QUEUE_TIMEOUT_MS = 3_600_000;
 
-export interface CallHeaders {
+interface CallHeaders {
   priority: number;
   queueTimeoutMs: number;
 }

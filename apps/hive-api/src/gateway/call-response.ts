@@ -16,12 +16,13 @@ const hiveHeaders = (start: CallStart): Record<string, string> => ({
 });
 
 /** A stopping replica's answer to a call it cannot finish: the client tries again, reaching another replica. */
-export const replicaStopping = (spec: GatewayCallSpec): GatewayError =>
+export const replicaStopping = (spec: GatewayCallSpec, taskId?: string): GatewayError =>
   new GatewayError(503, 'This Hive replica is shutting down; try again', {
     code: 'replica_stopping',
     retryAfterS: 1,
     outcome: 'replica_stopping',
     model: spec.model,
+    taskId,
   });
 
 /**
@@ -87,6 +88,7 @@ export class CallResponse {
           code: 'agent_error',
           outcome: 'failed',
           model: this.spec.model,
+          taskId: end.taskId,
         });
       case 'queue_timeout':
         throw new GatewayError(
@@ -98,6 +100,7 @@ export class CallResponse {
             retryAfterS: QUEUE_TIMEOUT_RETRY_AFTER_S,
             outcome: 'queue_timeout',
             model: this.spec.model,
+            taskId: end.taskId,
           },
         );
       case 'client_closed':
@@ -107,7 +110,7 @@ export class CallResponse {
         return;
       case 'replica_stopping':
         if (this.endStream('replica_stopping', 'This Hive replica is shutting down; the answer broke off')) return;
-        throw replicaStopping(this.spec);
+        throw replicaStopping(this.spec, end.taskId);
     }
   }
 

@@ -1,13 +1,7 @@
-import type { OperationInput } from '@hive/coordinator';
-import type { GatewayDialect, TaskOperation } from '@hive/database';
+import type { GatewayCallRequest } from '@hive/coordinator';
 
-/** A call as a dialect's endpoint parsed it. */
-export interface GatewayCallSpec {
-  dialect: GatewayDialect;
+/** A call as a dialect's endpoint parsed it: the request without Hive's own headers, and the route it came by. */
+export type GatewayCallSpec = Omit<GatewayCallRequest, 'priority' | 'queueTimeoutMs'> & {
   /** The route, as hive_gateway_requests_total labels it. */
   endpoint: string;
-  operation: TaskOperation;
-  model: string;
-  input: OperationInput['input'];
-  stream: boolean;
-}
+};

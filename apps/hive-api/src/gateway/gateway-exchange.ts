@@ -2,19 +2,11 @@ import { Injectable } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { HiveConfig } from '@hive/config';
 import { GatewayCalls, GatewayMetrics, UnservedTasksError } from '@hive/coordinator';
-import type { GatewayDialect } from '@hive/database';
 import type { AnswerFormatFactory } from './answer-format.js';
 import { callHeaders } from './call-headers.js';
 import { CallResponse, replicaStopping } from './call-response.js';
 import type { GatewayCallSpec } from './gateway-call-spec.js';
-import { GatewayError } from './gateway-error.js';
-
-export type { GatewayCallSpec } from './gateway-call-spec.js';
-
-const unknownModel = (dialect: GatewayDialect, model: string): string =>
-  dialect === 'openai'
-    ? `The model \`${model}\` does not exist or no agent serves it`
-    : `model "${model}" not found: no agent serves it`;
+import { modelNotFound } from './gateway-error.js';
 
 /**
  * Answers a gateway request with its call's answer (docs/architecture.md, "The gateway"): whole, or streamed as the
@@ -49,7 +41,7 @@ export class GatewayExchange {
       response.end(end, queueTimeoutMs);
     } catch (error) {
       if (!(error instanceof UnservedTasksError)) throw error;
-      throw new GatewayError(404, unknownModel(spec.dialect, spec.model), { code: 'model_not_found', param: 'model' });
+      throw modelNotFound(spec.dialect, spec.model);
     }
   }
 }

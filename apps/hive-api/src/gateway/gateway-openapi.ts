@@ -35,9 +35,15 @@ export interface GatewayRouteError {
   param?: string;
   /** The answer carries Retry-After. */
   retryAfter?: boolean;
+  /** The answer names the call's task (it was stored before it failed). */
+  taskId?: boolean;
 }
 
 const RETRY_AFTER = { description: 'Seconds to wait before trying again', schema: { type: 'integer', minimum: 0 } };
+const TASK_ID = {
+  description: 'The Hive task the call became (absent when it was refused before it was stored)',
+  schema: { type: 'string', format: 'uuid' },
+};
 
 /** The generic meaning of each status on the gateway's routes; a route may say more with a GatewayRouteError. */
 const ERRORS: Readonly<Record<GatewayErrorStatus, GatewayRouteError>> = {
@@ -91,6 +97,7 @@ const ERRORS: Readonly<Record<GatewayErrorStatus, GatewayRouteError>> = {
     openAiNote: 'type server_error, code agent_error',
     message: 'The call failed: the agent answered HTTP 500: CUDA error',
     code: 'agent_error',
+    taskId: true,
   },
   503: {
     status: 503,
@@ -102,6 +109,7 @@ const ERRORS: Readonly<Record<GatewayErrorStatus, GatewayRouteError>> = {
     message: 'No agent serving llama3:8b was free within 120000 ms (x-hive-queue-timeout-ms); try again later',
     code: 'queue_timeout',
     retryAfter: true,
+    taskId: true,
   },
 };
 
@@ -119,11 +127,15 @@ export function ApiGatewayErrors(
       const message = typeof error.message === 'string' ? error.message : error.message[dialect];
       const example = gatewayErrorBody(dialect, error.status, message, { code: error.code, param: error.param });
       const note = dialect === 'openai' && error.openAiNote !== undefined ? ` (OpenAI: ${error.openAiNote})` : '';
+      const headers = {
+        ...(error.retryAfter === true ? { 'Retry-After': RETRY_AFTER } : {}),
+        ...(error.taskId === true ? { 'x-hive-task-id': TASK_ID } : {}),
+      };
       return ApiResponse({
         status: error.status,
         description: `${error.description}${note}`,
         content: { 'application/json': { schema: { $ref: getSchemaPath(ERROR_SCHEMA[dialect]) }, example } },
-        ...(error.retryAfter === true ? { headers: { 'Retry-After': RETRY_AFTER } } : {}),
+        ...(Object.keys(headers).length > 0 ? { headers } : {}),
       });
     }),
   );

@@ -1,15 +1,7 @@
 import type { GatewayDialect } from '@hive/database';
 
 /** The paths Ollama serves that Hive answers too (the rest of /api is Hive's own API). */
-export const OLLAMA_PATHS = [
-  '/api/chat',
-  '/api/generate',
-  '/api/embed',
-  '/api/tags',
-  '/api/ps',
-  '/api/show',
-  '/api/version',
-];
+const OLLAMA_PATHS = ['/api/chat', '/api/generate', '/api/embed', '/api/tags', '/api/ps', '/api/show', '/api/version'];
 const OLLAMA = new Set(OLLAMA_PATHS);
 
 /** The path of a URL, lower-cased and without a trailing slash or query, as the router matches it. */

@@ -16,11 +16,11 @@ export class StreamedAnswer {
   }
 
   /** What the result holds beyond what was sent. */
-  rest(result: TaskResult): { content: string; toolCalls: ToolCall[]; firstCall: number } {
+  rest(result: TaskResult): { content: string; toolCalls: ToolCall[] } {
     const whole = result.message?.content ?? result.response ?? '';
     const content = whole.startsWith(this.text) ? whole.slice(this.text.length) : '';
     const toolCalls = (result.message?.tool_calls ?? []).slice(this.calls);
-    return { content, toolCalls, firstCall: this.calls };
+    return { content, toolCalls };
   }
 
   /** How many tool calls went out so far (the index of the next). */

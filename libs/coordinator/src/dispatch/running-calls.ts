@@ -34,6 +34,12 @@ export class RunningCalls {
     this.calls.delete(call);
   }
 
+  /** Whether this replica has a call of the task in flight. */
+  has(taskId: string): boolean {
+    for (const call of this.calls) if (call.taskId === taskId) return true;
+    return false;
+  }
+
   /** A snapshot: calls added later are not in it. */
   all(): RunningCall[] {
     return [...this.calls];

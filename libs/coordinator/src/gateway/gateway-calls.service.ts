@@ -3,6 +3,7 @@ import { HiveConfig } from '@hive/config';
 import { describeError, TaskStore } from '@hive/database';
 import { TaskFeed } from '../delivery/task-feed.service.js';
 import { TaskWaiting } from '../delivery/task-waiting.service.js';
+import { RunningCalls } from '../dispatch/running-calls.js';
 import { TaskFinishedError } from '../errors/coordinator-errors.js';
 import { outsideRequests } from '../outside-requests.js';
 import { TaskService } from '../tasks/task.service.js';
@@ -34,6 +35,7 @@ export class GatewayCalls implements OnModuleDestroy {
     private readonly store: TaskStore,
     private readonly feed: TaskFeed,
     private readonly local: LocalCalls,
+    private readonly running: RunningCalls,
     private readonly waiting: TaskWaiting,
     private readonly metrics: GatewayMetrics,
     private readonly config: HiveConfig,
@@ -50,7 +52,7 @@ export class GatewayCalls implements OnModuleDestroy {
    */
   onModuleDestroy(): void {
     this.stoppingNow = true;
-    for (const call of this.open) if (!call.runningHere) void this.stopCall(call);
+    for (const call of this.open) if (!this.running.has(call.taskId)) void this.stopCall(call);
   }
 
   /**
@@ -81,10 +83,7 @@ export class GatewayCalls implements OnModuleDestroy {
     // Watched before anything can change it: the claim and every notice come after this turn of the event loop.
     const stops = [
       this.local.watch(id, {
-        started: (agentId, seq) => {
-          call.runningHere = true;
-          call.began(agentId, seq);
-        },
+        started: (agentId, seq) => call.began(agentId, seq),
         answered: (result) => call.answered(result),
         released: () => void this.stopCall(call),
       }),
@@ -108,9 +107,9 @@ export class GatewayCalls implements OnModuleDestroy {
     }
   }
 
-  /** Still in the queue after its timeout: cancelled, unless an attempt began meanwhile. */
+  /** Still in the queue after its timeout (or in it again, after a failed attempt): cancelled; else it goes on. */
   private async leaveQueue(call: OpenCall): Promise<void> {
-    if (call.started || call.done) return;
+    if (call.done) return;
     call.leavingQueue = true;
     try {
       if (await this.tasks.cancelPending(call.taskId)) call.end({ outcome: 'queue_timeout', taskId: call.taskId });

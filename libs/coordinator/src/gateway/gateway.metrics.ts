@@ -28,7 +28,7 @@ export const gatewayMetricProviders = [
   }),
   makeHistogramProvider({
     name: 'hive_gateway_queue_wait_seconds',
-    help: 'Gateway calls: time in the queue before the attempt that answered began.',
+    help: 'Gateway calls: time in the queue before their first attempt began (x-hive-queue-ms is the answering one).',
     labelNames: ['dialect'],
     buckets: LATENCY_SECONDS,
   }),

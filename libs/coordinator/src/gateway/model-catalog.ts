@@ -6,12 +6,10 @@ import { AgentClient } from '../protocols/agent-client.service.js';
 /** A model some enabled agent serves, as the gateway lists it. */
 export interface ServedModel {
   name: string;
-  /** The agents serving it, by id. */
-  agents: string[];
   /** When a probe last found it served (the latest over its agents); null before any probe. */
   probedAt: Date | null;
-  /** When it leaves memory, on the agent that reported it loaded last (absent when no agent holds it). */
-  loadedUntil?: string;
+  /** When it leaves memory, the latest over the agents that reported it loaded (absent when none holds it now). */
+  loadedUntil?: Date;
 }
 
 /** What a model's agent answered to /api/show, or that none could. */
@@ -38,14 +36,14 @@ export class ModelCatalog {
   /** Every served model, by name. */
   async list(): Promise<ServedModel[]> {
     const byName = new Map<string, ServedModel>();
+    const now = Date.now();
     for (const agent of await this.enabled()) {
       for (const name of agent.models) {
-        const model = byName.get(name) ?? { name, agents: [], probedAt: null };
-        model.agents.push(agent.id);
+        const model = byName.get(name) ?? { name, probedAt: null };
         model.probedAt = latest(model.probedAt, agent.models_probed_at);
-        const loaded = agent.loaded_models.find((m) => m.name === name);
-        if (loaded !== undefined && (model.loadedUntil ?? '') < loaded.expires_at)
-          model.loadedUntil = loaded.expires_at;
+        // As the agent reported it (with its own UTC offset): compared as instants, and past ones left out.
+        const expires = Date.parse(agent.loaded_models.find((m) => m.name === name)?.expires_at ?? '');
+        if (expires > now && expires > (model.loadedUntil?.getTime() ?? 0)) model.loadedUntil = new Date(expires);
         byName.set(name, model);
       }
     }

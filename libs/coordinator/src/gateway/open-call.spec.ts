@@ -100,10 +100,10 @@ describe('OpenCall', () => {
   describe('its start', () => {
     it('is set by the first attempt, once, with the whole ms the call waited', () => {
       const { call, starts } = openCall(1234.4);
-      expect(call.started).toBe(false);
+      expect(call.current).toBeUndefined();
       call.began('agent-a', 2);
       call.began('agent-a', 2);
-      expect(call.started).toBe(true);
+      expect(call.current).toBeDefined();
       expect(starts).toHaveLength(1);
       const [start] = starts;
       expect(start).toEqual({ taskId: TASK_ID, agentId: 'agent-a', queueMs: anyMs });

@@ -13,6 +13,8 @@ function latestAttempt(task: TaskWithEvents): number {
  */
 export class OpenCall {
   private start: CallStart | undefined;
+  /** The seq of the in_progress event of the attempt `start` stands for. */
+  private startSeq: number | undefined;
   /** Pieces heard before the agent producing them (read from another replica's notice). */
   private early: TokenPiece[] = [];
   /**
@@ -25,8 +27,6 @@ export class OpenCall {
   private settle: (end: GatewayCallEnd) => void = () => undefined;
   readonly ended: Promise<GatewayCallEnd>;
   done = false;
-  /** An attempt began on this replica (its runner tells this call directly). */
-  runningHere = false;
   /** Its queue timeout is cancelling it: the cancellation heard is that timeout. */
   leavingQueue = false;
 
@@ -44,20 +44,16 @@ export class OpenCall {
     this.ended = new Promise((resolve) => (this.settle = resolve));
   }
 
-  /** Whether an attempt has begun (the call left the queue). */
-  get started(): boolean {
-    return this.start !== undefined;
-  }
-
   /**
    * An attempt began on `agentId` (`seq`: its in_progress event's); a retry before any piece reached the client
    * replaces the one before. Pieces held for want of a start are handed over if they are this attempt's.
    */
   began(agentId: string, seq: number): void {
     if (this.done || this.streamedSeq !== undefined) return;
-    if (this.start?.agentId !== agentId) {
+    if (seq !== this.startSeq) {
       const first = this.start === undefined;
       this.start = { taskId: this.taskId, agentId, queueMs: Math.round(performance.now() - this.submittedAt) };
+      this.startSeq = seq;
       if (first) this.hooks.started(this.start);
     }
     for (const piece of this.early.splice(0)) if (piece.seq === seq) this.piece(piece);

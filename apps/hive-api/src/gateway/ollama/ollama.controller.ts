@@ -4,7 +4,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { PACKAGE } from '@hive/config';
 import { ModelCatalog, type ServedModel } from '@hive/coordinator';
 import { RequireRole } from '../../auth/roles.js';
-import { GatewayError } from '../gateway-error.js';
+import { GatewayError, modelNotFound } from '../gateway-error.js';
 import { GatewayExchange } from '../gateway-exchange.js';
 import { ApiGatewayCall, ApiGatewayModels } from '../gateway-openapi.js';
 import { chatFormat, embedFormat, generateFormat } from './ollama-answers.js';
@@ -29,9 +29,6 @@ const tagEntry = (model: ServedModel) => ({
   digest: '',
   details: NO_DETAILS,
 });
-
-const notFound = (model: string) =>
-  new GatewayError(404, `model "${model}" not found: no agent serves it`, { code: 'model_not_found' });
 
 /**
  * Ollama's API on Ollama's own paths (docs/architecture.md, "The gateway"): an `ollama` client with its host set to
@@ -101,7 +98,7 @@ export class OllamaController {
   async running(): Promise<{ models: object[] }> {
     const loaded = (await this.catalog.list()).filter((m) => m.loadedUntil !== undefined);
     return {
-      models: loaded.map((m) => ({ ...tagEntry(m), expires_at: m.loadedUntil, size_vram: 0 })),
+      models: loaded.map((m) => ({ ...tagEntry(m), expires_at: m.loadedUntil?.toISOString(), size_vram: 0 })),
     };
   }
 
@@ -114,7 +111,10 @@ export class OllamaController {
     const model = shownModel(body);
     const described = await this.catalog.describe(model);
     if (!described.found) {
-      if (described.reason === 'unknown') throw notFound(model);
+      if (described.reason === 'unknown') throw modelNotFound('ollama', model);
+      if (described.reason === 'unreachable') {
+        throw new GatewayError(502, `No agent serving ${model} answered /api/show: ${described.error}`);
+      }
       await reply.send({
         modelfile: '',
         parameters: '',
@@ -125,7 +125,7 @@ export class OllamaController {
       });
       return;
     }
-    if (described.status === 404) throw notFound(model);
+    if (described.status === 404) throw modelNotFound('ollama', model);
     if (described.status !== 200) {
       throw new GatewayError(502, `The agent serving ${model} answered /api/show with HTTP ${described.status}`);
     }

@@ -68,7 +68,7 @@ export function chatCompletionFormat(includeUsage: boolean) {
         const rest = sent.rest(result);
         const tail =
           rest.content !== '' || rest.toolCalls.length > 0 || first
-            ? chunk(delta({ content: rest.content, tool_calls: rest.toolCalls }, rest.firstCall), null)
+            ? chunk(delta({ content: rest.content, tool_calls: rest.toolCalls }, sent.toolCallsSent), null)
             : '';
         const last = chunk({}, finishReason(result));
         const usageEvent = includeUsage

@@ -59,6 +59,10 @@ const SAMPLING: Record<string, SchemaObject> = {
     maximum: 1,
     description: 'Only 1: Hive answers one choice per request (else 400)',
   },
+  logprobs: {
+    nullable: true,
+    description: 'Not supported: only false or absent (else 400); the agents give no log probabilities',
+  },
 };
 
 /** A response_format of one `type`. */

@@ -212,6 +212,7 @@ describe('chatCall (POST /v1/chat/completions)', () => {
 
   it.each([
     { why: 'n other than 1', body: { n: 2 }, param: 'n' },
+    { why: 'log probabilities', body: { logprobs: true }, param: 'logprobs' },
     { why: 'no model', body: { model: undefined }, param: 'model' },
     { why: 'an empty model', body: { model: '' }, param: 'model' },
     { why: 'no messages', body: { messages: [] }, param: 'messages' },
@@ -284,6 +285,7 @@ describe('completionCall (POST /v1/completions)', () => {
     { why: 'echo', body: { echo: true }, param: 'echo' },
     { why: 'best_of other than 1', body: { best_of: 3 }, param: 'best_of' },
     { why: 'n other than 1', body: { n: 2 }, param: 'n' },
+    { why: 'log probabilities', body: { logprobs: 5 }, param: 'logprobs' },
     { why: 'two prompts', body: { prompt: ['a', 'b'] }, param: 'prompt' },
     { why: 'an empty prompt', body: { prompt: '' }, param: 'prompt' },
     { why: 'no prompt', body: { prompt: undefined }, param: 'prompt' },

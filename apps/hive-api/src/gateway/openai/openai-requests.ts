@@ -19,6 +19,8 @@ const sampling = {
   presence_penalty: nullable(z.number().min(-2).max(2)),
   frequency_penalty: nullable(z.number().min(-2).max(2)),
   n: nullable(z.number().int()),
+  /** Chat: true or false; completions: how many. Hive's agents give no log probabilities: refused when asked for. */
+  logprobs: nullable(z.union([z.boolean(), z.number().int()])),
 };
 
 const chatSchema = z.object({
@@ -67,6 +69,9 @@ export interface OpenAiCall<Op extends OperationInput['operation']> {
 /** Sampling options by Ollama's names, as Hive's input takes them. */
 function options(body: z.infer<z.ZodObject<typeof sampling>>, maxTokens?: number | null): Record<string, unknown> {
   if ((body.n ?? 1) !== 1) throw badRequest('n must be 1: Hive answers one choice per request', 'n');
+  if (body.logprobs !== undefined && body.logprobs !== null && body.logprobs !== false) {
+    throw badRequest('logprobs is not supported', 'logprobs');
+  }
   return defined({
     temperature: body.temperature,
     top_p: body.top_p,

@@ -3,7 +3,7 @@ import { ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ModelCatalog, type ServedModel } from '@hive/coordinator';
 import { RequireRole } from '../../auth/roles.js';
-import { GatewayError } from '../gateway-error.js';
+import { modelNotFound } from '../gateway-error.js';
 import { GatewayExchange } from '../gateway-exchange.js';
 import { ApiGatewayCall, ApiGatewayModels } from '../gateway-openapi.js';
 import { chatCall, completionCall, embeddingCall } from './openai-requests.js';
@@ -86,10 +86,7 @@ export class OpenAiController {
   async model(@Param('model') name: string): Promise<ReturnType<typeof modelEntry>> {
     const model = (await this.catalog.list()).find((m) => m.name === name);
     if (model === undefined) {
-      throw new GatewayError(404, `The model \`${name}\` does not exist or no agent serves it`, {
-        code: 'model_not_found',
-        param: 'model',
-      });
+      throw modelNotFound('openai', name);
     }
     return modelEntry(model);
   }
