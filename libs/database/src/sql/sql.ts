@@ -4,6 +4,7 @@ import { DataSource } from 'typeorm';
 import { describeError } from '../support/describe-error.js';
 import { isDatabaseUnavailable } from '../support/transient-error.js';
 import { pgPoolOf, withConnection } from './pg-pool.js';
+import { sqlLiteral } from './sql-literal.js';
 import type { Statement } from './statement.js';
 
 /** A statement that took longer than this is logged (as TypeORM's maxQueryExecutionTime would). */
@@ -20,10 +21,30 @@ const spoilsConnection = (error: unknown): boolean =>
 
 const shorten = (text: string): string => text.replace(/\s+/g, ' ').trim().slice(0, 300);
 
+/** How a transaction begins: see Sql.transaction. */
+export interface TransactionOptions {
+  durable?: boolean;
+  genericPlans?: boolean;
+  opening?: readonly Statement[];
+}
+
+/** The SQL name of a statement prepared with SQL PREPARE: apart from node-postgres' own prepared statements. */
+const sqlName = (statement: Statement): string => `"sql.${statement.name}"`;
+
 /** What runs SQL for a store: the pool, or one connection inside a transaction. */
 export interface SqlRunner {
   /** The rows a statement returns (none for one without RETURNING). */
   rows<T>(sql: Statement | string, params?: readonly unknown[]): Promise<T[]>;
+}
+
+/** One connection inside a transaction. */
+export interface TransactionRunner extends SqlRunner {
+  /**
+   * Runs `statement` as the transaction's last and commits, in one round trip: the statement prepared on the
+   * connection the first time (SQL PREPARE), executed with its parameters written as the literals node-postgres
+   * would send. Nothing runs in the transaction after it.
+   */
+  rowsThenCommit<T>(statement: Statement, params: readonly unknown[]): Promise<T[]>;
 }
 
 /**
@@ -36,6 +57,8 @@ export interface SqlRunner {
 export class Sql implements SqlRunner {
   private readonly logger = new Logger('Database');
   private readonly failureListeners = new Set<() => void>();
+  /** The statements prepared with SQL PREPARE on each connection (by name). */
+  private readonly preparedOn = new WeakMap<PoolClient, Set<string>>();
 
   constructor(private readonly dataSource: DataSource) {}
 
@@ -44,30 +67,113 @@ export class Sql implements SqlRunner {
   }
 
   /**
-   * Runs `work` in one transaction: committed when it resolves, rolled back when it throws. `durable: false` commits
-   * without waiting for the WAL to reach the disk (synchronous_commit off, in the same round trip as BEGIN): for a
-   * transaction whose loss in a crash of PostgreSQL is harmless, as a claim's (the task is then pending again).
+   * Runs `work` in one transaction: committed when it resolves, rolled back when it throws. Options, all applied in
+   * the round trip of BEGIN:
+   * - `durable: false` commits without waiting for the WAL to reach the disk (synchronous_commit off): for a
+   *   transaction whose loss in a crash of PostgreSQL is harmless, as a claim's (the task is then pending again);
+   * - `genericPlans` runs the transaction's prepared statements on their generic plans (plan_cache_mode), for
+   *   statements whose custom plans cost more to make than they save;
+   * - `opening` statements (without parameters) run, each with a snapshot of its own taken after the one before
+   *   ran, as separate statements would; `work` gets their rows. They are prepared on each connection the first
+   *   time (SQL PREPARE, in that same round trip), so that PostgreSQL does not plan them on every run.
+   * `work` may end the transaction with `rowsThenCommit`, which saves COMMIT its own round trip.
    */
-  async transaction<T>(work: (tx: SqlRunner) => Promise<T>, { durable = true } = {}): Promise<T> {
-    let rollbackFailed = false;
+  async transaction<T>(
+    work: (tx: TransactionRunner, opened: unknown[][]) => Promise<T>,
+    { durable = true, genericPlans = false, opening = [] }: TransactionOptions = {},
+  ): Promise<T> {
+    let discard = false;
     return withConnection(
       this.pool(),
       async (client) => {
-        await client.query(durable ? 'BEGIN' : 'BEGIN; SET LOCAL synchronous_commit TO off');
         try {
-          const result = await work({ rows: (sql, params = []) => this.execute(client, sql, params) });
-          await client.query('COMMIT');
+          const opened = await this.open(client, { durable, genericPlans, opening }).catch((error: unknown) => {
+            // Statements prepared before the failure stay on the connection: the next PREPARE of them would fail.
+            discard = !this.isPrepared(client, opening);
+            throw error;
+          });
+          let committed = false;
+          const tx: TransactionRunner = {
+            rows: (sql, params = []) => this.execute(client, sql, params),
+            rowsThenCommit: async <R>(statement: Statement, params: readonly unknown[]) => {
+              committed = true;
+              const [rows = []] = await this.prepareAndRun(client, [statement], [], {
+                after: ['COMMIT'],
+                execute: (name) => `EXECUTE ${name}(${params.map(sqlLiteral).join(', ')})`,
+              }).catch((error: unknown) => {
+                discard ||= !this.isPrepared(client, [statement]);
+                throw error;
+              });
+              return rows as R[];
+            },
+          };
+          const result = await work(tx, opened);
+          if (!committed) await client.query('COMMIT');
           return result;
         } catch (error) {
           // A lost or stuck connection is closed on release, which ends the transaction on the server: a ROLLBACK
           // would only queue behind the stuck statement. One that cannot even roll back is closed as well.
           if (spoilsConnection(error)) throw error;
-          await client.query('ROLLBACK').catch(() => (rollbackFailed = true));
+          await client.query('ROLLBACK').catch(() => (discard = true));
           throw error;
         }
       },
-      (error) => rollbackFailed || spoilsConnection(error),
+      (error) => discard || spoilsConnection(error),
     );
+  }
+
+  /** Sends BEGIN, the settings and the opening statements as one simple query; the rows of the opening's results. */
+  private open(client: PoolClient, options: Required<TransactionOptions>): Promise<unknown[][]> {
+    const { durable, genericPlans, opening } = options;
+    const settings = [
+      ...(durable ? [] : ['SET LOCAL synchronous_commit TO off']),
+      ...(genericPlans ? ['SET LOCAL plan_cache_mode TO force_generic_plan'] : []),
+    ];
+    return this.prepareAndRun(client, opening, ['BEGIN'], { before: settings });
+  }
+
+  /**
+   * One simple query: `first`, then the statements prepared on this connection if they are not yet (SQL PREPARE),
+   * `before`, each statement executed, `after`; returns the rows each statement's execution gave.
+   */
+  private async prepareAndRun(
+    client: PoolClient,
+    statements: readonly Statement[],
+    first: readonly string[],
+    {
+      before = [],
+      after = [],
+      execute = (name: string) => `EXECUTE ${name}`,
+    }: { before?: readonly string[]; after?: readonly string[]; execute?: (name: string) => string },
+  ): Promise<unknown[][]> {
+    const prepared = this.isPrepared(client, statements);
+    const text = [
+      ...first,
+      ...(prepared ? [] : statements.map((s) => `PREPARE ${sqlName(s)} AS ${s.text}`)),
+      ...before,
+      ...statements.map((s) => execute(sqlName(s))),
+      ...after,
+    ].join(';\n');
+    let results: unknown;
+    try {
+      results = await client.query(text);
+    } catch (error) {
+      this.failed(text, undefined, error);
+      throw error;
+    }
+    if (!prepared) {
+      const names = this.preparedOn.get(client) ?? new Set<string>();
+      for (const statement of statements) names.add(statement.name);
+      this.preparedOn.set(client, names);
+    }
+    const all = (Array.isArray(results) ? results : [results]) as { rows: unknown[] }[];
+    const executed = all.length - after.length;
+    return statements.length === 0 ? [] : all.slice(executed - statements.length, executed).map((r) => r.rows);
+  }
+
+  private isPrepared(client: PoolClient, statements: readonly Statement[]): boolean {
+    const names = this.preparedOn.get(client);
+    return statements.every((s) => names?.has(s.name) === true);
   }
 
   /** Called on every statement that fails; returns how to stop listening. */
@@ -90,13 +196,17 @@ export class Sql implements SqlRunner {
       }
       return result.rows as T[];
     } catch (error) {
-      for (const listener of this.failureListeners) listener();
-      this.logger.warn(
-        { statement: query.name, err: describeError(error) },
-        `Query failed: ${describeError(error)} — ${shorten(query.text)}`,
-      );
+      this.failed(query.text, query.name, error);
       throw error;
     }
+  }
+
+  private failed(text: string, name: string | undefined, error: unknown): void {
+    for (const listener of this.failureListeners) listener();
+    this.logger.warn(
+      { statement: name, err: describeError(error) },
+      `Query failed: ${describeError(error)} — ${shorten(text)}`,
+    );
   }
 
   private pool() {
