@@ -22,6 +22,11 @@ export interface FeedSubscriber {
   onTask(task: TaskWithEvents): void;
   /** Pieces of its streamed answer, as its agent produces them. */
   onTokens?(pieces: readonly TokenPiece[]): void;
+  /**
+   * True while the task's changes tell this subscriber nothing it does not hear otherwise (its attempt runs on this
+   * replica): the task is not read for it. It asks for a read with `reread` when that ends.
+   */
+  hearsOtherwise?(): boolean;
 }
 
 /** Tasks per read: one statement, however many changed at once. */
@@ -111,9 +116,20 @@ export class TaskFeed implements OnApplicationBootstrap, BeforeApplicationShutdo
     this.publishTokens(relay.pieces);
   }
 
+  /** Reads the task for its subscribers now, whatever changed meanwhile. */
+  reread(taskId: string): void {
+    this.changed([taskId]);
+  }
+
   private changed(ids: readonly string[]): void {
-    for (const id of ids) if (this.subscribers.has(id)) this.stale.add(id);
+    for (const id of ids) if (this.wantsReading(id)) this.stale.add(id);
     if (this.stale.size > 0 && !this.reading) void this.detached(() => this.readStale());
+  }
+
+  private wantsReading(taskId: string): boolean {
+    for (const subscriber of this.subscribers.get(taskId) ?? [])
+      if (subscriber.hearsOtherwise?.() !== true) return true;
+    return false;
   }
 
   /** One read in flight at a time; tasks that change meanwhile go in the next. */

@@ -12,8 +12,10 @@ import {
   settlesWithin,
   TaskStore,
   type CancelNotice,
+  type Claim,
   type ClaimedTask,
   type ClaimPlanner,
+  type NewTask,
   type QueueListener,
   type WakeReason,
 } from '@hive/database';
@@ -97,6 +99,10 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy, Befo
   /** Asks for a claim pass; passes never overlap, and wake-ups during one (or a pause) cause one more. */
   wake(reason: WakeReason = 'capacity'): void {
     this.wakes[reason] = true;
+    this.passIfWanted();
+  }
+
+  private passIfWanted(): void {
     if (!this.looping && this.state.phase === 'running' && this.passWanted() && Date.now() >= this.pausedUntil) {
       void this.detached(() => this.runPass());
     }
@@ -169,11 +175,38 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy, Befo
     return this.wakes.capacity || (this.wakes.task && !this.agentsFull);
   }
 
+  /**
+   * Stores a task and claims in the same transaction (TaskStore.claim with a submission), as a pass of its own, when
+   * this replica is dispatching and no pass is under way: a client waiting for the answer is spared the
+   * submission's own commit and the wake that starts a pass. Undefined, storing nothing, when a pass is under way
+   * (under load: the task is better stored with the others, and claimed by the next pass) or no agent has room: the
+   * caller submits it the usual way. A failure goes to the caller; a pass of the usual kind follows it.
+   */
+  async submitAndClaim(task: NewTask, id: string): Promise<Claim | undefined> {
+    if (this.looping || this.state.phase !== 'running' || this.agentsFull || Date.now() < this.pausedUntil) {
+      return undefined;
+    }
+    this.looping = true;
+    const claiming = this.claimSome({ task, id });
+    this.pass = claiming.then(
+      () => undefined,
+      () => undefined,
+    );
+    try {
+      const claim = await claiming;
+      if (claim.tasks.length === CLAIM_BATCH) this.wakes.capacity = true;
+      return claim;
+    } catch (error) {
+      this.wakes.capacity = true;
+      throw error;
+    } finally {
+      this.looping = false;
+      this.passIfWanted();
+    }
+  }
+
   private async loop(): Promise<void> {
     this.looping = true;
-    const { taskLeaseMs } = this.config.coordinator;
-    const { agentPlacement: strategy, taskWarmWaitMs: warmWaitMs } = this.config.coordinator;
-    const planner: ClaimPlanner = (agents, load) => planClaim(agents, load, CLAIM_BATCH, { strategy, warmWaitMs });
     try {
       while (this.passWanted() && this.state.phase === 'running') {
         const forTask = this.wakes.task;
@@ -186,14 +219,8 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy, Befo
           continue;
         }
         let claimed: number;
-        do {
-          const claimedAt = Date.now();
-          const claim = await this.store.claim(this.state.replicaId, taskLeaseMs, CLAIM_BATCH, planner);
-          for (const task of claim.tasks) this.start(task, claimedAt + taskLeaseMs);
-          claimed = claim.tasks.length;
-          this.agentsFull = claimed >= claim.freeSlots;
-        } while (claimed === CLAIM_BATCH && this.state.phase === 'running');
-        this.state.lastTick = new Date();
+        do claimed = (await this.claimSome()).tasks.length;
+        while (claimed === CLAIM_BATCH && this.state.phase === 'running');
       }
     } catch (error) {
       this.pausedUntil = Date.now() + CLAIM_ERROR_PAUSE_MS;
@@ -209,6 +236,18 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy, Befo
     } finally {
       this.looping = false;
     }
+  }
+
+  /** One claim transaction (storing `submission` first, if given); starts what it claimed. */
+  private async claimSome(submission?: { task: NewTask; id: string }): Promise<Claim> {
+    const { taskLeaseMs, agentPlacement: strategy, taskWarmWaitMs: warmWaitMs } = this.config.coordinator;
+    const planner: ClaimPlanner = (agents, load) => planClaim(agents, load, CLAIM_BATCH, { strategy, warmWaitMs });
+    const claimedAt = Date.now();
+    const claim = await this.store.claim(this.state.replicaId, taskLeaseMs, CLAIM_BATCH, planner, submission);
+    for (const task of claim.tasks) this.start(task, claimedAt + taskLeaseMs);
+    this.agentsFull = claim.tasks.length >= claim.freeSlots;
+    this.state.lastTick = new Date();
+    return claim;
   }
 
   private start(task: ClaimedTask, leaseUntil: number): void {

@@ -52,6 +52,14 @@ export class TaskRunner {
 
   /** Resolves once the outcome is stored. `controller` aborts the call (cancel, shutdown, lost lease, timeout). */
   async run(task: ClaimedTask, controller: AbortController): Promise<RunEnd> {
+    try {
+      return await this.attempt(task, controller);
+    } finally {
+      this.localCalls.ended(task.id);
+    }
+  }
+
+  private async attempt(task: ClaimedTask, controller: AbortController): Promise<RunEnd> {
     const timeoutMs = task.timeout_ms ?? this.config.coordinator.agentTaskTimeoutMs;
     const timer = setTimeout(
       () =>

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
 import { HiveConfig } from '@hive/config';
 import { describeError, TaskStore } from '@hive/database';
@@ -66,36 +67,58 @@ export class GatewayCalls implements OnModuleDestroy {
   ): Promise<GatewayCallEnd> {
     const submittedAt = performance.now();
     const retain = this.config.gateway.retain;
-    const { id } = await this.tasks.submit({
-      operation: request.operation,
-      model: request.model,
-      priority: request.priority,
-      context: {},
-      input: request.input as unknown as Record<string, unknown>,
-      stream: request.stream,
-      gateway: request.dialect,
-      retain,
-    });
+    const id = randomUUID();
     const call = new OpenCall(id, submittedAt, observer, {
       started: (start) => this.metrics.queued(request.dialect, start.queueMs / 1000),
       interrupted: () => void this.cancelTask(id, 'broke off mid-answer'),
     });
-    // Watched before anything can change it: the claim and every notice come after this turn of the event loop.
+    // Watched before it is stored: the transaction that stores it may start it too. While an attempt runs here,
+    // its runner tells the call all the task's notices would: the feed reads the task again once it ended.
+    let runningHere = false;
     const stops = [
       this.local.watch(id, {
-        started: (agentId, seq) => call.began(agentId, seq),
+        started: (agentId, seq) => {
+          runningHere = true;
+          call.began(agentId, seq);
+        },
         answered: (result) => call.answered(result),
         released: () => void this.stopCall(call),
+        ended: () => {
+          runningHere = false;
+          this.feed.reread(id);
+        },
       }),
-      this.feed.subscribe(id, { onTask: (task) => call.seen(task), onTokens: (pieces) => call.tokens(pieces) }),
+      this.feed.subscribe(id, {
+        onTask: (task) => call.seen(task),
+        onTokens: (pieces) => call.tokens(pieces),
+        hearsOtherwise: () => runningHere,
+      }),
     ];
+    try {
+      await this.tasks.submitToRun(
+        {
+          operation: request.operation,
+          model: request.model,
+          priority: request.priority,
+          context: {},
+          input: request.input as unknown as Record<string, unknown>,
+          stream: request.stream,
+          gateway: request.dialect,
+          retain,
+        },
+        id,
+      );
+    } catch (error) {
+      for (const stop of stops) stop();
+      throw error;
+    }
     const queueTimer = setTimeout(() => void this.leaveQueue(call), request.queueTimeoutMs);
     const onClientGone = () => void this.clientLeft(call);
     clientGone.addEventListener('abort', onClientGone, { once: true });
     if (clientGone.aborted) onClientGone();
     this.open.add(call);
-    // Stored while the replica began to stop: no dispatcher here will run it.
-    if (this.stoppingNow) void this.stopCall(call);
+    // Stored while the replica began to stop: no dispatcher here will run it (unless the storing claim started it).
+    if (this.stoppingNow && !this.running.has(id)) void this.stopCall(call);
     try {
       return await call.ended;
     } finally {

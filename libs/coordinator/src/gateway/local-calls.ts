@@ -9,6 +9,8 @@ export interface LocalCallWatcher {
   answered(result: TaskResult): void;
   /** This replica is stopping and handed the task back to the queue unfinished. */
   released(): void;
+  /** The attempt is over here, whatever its outcome (it was written first). */
+  ended(): void;
 }
 
 /**
@@ -38,5 +40,9 @@ export class LocalCalls {
 
   released(taskId: string): void {
     this.watchers.get(taskId)?.released();
+  }
+
+  ended(taskId: string): void {
+    this.watchers.get(taskId)?.ended();
   }
 }

@@ -1,9 +1,11 @@
+import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { isRowFault, TaskStore, type NewTask, type SubmittedTask } from '@hive/database';
 import { outsideRequests } from '../outside-requests.js';
 
 interface PendingSubmission {
   task: NewTask;
+  id: string;
   settle: (stored: SubmittedTask | undefined) => void;
   fail: (error: unknown) => void;
 }
@@ -29,10 +31,13 @@ export class SubmissionWriter {
 
   constructor(private readonly store: TaskStore) {}
 
-  /** The stored task, or undefined when no registered agent serves its type (nothing stored). */
-  submit(task: NewTask): Promise<SubmittedTask | undefined> {
+  /**
+   * The stored task, or undefined when no registered agent serves its type (nothing stored). `id` is given by a
+   * caller that follows the task before it is stored.
+   */
+  submit(task: NewTask, id: string = randomUUID()): Promise<SubmittedTask | undefined> {
     return new Promise((settle, fail) => {
-      this.queue.push({ task, settle, fail });
+      this.queue.push({ task, id, settle, fail });
       if (this.writing < MAX_IN_FLIGHT) void this.detached(() => this.drain());
     });
   }
@@ -57,10 +62,13 @@ export class SubmissionWriter {
     const [only] = batch;
     if (batch.length === 1 && only !== undefined) {
       // A statement of its own: the single-row INSERT is the cheaper one to run.
-      only.settle(await this.store.submit(only.task));
+      only.settle(await this.store.submit(only.task, only.id));
       return;
     }
-    const stored = await this.store.submitEach(batch.map((one) => one.task));
+    const stored = await this.store.submitEach(
+      batch.map((one) => one.task),
+      batch.map((one) => one.id),
+    );
     batch.forEach((one, i) => one.settle(stored[i]));
   }
 }

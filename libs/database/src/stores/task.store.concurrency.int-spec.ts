@@ -6,6 +6,7 @@ import {
   type StoreReplica,
   type StoreWorld,
 } from '../../../../test/support/store-fixture.js';
+import { pollUntil } from '../../../../test/support/poll.js';
 import type { ClaimedTask } from './tasks/claim.types.js';
 
 /**
@@ -99,6 +100,43 @@ describe('TaskStore.claim with concurrent claimers', () => {
       submitted
         .map((t) => ({ id: t.id, status: 'completed', attempts: 1, by: claimedBy.get(t.id) }))
         .sort((a, b) => a.id.localeCompare(b.id)),
+    );
+  });
+
+  it('counts the load committed by the claim it waited for (its count is read after the agents are locked)', async () => {
+    const { type, agents } = await registerType(world, [1]);
+    const [agent] = agents;
+    const [first, second] = await world.tasks.submitBatch([newTask(type), newTask(type)]);
+    if (agent === undefined || first === undefined || second === undefined) throw new Error('set-up failed');
+    // Another replica's claim, by hand: the agent locked, then its only slot filled, committed only later.
+    const holder = await world.client();
+    await holder.query('BEGIN');
+    await holder.query(`SELECT id FROM agents WHERE id = $1 FOR UPDATE`, [agent.id]);
+    await holder.query(
+      `UPDATE tasks SET status = 'in_progress', assigned_agent = $2, attempts = 1, started_at = now(),
+              lease_owner = 'replica-a', lease_expires_at = now() + interval '1 minute'
+        WHERE id = $1`,
+      [first.id, agent.id],
+    );
+    const claiming = other.tasks.claim('replica-b', 60_000, 64, plannerFor([type]));
+    await pollUntil(
+      () => world.sql<{ n: number }>(`SELECT count(*)::int AS n FROM pg_locks WHERE NOT granted`),
+      (rows) => (rows[0]?.n ?? 0) > 0,
+      { describe: 'the claim to wait for the locked agent' },
+    );
+    await holder.query('COMMIT');
+
+    const claim = await claiming;
+    expect(claim.tasks).toEqual([]);
+    expect(claim.freeSlots).toBe(0);
+    const rows = await world.sql<{ id: string; status: string }>(`SELECT id, status FROM tasks WHERE id = ANY($1)`, [
+      [first.id, second.id],
+    ]);
+    expect(new Map(rows.map((r) => [r.id, r.status]))).toEqual(
+      new Map([
+        [first.id, 'in_progress'],
+        [second.id, 'pending'],
+      ]),
     );
   });
 

@@ -26,6 +26,23 @@ import {
 
 const heldParams = (task: HeldTask): unknown[] => [task.taskId, task.agentId, task.replicaId];
 
+/** The parameters of SUBMIT_SQL.one. */
+const submitParams = (task: NewTask & { id: string }): unknown[] => [
+  task.type,
+  task.operation,
+  task.model,
+  task.priority,
+  JSON.stringify(task.context),
+  task.input === undefined ? null : JSON.stringify(task.input),
+  task.max_attempts,
+  task.timeout_ms ?? null,
+  task.stream ?? false,
+  task.callback_url ?? null,
+  task.gateway ?? null,
+  task.retain ?? 'full',
+  task.id,
+];
+
 /** The states a cancel request may end. */
 const CANCELLABLE: readonly TaskStatus[] = ['pending', 'in_progress'];
 
@@ -41,27 +58,18 @@ export class TaskStore {
   constructor(private readonly sql: Sql) {}
 
   /** Stores one task; undefined when no registered agent can run it (nothing stored). */
-  async submit(task: NewTask): Promise<SubmittedTask | undefined> {
-    const rows = await this.sql.rows<SubmittedTask>(SUBMIT_SQL.one, [
-      task.type,
-      task.operation,
-      task.model,
-      task.priority,
-      JSON.stringify(task.context),
-      task.input === undefined ? null : JSON.stringify(task.input),
-      task.max_attempts,
-      task.timeout_ms ?? null,
-      task.stream ?? false,
-      task.callback_url ?? null,
-      task.gateway ?? null,
-      task.retain ?? 'full',
-    ]);
+  async submit(task: NewTask, id: string = randomUUID()): Promise<SubmittedTask | undefined> {
+    const rows = await this.sql.rows<SubmittedTask>(SUBMIT_SQL.one, submitParams({ ...task, id }));
     return rows[0];
   }
 
   /** Stores tasks in one statement, all or none; answers in the order given, or [] when one cannot be run. */
   async submitBatch(tasks: readonly NewTask[]): Promise<SubmittedTask[]> {
-    const stored = await this.insertRows(SUBMIT_SQL.batch, tasks);
+    const stored = await insertTasks(
+      this.sql,
+      SUBMIT_SQL.batch,
+      tasks.map((task) => ({ ...task, id: randomUUID() })),
+    );
     return stored.every((task) => task !== undefined) ? stored : [];
   }
 
@@ -69,8 +77,15 @@ export class TaskStore {
    * Stores independent submissions in one statement: each one an agent can run, whatever the others.
    * Answers in the order given, undefined for a task not stored.
    */
-  submitEach(tasks: readonly NewTask[]): Promise<(SubmittedTask | undefined)[]> {
-    return this.insertRows(SUBMIT_SQL.each, tasks);
+  submitEach(
+    tasks: readonly NewTask[],
+    ids: readonly string[] = tasks.map(() => randomUUID()),
+  ): Promise<(SubmittedTask | undefined)[]> {
+    return insertTasks(
+      this.sql,
+      SUBMIT_SQL.each,
+      tasks.map((task, i) => ({ ...task, id: ids[i] ?? randomUUID() })),
+    );
   }
 
   async get(id: string): Promise<TaskView | undefined> {
@@ -125,36 +140,55 @@ export class TaskStore {
 
   /**
    * Claims up to `limit` due tasks in one transaction (docs/architecture.md, "Claiming"): the usable agents are
-   * locked and their load over all replicas counted, `planner` decides what to take and where it runs, and the
-   * chosen rows become in_progress under this replica's lease. Its commit does not wait for the disk: a claim
-   * PostgreSQL forgets in a crash leaves its tasks pending, to run again, as after a lost lease; the end of a
-   * task is written durably, and only while the lease holds.
+   * locked and their load over all replicas counted (in BEGIN's round trip), `planner` decides what to take and where
+   * it runs, and the chosen rows become in_progress under this replica's lease. Its commit does not wait for the
+   * disk: a claim PostgreSQL forgets in a crash leaves its tasks pending, to run again, as after a lost lease; the
+   * end of a task is written durably, and only while the lease holds.
+   *
+   * With `submission`, the task is stored first in the same transaction, which then commits durably, and competes
+   * for a slot with what else is due (in takePending's statement): a client waiting for its answer is spared a
+   * statement, a commit and a wake. `submitted` says whether it was stored: not when no registered agent can run it.
    */
-  claim(replicaId: string, leaseMs: number, limit: number, planner: ClaimPlanner): Promise<Claim> {
+  claim(
+    replicaId: string,
+    leaseMs: number,
+    limit: number,
+    planner: ClaimPlanner,
+    submission?: { task: NewTask; id: string },
+  ): Promise<Claim> {
     return this.sql.transaction(
-      async (tx) => {
-        const agents = await tx.rows<ClaimableAgent>(CLAIM_SQL.lockAgents);
-        if (agents.length === 0) return { tasks: [], freeSlots: 0 };
-        const loadRows = await tx.rows<{ id: string; running: number }>(CLAIM_SQL.countLoad, [agents.map((a) => a.id)]);
-        const plan = planner(agents, new Map(loadRows.map((r) => [r.id, r.running])));
-        if (plan.demand.length === 0) return { tasks: [], freeSlots: plan.freeSlots };
-        const pending = await tx.rows<PendingTask>(CLAIM_SQL.takePending, [
-          plan.demand.map((d) => d.type),
-          plan.demand.map((d) => d.model),
-          plan.demand.map((d) => d.slots),
-          limit,
-        ]);
-        if (pending.length === 0) return { tasks: [], freeSlots: plan.freeSlots };
+      async (tx, [lockedAgents = [], loadRows = []]) => {
+        const agents = lockedAgents as ClaimableAgent[];
+        const load = loadRows as { id: string; running: number }[];
+        const plan = agents.length === 0 ? undefined : planner(agents, new Map(load.map((r) => [r.id, r.running])));
+        const demand = plan?.demand ?? [];
+        const routes = [demand.map((d) => d.type), demand.map((d) => d.model), demand.map((d) => d.slots), limit];
+        let submitted: boolean | undefined;
+        let pending: PendingTask[] = [];
+        if (submission !== undefined) {
+          const rows = await tx.rows<PendingTask & { submitted: boolean }>(CLAIM_SQL.submitAndTake, [
+            ...routes,
+            ...submitParams({ ...submission.task, id: submission.id }),
+          ]);
+          submitted = rows.some((row) => row.submitted);
+          pending = rows;
+        } else if (demand.length > 0) {
+          pending = await tx.rows<PendingTask>(CLAIM_SQL.takePending, routes);
+        }
+        const freeSlots = plan?.freeSlots ?? 0;
+        if (plan === undefined || pending.length === 0) return { tasks: [], freeSlots, submitted };
         const { placements, recent } = plan.place(pending);
-        const payloads =
-          placements.length === 0
-            ? []
-            : await tx.rows<TaskPayload>(CLAIM_SQL.assign, [
-                placements.map((p) => p.task.id),
-                placements.map((p) => p.agent.id),
-                replicaId,
-                leaseMs,
-              ]);
+        if (placements.length === 0) return { tasks: [], freeSlots, submitted };
+        if (recent.size > 0) {
+          await tx.rows(CLAIM_SQL.markRecent, [[...recent.keys()], [...recent.values()].map((r) => JSON.stringify(r))]);
+        }
+        // The last statement: sent with COMMIT.
+        const payloads = await tx.rowsThenCommit<TaskPayload>(CLAIM_SQL.assign, [
+          placements.map((p) => p.task.id),
+          placements.map((p) => p.agent.id),
+          replicaId,
+          leaseMs,
+        ]);
         const payloadOf = new Map(payloads.map((p) => [p.id, p]));
         const tasks: ClaimedTask[] = placements.map(({ task, agent, model }) => ({
           ...task,
@@ -167,12 +201,15 @@ export class TaskStore {
           agent,
           runModel: model,
         }));
-        if (recent.size > 0) {
-          await tx.rows(CLAIM_SQL.markRecent, [[...recent.keys()], [...recent.values()].map((r) => JSON.stringify(r))]);
-        }
-        return { tasks, freeSlots: plan.freeSlots };
+        return { tasks, freeSlots, submitted };
       },
-      { durable: false },
+      {
+        durable: submission !== undefined,
+        // PostgreSQL would plan takePending afresh on every run (its estimate for the unnested routes makes the
+        // generic plan look dearer, though it is the same plan), which costs more than running it.
+        genericPlans: true,
+        opening: [CLAIM_SQL.lockAgents, CLAIM_SQL.countLoad],
+      },
     );
   }
 
@@ -248,15 +285,6 @@ export class TaskStore {
 
   pendingByRoute(): Promise<PendingOfRoute[]> {
     return this.sql.rows<PendingOfRoute>(READ_SQL.pendingByRoute);
-  }
-
-  /** Inserts rows with ids of their own, and returns each one's stored form (undefined where none was stored). */
-  private insertRows(insert: Statement, tasks: readonly NewTask[]): Promise<(SubmittedTask | undefined)[]> {
-    return insertTasks(
-      this.sql,
-      insert,
-      tasks.map((task) => ({ ...task, id: randomUUID() })),
-    );
   }
 
   private async transition(transition: Statement, params: unknown[]): Promise<boolean> {

@@ -1,10 +1,30 @@
 import { statement } from '../../sql/statement.js';
 import { SERVED_MODELS } from '../agents/model-match.js';
+import { insertOne } from './submit.sql.js';
 import { appendEvent, SIDE_EFFECTS, SIDE_EFFECTS_DONE } from './task-events.sql.js';
 
+const PENDING_COLUMNS =
+  'id, type, operation, model, priority, attempts, max_attempts, timeout_ms, created_at, available_at';
+
 /**
- * The statements of one claim transaction, in the order they run (docs/architecture.md, "Claiming"). Exported for
- * the benchmark's raw loop, so that its reference is the SQL Hive runs.
+ * Due pending tasks, at most `slots` of each route, locked (rows another transaction holds are skipped). $1 types,
+ * $2 models, $3 slots per route.
+ */
+const TAKE_PENDING = `SELECT t.id, t.type, t.operation, t.model, t.priority, t.attempts, t.max_attempts,
+            t.timeout_ms, t.created_at, t.available_at, t.assigned_agent AS previous_agent
+       FROM unnest($1::text[], $2::text[], $3::int[]) AS w(type, model, slots)
+      CROSS JOIN LATERAL (
+        SELECT * FROM tasks
+         WHERE status = 'pending' AND type = w.type AND model = w.model AND available_at <= now()
+         ORDER BY priority DESC, created_at
+         LIMIT w.slots
+         FOR UPDATE SKIP LOCKED
+      ) t`;
+
+/**
+ * The statements of one claim transaction, in the order they run (docs/architecture.md, "Claiming"): lockAgents and
+ * countLoad go with BEGIN, assign with COMMIT, each pair in one round trip. Exported for the benchmark's raw loop, so
+ * that its reference is the SQL Hive runs.
  */
 export const CLAIM_SQL = {
   /**
@@ -19,12 +39,15 @@ export const CLAIM_SQL = {
       ORDER BY id FOR UPDATE`,
   ),
 
-  /** In-progress tasks per agent, over all replicas. $1 agent ids. */
+  /**
+   * In-progress tasks per agent, over all replicas (read whole from the partial index of running tasks). A
+   * statement of its own after lockAgents: its snapshot must be taken once the locks are held.
+   */
   countLoad: statement(
     'claim.countLoad',
     `SELECT assigned_agent AS id, count(*)::int AS running FROM tasks
-               WHERE status = 'in_progress' AND assigned_agent = ANY($1)
-               GROUP BY assigned_agent`,
+      WHERE status = 'in_progress'
+      GROUP BY assigned_agent`,
   ),
 
   /**
@@ -33,26 +56,38 @@ export const CLAIM_SQL = {
    * more than the slots it gets, and `assign` returns the payload of those placed. $1 types, $2 models, $3 slots per
    * route, $4 limit.
    */
-  takePending: statement(
-    'claim.takePending',
-    `SELECT t.id, t.type, t.operation, t.model, t.priority, t.attempts, t.max_attempts,
-            t.timeout_ms, t.created_at, t.available_at, t.assigned_agent AS previous_agent
-       FROM unnest($1::text[], $2::text[], $3::int[]) AS w(type, model, slots)
-      CROSS JOIN LATERAL (
-        SELECT * FROM tasks
-         WHERE status = 'pending' AND type = w.type AND model = w.model AND available_at <= now()
-         ORDER BY priority DESC, created_at
-         LIMIT w.slots
-         FOR UPDATE SKIP LOCKED
-      ) t
-      ORDER BY t.priority DESC, t.created_at
-      LIMIT $4`,
+  takePending: statement('claim.takePending', `${TAKE_PENDING} ORDER BY t.priority DESC, t.created_at LIMIT $4`),
+
+  /**
+   * takePending with one task stored first, which competes with the others (it is a candidate whatever its route:
+   * placement leaves it pending when no agent has room for it); `submitted` marks it, and no row is so marked when
+   * no registered agent can run it (nothing stored). $1–$4 as takePending, $5–$17 as SUBMIT_SQL.one.
+   */
+  submitAndTake: statement(
+    'claim.submitAndTake',
+    `WITH submitted AS (${insertOne(5)} RETURNING ${PENDING_COLUMNS}, NULL::text AS previous_agent)
+     SELECT * FROM (
+       SELECT ${PENDING_COLUMNS}, t.previous_agent, false AS submitted FROM (${TAKE_PENDING}) t
+       UNION ALL
+       SELECT *, true FROM submitted
+     ) t
+     ORDER BY t.priority DESC, t.created_at
+     LIMIT $4`,
+  ),
+
+  /** The models the claim sent to each agent, with when ($1 agent ids, locked above; $2 their recent_models). */
+  markRecent: statement(
+    'claim.markRecent',
+    `UPDATE agents a SET recent_models = r.recent
+       FROM unnest($1::text[], $2::jsonb[]) AS r(id, recent)
+      WHERE a.id = r.id`,
   ),
 
   /**
    * pending → in_progress on the chosen agents, under this replica's lease, announced like every change of state
-   * (task-events.sql.ts); returns each task's payload, whether its call streams, its gateway dialect, and the seq of its in_progress
-   * event. $1 task ids, $2 agent ids, $3 replica, $4 lease ms.
+   * (task-events.sql.ts); returns each task's payload, whether its call streams, its gateway dialect, and the seq of
+   * its in_progress event. The claim's last statement, sent with COMMIT. $1 task ids, $2 agent ids, $3 replica, $4
+   * lease ms.
    */
   assign: statement(
     'claim.assign',
@@ -68,13 +103,5 @@ export const CLAIM_SQL = {
      ), ${SIDE_EFFECTS}
      SELECT changed.id, changed.context, changed.input, changed.stream, changed.gateway, changed.event_seq
        FROM changed WHERE ${SIDE_EFFECTS_DONE}`,
-  ),
-
-  /** The models the claim sent to each agent, with when ($1 agent ids, locked above; $2 their recent_models). */
-  markRecent: statement(
-    'claim.markRecent',
-    `UPDATE agents a SET recent_models = r.recent
-       FROM unnest($1::text[], $2::jsonb[]) AS r(id, recent)
-      WHERE a.id = r.id`,
   ),
 } as const;

@@ -1,0 +1,94 @@
+import { randomUUID } from 'node:crypto';
+import {
+  newTask,
+  openStoreWorld,
+  plannerFor,
+  registerType,
+  taskRow,
+  type StoreWorld,
+} from '../../../../test/support/store-fixture.js';
+
+/**
+ * TaskStore.claim given a task to store first (a gateway call while the dispatcher is idle): stored durably in the
+ * claim's transaction, then a candidate for a slot like every due task (docs/architecture.md, "The gateway").
+ */
+describe('TaskStore.claim with a submission', () => {
+  let world: StoreWorld;
+  const replicaId = 'replica-a';
+  const leaseMs = 45_000;
+
+  beforeAll(async () => {
+    world = await openStoreWorld();
+  });
+  afterAll(() => world.close());
+
+  it('stores the task under the id given and starts it on an agent with room', async () => {
+    const { type, agents } = await registerType(world, [2]);
+    const id = randomUUID();
+
+    const claim = await world.tasks.claim(replicaId, leaseMs, 64, plannerFor([type]), {
+      task: newTask(type, { context: { asked: 'now' } }),
+      id,
+    });
+
+    expect(claim.submitted).toBe(true);
+    expect(claim.freeSlots).toBe(2);
+    expect(claim.tasks.map((t) => [t.id, t.agent.id, t.attempts, t.context])).toEqual([
+      [id, agents[0]?.id, 1, { asked: 'now' }],
+    ]);
+    await expect(taskRow(world, id)).resolves.toMatchObject({
+      status: 'in_progress',
+      attempts: 1,
+      lease_owner: replicaId,
+    });
+    const [events] = await world.sql<{ statuses: string[] }>(
+      `SELECT array(SELECT e->>'status' FROM jsonb_array_elements(events) e) AS statuses FROM tasks WHERE id = $1`,
+      [id],
+    );
+    expect(events?.statuses).toEqual(['pending', 'in_progress']);
+  });
+
+  it('lets due tasks of higher priority take the slots first, and leaves it pending when none is left', async () => {
+    const { type } = await registerType(world, [1]);
+    const [waiting] = await world.tasks.submitBatch([newTask(type, { priority: 5 })]);
+    const id = randomUUID();
+
+    const claim = await world.tasks.claim(replicaId, leaseMs, 64, plannerFor([type]), {
+      task: newTask(type, { priority: 3 }),
+      id,
+    });
+
+    expect(claim.submitted).toBe(true);
+    expect(claim.tasks.map((t) => t.id)).toEqual([waiting?.id]);
+    await expect(taskRow(world, id)).resolves.toMatchObject({ status: 'pending', attempts: 0, lease_owner: null });
+    const next = await world.tasks.claim(replicaId, leaseMs, 64, plannerFor([type]));
+    expect(next.tasks).toEqual([]);
+  });
+
+  it('stores the task pending when every agent is full, and claims nothing', async () => {
+    const { type } = await registerType(world, [1]);
+    await world.tasks.submitBatch([newTask(type)]);
+    await world.tasks.claim(replicaId, leaseMs, 64, plannerFor([type]));
+    const id = randomUUID();
+
+    const claim = await world.tasks.claim(replicaId, leaseMs, 64, plannerFor([type]), { task: newTask(type), id });
+
+    expect(claim).toMatchObject({ tasks: [], freeSlots: 0, submitted: true });
+    await expect(taskRow(world, id)).resolves.toMatchObject({ status: 'pending' });
+  });
+
+  it('stores nothing when no registered agent can run the task, and still claims what is due', async () => {
+    const { type } = await registerType(world, [2]);
+    const [due] = await world.tasks.submitBatch([newTask(type)]);
+    const id = randomUUID();
+
+    const claim = await world.tasks.claim(replicaId, leaseMs, 64, plannerFor([type]), {
+      task: newTask(`${type}-unserved`),
+      id,
+    });
+
+    expect(claim.submitted).toBe(false);
+    expect(claim.tasks.map((t) => t.id)).toEqual([due?.id]);
+    await expect(world.sql(`SELECT id FROM tasks WHERE id = $1`, [id])).resolves.toEqual([]);
+  });
+});
