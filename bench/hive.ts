@@ -47,6 +47,8 @@ export interface BenchHiveOptions {
   clientSockets?: number;
   /** Hive settings of a phase (e.g. AGENT_PLACEMENT); BENCH_HIVE_ENV still applies over them. */
   env?: Record<string, string>;
+  /** Another entry point than BENCH_HIVE_MAIN's (another build, for a comparison in one run). */
+  main?: string;
 }
 
 export class BenchHive {
@@ -85,7 +87,7 @@ export class BenchHive {
         ...options.env,
         ...extraEnv(),
       },
-      { main: HIVE_MAIN, nodeArgs, cwd: ROOT },
+      { main: options.main ?? HIVE_MAIN, nodeArgs, cwd: ROOT },
     );
     const hive = new BenchHive(spawned, options.clientSockets ?? 64);
     await hive.waitUntilRunning();

@@ -112,7 +112,7 @@ export async function profiled<T>(
   run: PhaseContext,
   hive: BenchHive,
   label: string,
-  tasks: number,
+  tasks: number | ((result: T) => number),
   work: () => Promise<T>,
 ): Promise<T> {
   if (!run.settings.profile) return work();
@@ -130,7 +130,8 @@ export async function profiled<T>(
     .filter(([, n]) => n > 0)
     .sort((a, b) => b[1] - a[1]);
   const total = statements.reduce((sum, [, n]) => sum + n, 0);
-  run.log(`  statements Hive sent: ${fmt(total / tasks, 2)} per task`);
-  for (const [shape, n] of statements.slice(0, 12)) run.log(`    ${fmt(n / tasks, 3).padStart(7)}/task  ${shape}`);
+  const count = typeof tasks === 'number' ? tasks : tasks(result);
+  run.log(`  statements Hive sent: ${fmt(total / count, 2)} per task`);
+  for (const [shape, n] of statements.slice(0, 12)) run.log(`    ${fmt(n / count, 3).padStart(7)}/task  ${shape}`);
   return result;
 }

@@ -28,6 +28,7 @@ import { CLAIM_SQL } from '../libs/database/src/stores/tasks/claim.sql.js';
 import type { ClaimableAgent, ClaimedTask, PendingTask } from '../libs/database/src/stores/tasks/claim.types.js';
 import { COMPLETE_SQL } from '../libs/database/src/stores/tasks/complete.sql.js';
 import { TRANSITION_SQL } from '../libs/database/src/stores/tasks/transitions.sql.js';
+import { sqlLiteral } from '../libs/database/src/sql/sql-literal.js';
 import type { Statement } from '../libs/database/src/sql/statement.js';
 
 /** A query as Hive's Sql sends it: a store's statement by name (prepared once per connection), plain text else. */
@@ -116,6 +117,9 @@ export class RawLoop {
   private lastFinishedAt = 0;
   private claimTransactions = 0;
   private statements = 0;
+  /** Connections on which the claim's opening statements are prepared; those on which its assign is. */
+  private readonly preparedOn = new WeakSet<pg.PoolClient>();
+  private readonly assignPreparedOn = new WeakSet<pg.PoolClient>();
   private finishedAll: (() => void) | undefined;
   private failure: ((error: unknown) => void) | undefined;
 
@@ -197,11 +201,26 @@ export class RawLoop {
       return (await db.query<R>(prepared(sql, params))).rows;
     };
     try {
-      await query('BEGIN');
-      const agents = await query<ClaimableAgent>(CLAIM_SQL.lockAgents);
+      // BEGIN, the agents locked and their load counted: one round trip, as Sql.transaction's `opening` sends them
+      // (the two statements prepared once per connection, generic plans, no wait for the disk at COMMIT).
+      this.statements += 1;
+      const opening = [CLAIM_SQL.lockAgents, CLAIM_SQL.countLoad];
+      const prepare = this.preparedOn.has(db) ? [] : opening.map((s) => `PREPARE "${s.name}" AS ${s.text}`);
+      const opened = (await db.query(
+        [
+          'BEGIN',
+          ...prepare,
+          'SET LOCAL synchronous_commit TO off',
+          'SET LOCAL plan_cache_mode TO force_generic_plan',
+          ...opening.map((s) => `EXECUTE "${s.name}"`),
+        ].join(';\n'),
+      )) as unknown as pg.QueryResult[];
+      this.preparedOn.add(db);
+      const agents = (opened.at(-2)?.rows ?? []) as ClaimableAgent[];
       const claimed: ClaimedTask[] = [];
+      let committed = false;
       if (agents.length > 0) {
-        const loadRows = await query<{ id: string; running: number }>(CLAIM_SQL.countLoad, [agents.map((a) => a.id)]);
+        const loadRows = (opened.at(-1)?.rows ?? []) as { id: string; running: number }[];
         const load = new Map(loadRows.map((r) => [r.id, r.running]));
         const bySpecialty = new Map<string, ClaimableAgent[]>();
         const free = new Map<string, number>();
@@ -229,15 +248,29 @@ export class RawLoop {
             placed.push({ task, agent });
           }
           if (placed.length > 0) {
-            // $1 task ids, $2 agent ids, $3 replica, $4 lease ms; returns the payloads
-            const payloads = await query<
-              Pick<ClaimedTask, 'id' | 'context' | 'input' | 'stream' | 'gateway' | 'event_seq'>
-            >(CLAIM_SQL.assign, [
+            // $1 task ids, $2 agent ids, $3 replica, $4 lease ms; returns the payloads. Sent with COMMIT, prepared
+            // once per connection, as Sql.transaction's rowsThenCommit does.
+            this.statements += 1;
+            const assign = `"${CLAIM_SQL.assign.name}"`;
+            const values = [
               placed.map((p) => p.task.id),
               placed.map((p) => p.agent.id),
               this.settings.replicaId,
               this.settings.leaseMs,
-            ]);
+            ].map(sqlLiteral);
+            const results = (await db.query(
+              [
+                ...(this.assignPreparedOn.has(db) ? [] : [`PREPARE ${assign} AS ${CLAIM_SQL.assign.text}`]),
+                `EXECUTE ${assign}(${values.join(', ')})`,
+                'COMMIT',
+              ].join(';\n'),
+            )) as unknown as pg.QueryResult[];
+            this.assignPreparedOn.add(db);
+            committed = true;
+            const payloads = (results.at(-2)?.rows ?? []) as Pick<
+              ClaimedTask,
+              'id' | 'context' | 'input' | 'stream' | 'gateway' | 'event_seq'
+            >[];
             const payloadOf = new Map(payloads.map((p) => [p.id, p]));
             for (const { task, agent } of placed) {
               const {
@@ -263,7 +296,7 @@ export class RawLoop {
           }
         }
       }
-      await query('COMMIT');
+      if (!committed) await query('COMMIT');
       return claimed;
     } catch (error) {
       await db.query('ROLLBACK').catch(() => undefined);

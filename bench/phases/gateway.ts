@@ -16,7 +16,7 @@
  * running), and must hold one completed task per call. One client class (bench/gateway-client.ts, keep-alive
  * node:http) makes the direct calls and Hive's alike.
  */
-import type pg from 'pg';
+import pg from 'pg';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { withAdminClient } from '../../test/support/test-database.js';
 import { ChatClient, type ChatCall, type Dialect } from '../gateway-client.js';
@@ -41,6 +41,8 @@ function gatewaySettings() {
     /** Length of the measured stretch at that concurrency, and of its unmeasured warm-up. */
     seconds: envInt('BENCH_GATEWAY_SECONDS', 10, 1),
     warmupSeconds: envInt('BENCH_GATEWAY_WARMUP_SECONDS', 2, 0),
+    /** Another build's entry point, measured in the same run (its /api/chat beside this build's). */
+    before: process.env.BENCH_GATEWAY_BEFORE,
   };
 }
 
@@ -58,6 +60,8 @@ interface Route {
   path: string;
   dialect: Dialect;
   hive: boolean;
+  /** The Hive it goes through when not the phase's own (BENCH_GATEWAY_BEFORE's). */
+  through?: Bench;
 }
 
 /** What the phase works with. */
@@ -81,8 +85,9 @@ const payload = (i: number, stream: boolean) => ({
 });
 
 /** One call, checked: 200, no error, the end marker, the echo of its own prompt (the agent says `echo: <prompt>`). */
-async function chat(bench: Bench, route: Route, stream: boolean): Promise<ChatCall> {
-  const i = bench.next++;
+async function chat(phase: Bench, route: Route, stream: boolean): Promise<ChatCall> {
+  const bench = route.through ?? phase;
+  const i = phase.next++;
   if (route.hive) bench.sent[route.dialect]++;
   const call = await route.client.call(route.path, payload(i, stream), route.dialect, stream);
   const problem =
@@ -174,6 +179,12 @@ async function saturate(
 
 const sentToHive = (bench: Bench): number => bench.sent.ollama + bench.sent.openai;
 
+/** The Hives the routes go through: the phase's own, and BENCH_GATEWAY_BEFORE's if one goes there. */
+const hivesOf = (bench: Bench, routes: readonly Route[]): Bench[] => [
+  bench,
+  ...new Set(routes.flatMap((route) => (route.through === undefined ? [] : [route.through]))),
+];
+
 /**
  * Once nothing is pending or running: the tasks table holds exactly one completed task per call sent to Hive so far,
  * its `gateway` the dialect the call came through. Returns the line that says so; throws otherwise. Its queries are
@@ -242,7 +253,8 @@ async function measureOneAtATime(
     const sentBefore = sentToHive(bench);
     const cpuBefore = processCpuSplitMs(bench.hive.pid);
     // With BENCH_PROFILE=1, Hive's CPU profile and statements per call over the stretch (warm-up included).
-    const hiveCalls = (settings.warmup + settings.calls) * routes.filter((r) => r.hive).length;
+    const hiveCalls =
+      (settings.warmup + settings.calls) * routes.filter((r) => r.hive && r.through === undefined).length;
     const samples = await profiled(bench.run, bench.hive, `gateway ${kind}`, hiveCalls, () =>
       oneAtATime(bench, routes, stream, settings.calls, settings.warmup),
     );
@@ -285,7 +297,7 @@ async function measureOneAtATime(
         );
     for (const line of lines) log(`  ${line}`);
     summary.push(...lines.map((line) => `${line.slice(0, -1)}; machine busy ${fmt(busy * 100)}%)`));
-    log(`    ${(await checkTasks(bench)).line}`);
+    for (const through of hivesOf(bench, routes)) log(`    ${(await checkTasks(through)).line}`);
   }
   return summary;
 }
@@ -299,6 +311,7 @@ async function measureRate(
   direct: Route,
   through: Route,
   settings: ReturnType<typeof gatewaySettings>,
+  profile = true,
 ): Promise<string> {
   const { run, hive, pgc } = bench;
   const { log } = run;
@@ -324,7 +337,10 @@ async function measureRate(
   const tasksBefore = sentToHive(bench);
   await sleep(STATS_FLUSH_MS);
   const before = await readings(pgc, hive.pid);
-  const measured = await sampled(run, hive, () => saturate(bench, through, concurrency, seconds));
+  const stretch = () => saturate(bench, through, concurrency, seconds);
+  const measured = await sampled(run, hive, () =>
+    profile ? profiled(run, hive, `gateway ${concurrency} in flight`, (done) => done.calls, stretch) : stretch(),
+  );
   const checked = await checkTasks(bench);
   await sleep(STATS_FLUSH_MS);
   const after = await readings(pgc, hive.pid);
@@ -365,6 +381,17 @@ async function restingCpu(hive: BenchHive, seconds = 3): Promise<string> {
   return `${fmt(share * 100, 1)}% of a core over ${seconds} s; machine busy ${fmt(machineBusy(machine, machineCpu()) * 100)}%`;
 }
 
+/** BENCH_GATEWAY_BEFORE's Hive: another build on a database of its own, with the same agents registered. */
+async function startBefore(run: PhaseContext, main: string): Promise<{ hive: BenchHive; pgc: pg.Client; db: string }> {
+  const db = await run.dbs.create('gateway-before');
+  const hive = await BenchHive.start(db.url, { clientSockets: 1, main });
+  await hive.registerAgents(agentRows(run.agents, run.settings.agentConcurrency));
+  const pgc = new pg.Client({ connectionString: db.url });
+  await pgc.connect();
+  run.log(`  comparing with another build (BENCH_GATEWAY_BEFORE): ${main}`);
+  return { hive, pgc, db: db.name };
+}
+
 export async function gatewayPhase(run: PhaseContext): Promise<void> {
   const { agents, log } = run;
   const { agentConcurrency } = run.settings;
@@ -394,10 +421,15 @@ export async function gatewayPhase(run: PhaseContext): Promise<void> {
   };
   try {
     const hive = await BenchHive.start(db.url, { clientSockets: 1, ...profiling(run.settings) });
+    const other = settings.before === undefined ? undefined : await startBefore(run, settings.before);
     try {
       await hive.registerAgents(agentRows(agents, agentConcurrency));
       await withAdminClient(db.url, async (pgc) => {
         const state: Bench = { run, hive, pgc, sent: { ollama: 0, openai: 0 }, next: 1 };
+        const before: Bench | undefined =
+          other === undefined
+            ? undefined
+            : { run, hive: other.hive, pgc: other.pgc, sent: { ollama: 0, openai: 0 }, next: 0 };
         // The agents all live in this process and answer at once: which one the direct calls go to makes no
         // difference, so they all go to the first.
         const routes = (sockets: number) => {
@@ -423,19 +455,43 @@ export async function gatewayPhase(run: PhaseContext): Promise<void> {
             dialect: 'openai',
             hive: true,
           };
-          return { direct, ollama, openai };
+          const beforeOllama: Route | undefined =
+            before === undefined
+              ? undefined
+              : {
+                  label: "Hive before's /api/chat (BENCH_GATEWAY_BEFORE)",
+                  client: client(before.hive.url, sockets, { authorization: `Bearer ${ADMIN_API_KEY}` }),
+                  path: '/api/chat',
+                  dialect: 'ollama',
+                  hive: true,
+                  through: before,
+                };
+          return { direct, ollama, openai, beforeOllama };
         };
         log(`  Hive at rest (agents registered, no calls): ${await restingCpu(hive)}`);
         const one = routes(1);
-        const lines = await measureOneAtATime(state, [one.direct, one.ollama, one.openai], settings);
+        const oneRoutes = [
+          one.direct,
+          one.ollama,
+          one.openai,
+          ...(one.beforeOllama === undefined ? [] : [one.beforeOllama]),
+        ];
+        const lines = await measureOneAtATime(state, oneRoutes, settings);
         const many = routes(settings.concurrency);
         lines.push(await measureRate(state, many.direct, many.ollama, settings));
+        if (before !== undefined && many.beforeOllama !== undefined) {
+          lines.push(await measureRate(before, many.direct, many.beforeOllama, settings, false));
+        }
         for (const line of lines) run.summary(line);
       });
     } finally {
       for (const c of clients) c.close();
-      const problem = await hive.stop();
-      if (problem !== undefined) log(`  ${problem}`);
+      for (const stopping of [hive, other?.hive]) {
+        const problem = await stopping?.stop();
+        if (problem !== undefined) log(`  ${problem}`);
+      }
+      await other?.pgc.end();
+      if (other !== undefined) await run.dbs.drop(other.db);
     }
   } finally {
     resetAgents(agents);
