@@ -59,8 +59,14 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy, Befo
    */
   private agentsFull = false;
   private looping = false;
+  /** The pass is only asking whether anything is due (a claim that stores a task may run meanwhile). */
+  private probing = false;
+  /** A claim that stores a task (submitAndClaim) is under way. */
+  private storing = false;
   /** The pass under way, if any (shutdown waits for it, so that no task it claims starts unseen). */
   private pass: Promise<void> = Promise.resolve();
+  /** The same for a claim that stores a task. */
+  private storingPass: Promise<void> = Promise.resolve();
   /** No pass before then (a claim failed). */
   private pausedUntil = 0;
   /** When running tasks must be handed back: SHUTDOWN_GRACE_MS after shutdown began. */
@@ -96,14 +102,18 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy, Befo
     this.logger.log({ replicaId: this.state.replicaId }, `Coordinator ${this.state.replicaId} is dispatching`);
   }
 
-  /** Asks for a claim pass; passes never overlap, and wake-ups during one (or a pause) cause one more. */
+  /**
+   * Asks for a claim pass; passes never overlap (a claim that stores a task may start during a pass's probe, and the
+   * pass's claim then waits for its locks), and wake-ups during one (or a pause) cause one more.
+   */
   wake(reason: WakeReason = 'capacity'): void {
     this.wakes[reason] = true;
     this.passIfWanted();
   }
 
   private passIfWanted(): void {
-    if (!this.looping && this.state.phase === 'running' && this.passWanted() && Date.now() >= this.pausedUntil) {
+    if (this.looping || this.storing) return;
+    if (this.state.phase === 'running' && this.passWanted() && Date.now() >= this.pausedUntil) {
       void this.detached(() => this.runPass());
     }
   }
@@ -129,7 +139,7 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy, Befo
     this.drained = true;
     if (this.state.phase === 'running') this.onModuleDestroy();
     // A claim that was under way when shutdown began: its tasks start now, and drain like the others.
-    if (!(await settlesWithin(this.pass, DATABASE_WAIT_MS))) {
+    if (!(await settlesWithin(Promise.all([this.pass, this.storingPass]), DATABASE_WAIT_MS))) {
       this.logger.warn(`The claim under way did not finish within ${DATABASE_WAIT_MS} ms; shutting down without it`);
     }
     const budget = Math.max(0, this.drainDeadline - Date.now());
@@ -176,19 +186,21 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy, Befo
   }
 
   /**
-   * Stores a task and claims in the same transaction (TaskStore.claim with a submission), as a pass of its own, when
-   * this replica is dispatching and no pass is under way: a client waiting for the answer is spared the
-   * submission's own commit and the wake that starts a pass. Undefined, storing nothing, when a pass is under way
-   * (under load: the task is better stored with the others, and claimed by the next pass) or no agent has room: the
-   * caller submits it the usual way. A failure goes to the caller; a pass of the usual kind follows it.
+   * Stores a task and claims in the same transaction (TaskStore.submitAndClaim) when this replica is dispatching and
+   * no claim is under way (a pass that only asks whether anything is due does not count: a claim it may go on to
+   * make waits for this one's locks): a client waiting for the answer is spared the submission's own commit and
+   * the wake that starts a pass. Undefined, storing nothing, when a claim is under way (under load: the task is
+   * better stored with the others, and claimed by the next pass) or no agent has room: the caller submits it the
+   * usual way. A failure goes to the caller; a pass of the usual kind follows it.
    */
   async submitAndClaim(task: NewTask, id: string): Promise<Claim | undefined> {
-    if (this.looping || this.state.phase !== 'running' || this.agentsFull || Date.now() < this.pausedUntil) {
+    const claimUnderWay = this.storing || (this.looping && !this.probing);
+    if (claimUnderWay || this.state.phase !== 'running' || this.agentsFull || Date.now() < this.pausedUntil) {
       return undefined;
     }
-    this.looping = true;
+    this.storing = true;
     const claiming = this.claimSome({ task, id });
-    this.pass = claiming.then(
+    this.storingPass = claiming.then(
       () => undefined,
       () => undefined,
     );
@@ -200,7 +212,7 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy, Befo
       this.wakes.capacity = true;
       throw error;
     } finally {
-      this.looping = false;
+      this.storing = false;
       this.passIfWanted();
     }
   }
@@ -213,7 +225,7 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy, Befo
         this.wakes.task = this.wakes.capacity = false;
         // Freed capacity (a call ended, a retry came due) wakes a pass most often with nothing queued: asked first
         // without locking the agents, so that such a pass costs one probe and holds up no claim for a new task.
-        if (!forTask && !(await this.store.anyDue())) {
+        if (!forTask && !(await this.probe())) {
           this.agentsFull = false;
           this.state.lastTick = new Date();
           continue;
@@ -238,12 +250,26 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy, Befo
     }
   }
 
+  /** Whether anything is due, asked without a lock. */
+  private async probe(): Promise<boolean> {
+    this.probing = true;
+    try {
+      return await this.store.anyDue();
+    } finally {
+      this.probing = false;
+    }
+  }
+
   /** One claim transaction (storing `submission` first, if given); starts what it claimed. */
   private async claimSome(submission?: { task: NewTask; id: string }): Promise<Claim> {
     const { taskLeaseMs, agentPlacement: strategy, taskWarmWaitMs: warmWaitMs } = this.config.coordinator;
     const planner: ClaimPlanner = (agents, load) => planClaim(agents, load, CLAIM_BATCH, { strategy, warmWaitMs });
     const claimedAt = Date.now();
-    const claim = await this.store.claim(this.state.replicaId, taskLeaseMs, CLAIM_BATCH, planner, submission);
+    const { replicaId } = this.state;
+    const claim =
+      submission === undefined
+        ? await this.store.claim(replicaId, taskLeaseMs, CLAIM_BATCH, planner)
+        : await this.store.submitAndClaim(replicaId, taskLeaseMs, CLAIM_BATCH, planner, submission);
     for (const task of claim.tasks) this.start(task, claimedAt + taskLeaseMs);
     this.agentsFull = claim.tasks.length >= claim.freeSlots;
     this.state.lastTick = new Date();

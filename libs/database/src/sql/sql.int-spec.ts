@@ -23,8 +23,11 @@ describe('Sql.transaction', () => {
 
   it('commits with its last statement, whose parameters reach PostgreSQL as they were given', async () => {
     const awkward = ["it's", 'back\\slash', 'quote"d', 'ünï', '', 'comma,brace}'];
-    const rows = await world.runner.transaction((tx) =>
-      tx.rowsThenCommit(INSERT, ['a\\b\'c"', awkward, JSON.stringify({ say: 'it\'s \\ "so"' }), 7]),
+    const [rows] = await world.runner.transaction((tx) =>
+      tx.rowsThenCommit({
+        statement: INSERT,
+        params: ['a\\b\'c"', awkward, JSON.stringify({ say: 'it\'s \\ "so"' }), 7],
+      }),
     );
     const expected = { name: 'a\\b\'c"', tags: awkward, doc: { say: 'it\'s \\ "so"' }, n: 7 };
     expect(rows).toEqual([expected]);
@@ -32,7 +35,9 @@ describe('Sql.transaction', () => {
   });
 
   it('writes empty arrays and nulls', async () => {
-    const rows = await world.runner.transaction((tx) => tx.rowsThenCommit(INSERT, ['empty', [], null, null]));
+    const [rows] = await world.runner.transaction((tx) =>
+      tx.rowsThenCommit({ statement: INSERT, params: ['empty', [], null, null] }),
+    );
     expect(rows).toEqual([{ name: 'empty', tags: [], doc: null, n: null }]);
   });
 
@@ -40,7 +45,7 @@ describe('Sql.transaction', () => {
     for (let i = 0; i < 12; i++) {
       const [opened] = await world.runner.transaction(
         async (tx, [counted]) => {
-          await tx.rowsThenCommit(INSERT, [`row ${i}`, [String(i)], null, i]);
+          await tx.rowsThenCommit({ statement: INSERT, params: [`row ${i}`, [String(i)], null, i] });
           return [counted];
         },
         { opening: [COUNT], durable: i % 2 === 0, genericPlans: i % 3 === 0 },
@@ -55,12 +60,14 @@ describe('Sql.transaction', () => {
     await expect(
       world.runner.transaction(async (tx) => {
         await tx.rows(INSERT, ['first', null, null, 1]);
-        return tx.rowsThenCommit(INSERT, ['taken', null, null, 2]);
+        return tx.rowsThenCommit({ statement: INSERT, params: ['taken', null, null, 2] });
       }),
     ).rejects.toMatchObject({ code: '23505' });
     await expect(world.sql(`SELECT name FROM sql_spec`)).resolves.toEqual([{ name: 'taken' }]);
 
-    const rows = await world.runner.transaction((tx) => tx.rowsThenCommit(INSERT, ['after', null, null, 3]));
-    expect(rows).toEqual([{ name: 'after', tags: null, doc: null, n: 3 }]);
+    const results = await world.runner.transaction((tx) =>
+      tx.rowsThenCommit({ statement: INSERT, params: ['after', null, null, 3] }, { statement: COUNT, params: [] }),
+    );
+    expect(results).toEqual([[{ name: 'after', tags: null, doc: null, n: 3 }], [{ n: 2 }]]);
   });
 });

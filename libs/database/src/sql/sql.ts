@@ -40,11 +40,17 @@ export interface SqlRunner {
 /** One connection inside a transaction. */
 export interface TransactionRunner extends SqlRunner {
   /**
-   * Runs `statement` as the transaction's last and commits, in one round trip: the statement prepared on the
-   * connection the first time (SQL PREPARE), executed with its parameters written as the literals node-postgres
-   * would send. Nothing runs in the transaction after it.
+   * Runs the statements as the transaction's last and commits, in one round trip: each prepared on the connection
+   * the first time (SQL PREPARE), executed with its parameters written as the literals node-postgres would send.
+   * Returns each one's rows. Nothing runs in the transaction after them.
    */
-  rowsThenCommit<T>(statement: Statement, params: readonly unknown[]): Promise<T[]>;
+  rowsThenCommit(...runs: StatementRun[]): Promise<unknown[][]>;
+}
+
+/** A statement with its parameters. */
+export interface StatementRun {
+  statement: Statement;
+  params: readonly unknown[];
 }
 
 /**
@@ -95,16 +101,21 @@ export class Sql implements SqlRunner {
           let committed = false;
           const tx: TransactionRunner = {
             rows: (sql, params = []) => this.execute(client, sql, params),
-            rowsThenCommit: async <R>(statement: Statement, params: readonly unknown[]) => {
+            rowsThenCommit: async (...runs: StatementRun[]) => {
               committed = true;
-              const [rows = []] = await this.prepareAndRun(client, [statement], [], {
+              const statements = runs.map((run) => run.statement);
+              return this.prepareAndRun(client, statements, [], {
                 after: ['COMMIT'],
-                execute: (name) => `EXECUTE ${name}(${params.map(sqlLiteral).join(', ')})`,
+                execute: (name, i) => {
+                  const params = runs[i]?.params ?? [];
+                  return params.length === 0
+                    ? `EXECUTE ${name}`
+                    : `EXECUTE ${name}(${params.map(sqlLiteral).join(', ')})`;
+                },
               }).catch((error: unknown) => {
-                discard ||= !this.isPrepared(client, [statement]);
+                discard ||= !this.isPrepared(client, statements);
                 throw error;
               });
-              return rows as R[];
             },
           };
           const result = await work(tx, opened);
@@ -144,28 +155,28 @@ export class Sql implements SqlRunner {
       before = [],
       after = [],
       execute = (name: string) => `EXECUTE ${name}`,
-    }: { before?: readonly string[]; after?: readonly string[]; execute?: (name: string) => string },
+    }: { before?: readonly string[]; after?: readonly string[]; execute?: (name: string, i: number) => string },
   ): Promise<unknown[][]> {
-    const prepared = this.isPrepared(client, statements);
+    const names = this.preparedOn.get(client) ?? new Set<string>();
+    const unprepared = statements.filter((s) => !names.has(s.name));
     const text = [
       ...first,
-      ...(prepared ? [] : statements.map((s) => `PREPARE ${sqlName(s)} AS ${s.text}`)),
+      ...unprepared.map((s) => `PREPARE ${sqlName(s)} AS ${s.text}`),
       ...before,
-      ...statements.map((s) => execute(sqlName(s))),
+      ...statements.map((s, i) => execute(sqlName(s), i)),
       ...after,
     ].join(';\n');
     let results: unknown;
     try {
       results = await client.query(text);
     } catch (error) {
-      this.failed(text, undefined, error);
+      // Named, not shown: the literals may carry task contexts.
+      const shown = [...first, ...before, ...statements.map((s) => `EXECUTE ${sqlName(s)}`), ...after].join('; ');
+      this.failed(shown, undefined, error);
       throw error;
     }
-    if (!prepared) {
-      const names = this.preparedOn.get(client) ?? new Set<string>();
-      for (const statement of statements) names.add(statement.name);
-      this.preparedOn.set(client, names);
-    }
+    for (const statement of unprepared) names.add(statement.name);
+    this.preparedOn.set(client, names);
     const all = (Array.isArray(results) ? results : [results]) as { rows: unknown[] }[];
     const executed = all.length - after.length;
     return statements.length === 0 ? [] : all.slice(executed - statements.length, executed).map((r) => r.rows);

@@ -9,10 +9,10 @@ import {
 } from '../../../../test/support/store-fixture.js';
 
 /**
- * TaskStore.claim given a task to store first (a gateway call while the dispatcher is idle): stored durably in the
+ * TaskStore.submitAndClaim (a gateway call while the dispatcher is idle): stored durably in the
  * claim's transaction, then a candidate for a slot like every due task (docs/architecture.md, "The gateway").
  */
-describe('TaskStore.claim with a submission', () => {
+describe('TaskStore.submitAndClaim', () => {
   let world: StoreWorld;
   const replicaId = 'replica-a';
   const leaseMs = 45_000;
@@ -26,7 +26,7 @@ describe('TaskStore.claim with a submission', () => {
     const { type, agents } = await registerType(world, [2]);
     const id = randomUUID();
 
-    const claim = await world.tasks.claim(replicaId, leaseMs, 64, plannerFor([type]), {
+    const claim = await world.tasks.submitAndClaim(replicaId, leaseMs, 64, plannerFor([type]), {
       task: newTask(type, { context: { asked: 'now' } }),
       id,
     });
@@ -48,12 +48,31 @@ describe('TaskStore.claim with a submission', () => {
     expect(events?.statuses).toEqual(['pending', 'in_progress']);
   });
 
+  it('claims it beside the tasks already due, each on its own row', async () => {
+    const { type } = await registerType(world, [3]);
+    const [due] = await world.tasks.submitBatch([newTask(type, { priority: 4 })]);
+    const id = randomUUID();
+
+    const claim = await world.tasks.submitAndClaim(replicaId, leaseMs, 64, plannerFor([type]), {
+      task: newTask(type, { priority: 2, input: { prompt: 'mine' } }),
+      id,
+    });
+
+    expect(claim.tasks.map((t) => [t.id, t.attempts, t.event_seq, t.input])).toEqual([
+      [id, 1, 2, { prompt: 'mine' }],
+      [due?.id, 1, 2, null],
+    ]);
+    for (const taskId of [id, due?.id ?? '']) {
+      await expect(taskRow(world, taskId)).resolves.toMatchObject({ status: 'in_progress', lease_owner: replicaId });
+    }
+  });
+
   it('lets due tasks of higher priority take the slots first, and leaves it pending when none is left', async () => {
     const { type } = await registerType(world, [1]);
     const [waiting] = await world.tasks.submitBatch([newTask(type, { priority: 5 })]);
     const id = randomUUID();
 
-    const claim = await world.tasks.claim(replicaId, leaseMs, 64, plannerFor([type]), {
+    const claim = await world.tasks.submitAndClaim(replicaId, leaseMs, 64, plannerFor([type]), {
       task: newTask(type, { priority: 3 }),
       id,
     });
@@ -71,7 +90,10 @@ describe('TaskStore.claim with a submission', () => {
     await world.tasks.claim(replicaId, leaseMs, 64, plannerFor([type]));
     const id = randomUUID();
 
-    const claim = await world.tasks.claim(replicaId, leaseMs, 64, plannerFor([type]), { task: newTask(type), id });
+    const claim = await world.tasks.submitAndClaim(replicaId, leaseMs, 64, plannerFor([type]), {
+      task: newTask(type),
+      id,
+    });
 
     expect(claim).toMatchObject({ tasks: [], freeSlots: 0, submitted: true });
     await expect(taskRow(world, id)).resolves.toMatchObject({ status: 'pending' });
@@ -82,7 +104,7 @@ describe('TaskStore.claim with a submission', () => {
     const [due] = await world.tasks.submitBatch([newTask(type)]);
     const id = randomUUID();
 
-    const claim = await world.tasks.claim(replicaId, leaseMs, 64, plannerFor([type]), {
+    const claim = await world.tasks.submitAndClaim(replicaId, leaseMs, 64, plannerFor([type]), {
       task: newTask(`${type}-unserved`),
       id,
     });

@@ -1,9 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
-import { Sql } from '../sql/sql.js';
+import { Sql, type SqlRunner, type StatementRun } from '../sql/sql.js';
 import type { Statement } from '../sql/statement.js';
 import { CLAIM_SQL } from './tasks/claim.sql.js';
-import type { Claim, ClaimableAgent, ClaimedTask, ClaimPlanner, PendingTask } from './tasks/claim.types.js';
+import type {
+  Claim,
+  ClaimableAgent,
+  ClaimedTask,
+  ClaimPlan,
+  ClaimPlanner,
+  PendingTask,
+  Placement,
+} from './tasks/claim.types.js';
 import { COMPLETE_SQL } from './tasks/complete.sql.js';
 import { READ_SQL } from './tasks/read.sql.js';
 import { insertTasks, SUBMIT_SQL } from './tasks/submit.sql.js';
@@ -48,6 +56,68 @@ const CANCELLABLE: readonly TaskStatus[] = ['pending', 'in_progress'];
 
 /** What a claimed task carries to its agent, read as it is assigned. */
 type TaskPayload = Pick<ClaimedTask, 'id' | 'context' | 'input' | 'stream' | 'gateway' | 'event_seq'>;
+
+const NOTHING_PLACED: ReturnType<ClaimPlan['place']> = { placements: [], recent: new Map() };
+
+/** The plan for the agents the claim locked (none usable: no plan). */
+function planOf(planner: ClaimPlanner, agents: unknown[], load: unknown[]): ClaimPlan | undefined {
+  if (agents.length === 0) return undefined;
+  const running = new Map((load as { id: string; running: number }[]).map((r) => [r.id, r.running]));
+  return planner(agents as ClaimableAgent[], running);
+}
+
+/** A task about to be stored, as a claim's candidate: due now, never attempted. */
+function asPending(task: NewTask, id: string): PendingTask {
+  const now = new Date();
+  return {
+    id,
+    type: task.type,
+    operation: task.operation,
+    model: task.model,
+    priority: task.priority,
+    attempts: 0,
+    max_attempts: task.max_attempts,
+    timeout_ms: task.timeout_ms ?? null,
+    created_at: now,
+    available_at: now,
+    previous_agent: null,
+  };
+}
+
+/** The due tasks (by priority, then age) with the newest one among them, after those of its priority. */
+function inDispatchOrder(pending: readonly PendingTask[], newest: PendingTask): PendingTask[] {
+  const at = pending.findIndex((task) => task.priority < newest.priority);
+  return at === -1 ? [...pending, newest] : [...pending.slice(0, at), newest, ...pending.slice(at)];
+}
+
+/** The assign statement of placed tasks, with its parameters. */
+const assignRun = (placements: readonly Placement[], replicaId: string, leaseMs: number): StatementRun => ({
+  statement: CLAIM_SQL.assign,
+  params: [placements.map((p) => p.task.id), placements.map((p) => p.agent.id), replicaId, leaseMs],
+});
+
+function claimedTask(
+  { task, agent, model }: Placement,
+  payload: Pick<TaskPayload, 'context' | 'input' | 'stream' | 'gateway' | 'event_seq'> | undefined,
+): ClaimedTask {
+  return {
+    ...task,
+    context: payload?.context ?? {},
+    input: payload?.input ?? null,
+    stream: payload?.stream ?? false,
+    gateway: payload?.gateway ?? null,
+    event_seq: payload?.event_seq ?? 0,
+    attempts: task.attempts + 1,
+    agent,
+    runModel: model,
+  };
+}
+
+/** Placed tasks as this replica runs them, with the payloads their assignment returned. */
+function claimedTasks(placements: readonly Placement[], payloads: readonly TaskPayload[]): ClaimedTask[] {
+  const payloadOf = new Map(payloads.map((p) => [p.id, p]));
+  return placements.map((placement) => claimedTask(placement, payloadOf.get(placement.task.id)));
+}
 
 /**
  * The tasks table: every statement that reads or moves a task, one method per transition (docs/architecture.md,
@@ -140,76 +210,69 @@ export class TaskStore {
 
   /**
    * Claims up to `limit` due tasks in one transaction (docs/architecture.md, "Claiming"): the usable agents are
-   * locked and their load over all replicas counted (in BEGIN's round trip), `planner` decides what to take and where
-   * it runs, and the chosen rows become in_progress under this replica's lease. Its commit does not wait for the
-   * disk: a claim PostgreSQL forgets in a crash leaves its tasks pending, to run again, as after a lost lease; the
-   * end of a task is written durably, and only while the lease holds.
-   *
-   * With `submission`, the task is stored first in the same transaction, which then commits durably, and competes
-   * for a slot with what else is due (in takePending's statement): a client waiting for its answer is spared a
-   * statement, a commit and a wake. `submitted` says whether it was stored: not when no registered agent can run it.
+   * locked and their load over all replicas counted (with BEGIN, in one round trip), `planner` decides what to take
+   * and where it runs, and the chosen rows become in_progress under this replica's lease (with COMMIT). Its commit
+   * does not wait for the disk: a claim PostgreSQL forgets in a crash leaves its tasks pending, to run again, as
+   * after a lost lease; the end of a task is written durably, and only while the lease holds.
    */
-  claim(
+  claim(replicaId: string, leaseMs: number, limit: number, planner: ClaimPlanner): Promise<Claim> {
+    return this.sql.transaction(
+      async (tx, [agents = [], load = []]) => {
+        const plan = planOf(planner, agents, load);
+        const pending = plan === undefined ? [] : await this.takePending(tx, plan, limit);
+        if (plan === undefined || pending.length === 0) return { tasks: [], freeSlots: plan?.freeSlots ?? 0 };
+        const { placements, recent } = plan.place(pending);
+        if (placements.length === 0) return { tasks: [], freeSlots: plan.freeSlots };
+        await this.markRecent(tx, recent);
+        const [payloads = []] = await tx.rowsThenCommit(assignRun(placements, replicaId, leaseMs));
+        return { tasks: claimedTasks(placements, payloads as TaskPayload[]), freeSlots: plan.freeSlots };
+      },
+      { durable: false, genericPlans: true, opening: [CLAIM_SQL.lockAgents, CLAIM_SQL.countLoad] },
+    );
+  }
+
+  /**
+   * Stores a task and claims in the same transaction, which commits durably: a client waiting for its answer is
+   * spared a commit and a wake (docs/architecture.md, "The gateway"). Placed before it is stored, the task
+   * competes for a slot with what else is due, by priority then age; when it gets one it is stored in_progress at
+   * once (one row written, not two), else pending. Nothing due and nothing else placed (an idle Hive), the whole
+   * claim takes two round trips. `submitted` says whether the task was stored: not when no registered agent can run
+   * it (the claim goes on).
+   */
+  submitAndClaim(
     replicaId: string,
     leaseMs: number,
     limit: number,
     planner: ClaimPlanner,
-    submission?: { task: NewTask; id: string },
+    submission: { task: NewTask; id: string },
   ): Promise<Claim> {
+    const { task, id } = submission;
     return this.sql.transaction(
-      async (tx, [lockedAgents = [], loadRows = []]) => {
-        const agents = lockedAgents as ClaimableAgent[];
-        const load = loadRows as { id: string; running: number }[];
-        const plan = agents.length === 0 ? undefined : planner(agents, new Map(load.map((r) => [r.id, r.running])));
-        const demand = plan?.demand ?? [];
-        const routes = [demand.map((d) => d.type), demand.map((d) => d.model), demand.map((d) => d.slots), limit];
-        let submitted: boolean | undefined;
-        let pending: PendingTask[] = [];
-        if (submission !== undefined) {
-          const rows = await tx.rows<PendingTask & { submitted: boolean }>(CLAIM_SQL.submitAndTake, [
-            ...routes,
-            ...submitParams({ ...submission.task, id: submission.id }),
-          ]);
-          submitted = rows.some((row) => row.submitted);
-          pending = rows;
-        } else if (demand.length > 0) {
-          pending = await tx.rows<PendingTask>(CLAIM_SQL.takePending, routes);
+      async (tx, [agents = [], load = [], due = []]) => {
+        const plan = planOf(planner, agents, load);
+        const anyDue = (due as { due: boolean }[])[0]?.due === true;
+        const pending = plan === undefined || !anyDue ? [] : await this.takePending(tx, plan, limit);
+        const candidate = asPending(task, id);
+        const { placements, recent } = plan?.place(inDispatchOrder(pending, candidate)) ?? NOTHING_PLACED;
+        await this.markRecent(tx, recent);
+        const own = placements.find((p) => p.task === candidate);
+        const others = placements.filter((p) => p !== own);
+        const params = submitParams({ ...task, id });
+        const [stored = [], payloads = []] = await tx.rowsThenCommit(
+          own === undefined
+            ? { statement: SUBMIT_SQL.one, params }
+            : { statement: CLAIM_SQL.insertClaimed, params: [...params, own.agent.id, replicaId, leaseMs] },
+          ...(others.length === 0 ? [] : [assignRun(others, replicaId, leaseMs)]),
+        );
+        const tasks = claimedTasks(others, payloads as TaskPayload[]);
+        if (own !== undefined) {
+          const { context, input = null, stream = false, gateway = null } = task;
+          // Its history: pending (1), then this attempt (2).
+          tasks.unshift(claimedTask(own, { context, input, stream, gateway, event_seq: 2 }));
         }
-        const freeSlots = plan?.freeSlots ?? 0;
-        if (plan === undefined || pending.length === 0) return { tasks: [], freeSlots, submitted };
-        const { placements, recent } = plan.place(pending);
-        if (placements.length === 0) return { tasks: [], freeSlots, submitted };
-        if (recent.size > 0) {
-          await tx.rows(CLAIM_SQL.markRecent, [[...recent.keys()], [...recent.values()].map((r) => JSON.stringify(r))]);
-        }
-        // The last statement: sent with COMMIT.
-        const payloads = await tx.rowsThenCommit<TaskPayload>(CLAIM_SQL.assign, [
-          placements.map((p) => p.task.id),
-          placements.map((p) => p.agent.id),
-          replicaId,
-          leaseMs,
-        ]);
-        const payloadOf = new Map(payloads.map((p) => [p.id, p]));
-        const tasks: ClaimedTask[] = placements.map(({ task, agent, model }) => ({
-          ...task,
-          context: payloadOf.get(task.id)?.context ?? {},
-          input: payloadOf.get(task.id)?.input ?? null,
-          stream: payloadOf.get(task.id)?.stream ?? false,
-          gateway: payloadOf.get(task.id)?.gateway ?? null,
-          event_seq: payloadOf.get(task.id)?.event_seq ?? 0,
-          attempts: task.attempts + 1,
-          agent,
-          runModel: model,
-        }));
-        return { tasks, freeSlots, submitted };
+        return { tasks, freeSlots: plan?.freeSlots ?? 0, submitted: stored.length === 1 };
       },
-      {
-        durable: submission !== undefined,
-        // PostgreSQL would plan takePending afresh on every run (its estimate for the unnested routes makes the
-        // generic plan look dearer, though it is the same plan), which costs more than running it.
-        genericPlans: true,
-        opening: [CLAIM_SQL.lockAgents, CLAIM_SQL.countLoad],
-      },
+      { genericPlans: true, opening: [CLAIM_SQL.lockAgents, CLAIM_SQL.countLoad, READ_SQL.anyDue] },
     );
   }
 
@@ -285,6 +348,24 @@ export class TaskStore {
 
   pendingByRoute(): Promise<PendingOfRoute[]> {
     return this.sql.rows<PendingOfRoute>(READ_SQL.pendingByRoute);
+  }
+
+  /** The due pending tasks the plan asks for, locked. */
+  private takePending(tx: SqlRunner, plan: ClaimPlan, limit: number): Promise<PendingTask[]> {
+    const { demand } = plan;
+    if (demand.length === 0) return Promise.resolve([]);
+    return tx.rows<PendingTask>(CLAIM_SQL.takePending, [
+      demand.map((d) => d.type),
+      demand.map((d) => d.model),
+      demand.map((d) => d.slots),
+      limit,
+    ]);
+  }
+
+  /** The models the claim sent to each agent (their rows are locked). */
+  private async markRecent(tx: SqlRunner, recent: ReadonlyMap<string, Record<string, number>>): Promise<void> {
+    if (recent.size === 0) return;
+    await tx.rows(CLAIM_SQL.markRecent, [[...recent.keys()], [...recent.values()].map((r) => JSON.stringify(r))]);
   }
 
   private async transition(transition: Statement, params: unknown[]): Promise<boolean> {

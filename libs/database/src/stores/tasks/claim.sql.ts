@@ -1,29 +1,11 @@
 import { statement } from '../../sql/statement.js';
 import { SERVED_MODELS } from '../agents/model-match.js';
-import { insertOne } from './submit.sql.js';
-import { appendEvent, SIDE_EFFECTS, SIDE_EFFECTS_DONE } from './task-events.sql.js';
-
-const PENDING_COLUMNS =
-  'id, type, operation, model, priority, attempts, max_attempts, timeout_ms, created_at, available_at';
-
-/**
- * Due pending tasks, at most `slots` of each route, locked (rows another transaction holds are skipped). $1 types,
- * $2 models, $3 slots per route.
- */
-const TAKE_PENDING = `SELECT t.id, t.type, t.operation, t.model, t.priority, t.attempts, t.max_attempts,
-            t.timeout_ms, t.created_at, t.available_at, t.assigned_agent AS previous_agent
-       FROM unnest($1::text[], $2::text[], $3::int[]) AS w(type, model, slots)
-      CROSS JOIN LATERAL (
-        SELECT * FROM tasks
-         WHERE status = 'pending' AND type = w.type AND model = w.model AND available_at <= now()
-         ORDER BY priority DESC, created_at
-         LIMIT w.slots
-         FOR UPDATE SKIP LOCKED
-      ) t`;
+import { GIVEN_COLUMNS } from './submit.sql.js';
+import { appendEvent, CLAIMED_EVENTS, SIDE_EFFECTS, SIDE_EFFECTS_DONE } from './task-events.sql.js';
 
 /**
  * The statements of one claim transaction, in the order they run (docs/architecture.md, "Claiming"): lockAgents and
- * countLoad go with BEGIN, assign with COMMIT, each pair in one round trip. Exported for the benchmark's raw loop, so
+ * countLoad go with BEGIN, assign (and insertClaimed) with COMMIT, in one round trip each. Exported for the benchmark's raw loop, so
  * that its reference is the SQL Hive runs.
  */
 export const CLAIM_SQL = {
@@ -56,23 +38,20 @@ export const CLAIM_SQL = {
    * more than the slots it gets, and `assign` returns the payload of those placed. $1 types, $2 models, $3 slots per
    * route, $4 limit.
    */
-  takePending: statement('claim.takePending', `${TAKE_PENDING} ORDER BY t.priority DESC, t.created_at LIMIT $4`),
-
-  /**
-   * takePending with one task stored first, which competes with the others (it is a candidate whatever its route:
-   * placement leaves it pending when no agent has room for it); `submitted` marks it, and no row is so marked when
-   * no registered agent can run it (nothing stored). $1–$4 as takePending, $5–$17 as SUBMIT_SQL.one.
-   */
-  submitAndTake: statement(
-    'claim.submitAndTake',
-    `WITH submitted AS (${insertOne(5)} RETURNING ${PENDING_COLUMNS}, NULL::text AS previous_agent)
-     SELECT * FROM (
-       SELECT ${PENDING_COLUMNS}, t.previous_agent, false AS submitted FROM (${TAKE_PENDING}) t
-       UNION ALL
-       SELECT *, true FROM submitted
-     ) t
-     ORDER BY t.priority DESC, t.created_at
-     LIMIT $4`,
+  takePending: statement(
+    'claim.takePending',
+    `SELECT t.id, t.type, t.operation, t.model, t.priority, t.attempts, t.max_attempts,
+            t.timeout_ms, t.created_at, t.available_at, t.assigned_agent AS previous_agent
+       FROM unnest($1::text[], $2::text[], $3::int[]) AS w(type, model, slots)
+      CROSS JOIN LATERAL (
+        SELECT * FROM tasks
+         WHERE status = 'pending' AND type = w.type AND model = w.model AND available_at <= now()
+         ORDER BY priority DESC, created_at
+         LIMIT w.slots
+         FOR UPDATE SKIP LOCKED
+      ) t
+      ORDER BY t.priority DESC, t.created_at
+      LIMIT $4`,
   ),
 
   /** The models the claim sent to each agent, with when ($1 agent ids, locked above; $2 their recent_models). */
@@ -103,5 +82,19 @@ export const CLAIM_SQL = {
      ), ${SIDE_EFFECTS}
      SELECT changed.id, changed.context, changed.input, changed.stream, changed.gateway, changed.event_seq
        FROM changed WHERE ${SIDE_EFFECTS_DONE}`,
+  ),
+
+  /**
+   * A task stored already in_progress, by a claim that placed it before storing it (TaskStore.submitAndClaim): its
+   * history holds its pending and in_progress events. Nobody can be following a task that did not exist: no notice.
+   * $1–$13 as SUBMIT_SQL.one, $14 agent, $15 replica, $16 lease ms.
+   */
+  insertClaimed: statement(
+    'claim.insertClaimed',
+    `INSERT INTO tasks (${GIVEN_COLUMNS}, status, assigned_agent, attempts, started_at, lease_owner, lease_expires_at,
+                       events)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, 'in_progress', $14, 1, now(), $15,
+             now() + $16 * interval '1 millisecond', ${CLAIMED_EVENTS('$14::text')})
+     RETURNING id`,
   ),
 } as const;

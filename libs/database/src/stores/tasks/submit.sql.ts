@@ -24,18 +24,9 @@ const INSERT_INPUT = `WITH input AS (
 /** A registered agent can run the input row. */
 const SERVED = `SELECT 1 FROM agents a WHERE ${servedBy('a', 'input.type', 'input.model')}`;
 
-/**
- * The INSERT of one task, its parameters numbered from `$${first}` in SUBMIT_SQL.one's order, with no RETURNING:
- * inserts nothing when no registered agent can run it.
- */
-export function insertOne(first = 1): string {
-  const $ = (n: number): string => `$${first + n - 1}`;
-  const values = Array.from({ length: 13 }, (_, i) => $(i + 1)).join(', ');
-  return `WITH served AS (SELECT 1 FROM agents a WHERE ${servedBy('a', `${$(1)}::text`, `${$(3)}::text`)} LIMIT 1)
-        INSERT INTO tasks (type, operation, model, priority, context, input, max_attempts, timeout_ms, stream,
-                           callback_url, gateway, retain, id, events)
-        SELECT ${values}, ${FIRST_EVENT} FROM served`;
-}
+/** The columns of a task a client gives, in the order of SUBMIT_SQL.one's parameters ($1–$13). */
+export const GIVEN_COLUMNS =
+  'type, operation, model, priority, context, input, max_attempts, timeout_ms, stream, callback_url, gateway, retain, id';
 
 /** Inserting tasks; a task no registered agent can run inserts nothing (the caller answers 400). */
 export const SUBMIT_SQL = {
@@ -45,7 +36,13 @@ export const SUBMIT_SQL = {
    * $1 type, $2 operation, $3 model, $4 priority, $5 context, $6 input, $7 max attempts, $8 timeout ms, $9 stream,
    * $10 callback URL, $11 gateway dialect, $12 retain, $13 id.
    */
-  one: statement('submit.one', `${insertOne()} RETURNING ${SUBMITTED_COLUMNS}`),
+  one: statement(
+    'submit.one',
+    `WITH served AS (SELECT 1 FROM agents a WHERE ${servedBy('a', '$1::text', '$3::text')} LIMIT 1)
+        INSERT INTO tasks (${GIVEN_COLUMNS}, events)
+        SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, ${FIRST_EVENT} FROM served
+        RETURNING ${SUBMITTED_COLUMNS}`,
+  ),
 
   /**
    * Independent submissions that arrived together, in one statement: each row is stored when an agent can run it,

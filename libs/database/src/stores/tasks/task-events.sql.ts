@@ -19,6 +19,10 @@ function eventObject(seq: string, status: string, fields: Record<string, string>
 /** The history of a task just submitted: its `pending` event. */
 export const FIRST_EVENT = `jsonb_build_array(${eventObject('1', `'pending'`, {})})`;
 
+/** The history of a task stored already running on agent `agent` (SQL): pending, then its first attempt. */
+export const CLAIMED_EVENTS = (agent: string): string =>
+  `jsonb_build_array(${eventObject('1', `'pending'`, {})}, ${eventObject('2', `'in_progress'`, { agent, attempt: '1' })})`;
+
 /**
  * Assignment appending one status event to tasks row `alias` (its seq one past the last). `status` and `fields` are
  * SQL expressions.
