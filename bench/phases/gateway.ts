@@ -383,7 +383,7 @@ async function restingCpu(hive: BenchHive, seconds = 3): Promise<string> {
 
 /** BENCH_GATEWAY_BEFORE's Hive: another build on a database of its own, with the same agents registered. */
 async function startBefore(run: PhaseContext, main: string): Promise<{ hive: BenchHive; pgc: pg.Client; db: string }> {
-  const db = await run.dbs.create('gateway-before');
+  const db = await run.dbs.create('gateway_before');
   const hive = await BenchHive.start(db.url, { clientSockets: 1, main });
   await hive.registerAgents(agentRows(run.agents, run.settings.agentConcurrency));
   const pgc = new pg.Client({ connectionString: db.url });
@@ -421,8 +421,9 @@ export async function gatewayPhase(run: PhaseContext): Promise<void> {
   };
   try {
     const hive = await BenchHive.start(db.url, { clientSockets: 1, ...profiling(run.settings) });
-    const other = settings.before === undefined ? undefined : await startBefore(run, settings.before);
+    let other: Awaited<ReturnType<typeof startBefore>> | undefined;
     try {
+      other = settings.before === undefined ? undefined : await startBefore(run, settings.before);
       await hive.registerAgents(agentRows(agents, agentConcurrency));
       await withAdminClient(db.url, async (pgc) => {
         const state: Bench = { run, hive, pgc, sent: { ollama: 0, openai: 0 }, next: 1 };
