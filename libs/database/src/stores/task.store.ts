@@ -1,17 +1,19 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
-import { Sql, type SqlRunner, type StatementRun } from '../sql/sql.js';
+import { Sql, type SqlRunner } from '../sql/sql.js';
 import type { Statement } from '../sql/statement.js';
 import { CLAIM_SQL } from './tasks/claim.sql.js';
-import type {
-  Claim,
-  ClaimableAgent,
-  ClaimedTask,
-  ClaimPlan,
-  ClaimPlanner,
-  PendingTask,
-  Placement,
-} from './tasks/claim.types.js';
+import {
+  asPending,
+  assignRun,
+  claimedTask,
+  claimedTasks,
+  inDispatchOrder,
+  NOTHING_PLACED,
+  planOf,
+  type TaskPayload,
+} from './tasks/claim-steps.js';
+import type { Claim, ClaimPlan, ClaimPlanner, PendingTask } from './tasks/claim.types.js';
 import { COMPLETE_SQL } from './tasks/complete.sql.js';
 import { READ_SQL } from './tasks/read.sql.js';
 import { insertTasks, SUBMIT_SQL } from './tasks/submit.sql.js';
@@ -53,71 +55,6 @@ const submitParams = (task: NewTask & { id: string }): unknown[] => [
 
 /** The states a cancel request may end. */
 const CANCELLABLE: readonly TaskStatus[] = ['pending', 'in_progress'];
-
-/** What a claimed task carries to its agent, read as it is assigned. */
-type TaskPayload = Pick<ClaimedTask, 'id' | 'context' | 'input' | 'stream' | 'gateway' | 'event_seq'>;
-
-const NOTHING_PLACED: ReturnType<ClaimPlan['place']> = { placements: [], recent: new Map() };
-
-/** The plan for the agents the claim locked (none usable: no plan). */
-function planOf(planner: ClaimPlanner, agents: unknown[], load: unknown[]): ClaimPlan | undefined {
-  if (agents.length === 0) return undefined;
-  const running = new Map((load as { id: string; running: number }[]).map((r) => [r.id, r.running]));
-  return planner(agents as ClaimableAgent[], running);
-}
-
-/** A task about to be stored, as a claim's candidate: due now, never attempted. */
-function asPending(task: NewTask, id: string): PendingTask {
-  const now = new Date();
-  return {
-    id,
-    type: task.type,
-    operation: task.operation,
-    model: task.model,
-    priority: task.priority,
-    attempts: 0,
-    max_attempts: task.max_attempts,
-    timeout_ms: task.timeout_ms ?? null,
-    created_at: now,
-    available_at: now,
-    previous_agent: null,
-  };
-}
-
-/** The due tasks (by priority, then age) with the newest one among them, after those of its priority. */
-function inDispatchOrder(pending: readonly PendingTask[], newest: PendingTask): PendingTask[] {
-  const at = pending.findIndex((task) => task.priority < newest.priority);
-  return at === -1 ? [...pending, newest] : [...pending.slice(0, at), newest, ...pending.slice(at)];
-}
-
-/** The assign statement of placed tasks, with its parameters. */
-const assignRun = (placements: readonly Placement[], replicaId: string, leaseMs: number): StatementRun => ({
-  statement: CLAIM_SQL.assign,
-  params: [placements.map((p) => p.task.id), placements.map((p) => p.agent.id), replicaId, leaseMs],
-});
-
-function claimedTask(
-  { task, agent, model }: Placement,
-  payload: Pick<TaskPayload, 'context' | 'input' | 'stream' | 'gateway' | 'event_seq'> | undefined,
-): ClaimedTask {
-  return {
-    ...task,
-    context: payload?.context ?? {},
-    input: payload?.input ?? null,
-    stream: payload?.stream ?? false,
-    gateway: payload?.gateway ?? null,
-    event_seq: payload?.event_seq ?? 0,
-    attempts: task.attempts + 1,
-    agent,
-    runModel: model,
-  };
-}
-
-/** Placed tasks as this replica runs them, with the payloads their assignment returned. */
-function claimedTasks(placements: readonly Placement[], payloads: readonly TaskPayload[]): ClaimedTask[] {
-  const payloadOf = new Map(payloads.map((p) => [p.id, p]));
-  return placements.map((placement) => claimedTask(placement, payloadOf.get(placement.task.id)));
-}
 
 /**
  * The tasks table: every statement that reads or moves a task, one method per transition (docs/architecture.md,
