@@ -8,6 +8,7 @@ import {
 import { HiveConfig } from '@hive/config';
 import {
   describeError,
+  isRowFault,
   QueueChannel,
   settlesWithin,
   TaskStore,
@@ -40,6 +41,19 @@ const CLAIM_ERROR_PAUSE_MS = 1_000;
  */
 const DATABASE_WAIT_MS = 5_000;
 
+/** A task to store with its id. */
+interface Submission {
+  task: NewTask;
+  id: string;
+}
+
+/** A task a client waits for, to be stored by the next pass. */
+interface WaitingCall {
+  submission: Submission;
+  /** Whether the pass stored it; undefined when it is to be stored the usual way. */
+  settle(stored: boolean | undefined): void;
+}
+
 /**
  * The dispatcher loop of one replica (docs/architecture.md, "How replicas cooperate"): wakes on NOTIFY (or the slow
  * poll), claims what the agents have room for, runs each claimed task, and drains on shutdown.
@@ -67,6 +81,8 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy, Befo
   private pass: Promise<void> = Promise.resolve();
   /** The same for a claim that stores a task. */
   private storingPass: Promise<void> = Promise.resolve();
+  /** Tasks clients wait for, come while a claim was under way: the next pass stores them. */
+  private waiting: WaitingCall[] = [];
   /** No pass before then (a claim failed). */
   private pausedUntil = 0;
   /** When running tasks must be handed back: SHUTDOWN_GRACE_MS after shutdown began. */
@@ -127,6 +143,8 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy, Befo
     if (this.state.phase !== 'running') return;
     this.state.phase = 'draining';
     this.drainDeadline = Date.now() + this.config.shutdownGraceMs;
+    // No pass will store them: they go the usual way (and their replica, stopping, ends them).
+    for (const call of this.waiting.splice(0)) call.settle(undefined);
     this.calls.stopRetryingWritesAt(this.drainDeadline);
   }
 
@@ -182,24 +200,27 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy, Befo
   }
 
   private passWanted(): boolean {
-    return this.wakes.capacity || (this.wakes.task && !this.agentsFull);
+    return this.waiting.length > 0 || this.wakes.capacity || (this.wakes.task && !this.agentsFull);
   }
 
   /**
-   * Stores a task and claims in the same transaction (TaskStore.submitAndClaim) when this replica is dispatching and
-   * no claim is under way (a pass that only asks whether anything is due does not count: a claim it may go on to
-   * make waits for this one's locks): a client waiting for the answer is spared the submission's own commit and
-   * the wake that starts a pass. Undefined, storing nothing, when a claim is under way (under load: the task is
-   * better stored with the others, and claimed by the next pass) or no agent has room: the caller submits it the
-   * usual way. A failure goes to the caller; a pass of the usual kind follows it.
+   * Stores a task a client waits for in a claim (TaskStore.submitAndClaim), which places it among the due tasks
+   * and may start it at once: the client is spared the submission's own commit and the wake that starts a pass.
+   * With no claim under way on this replica, the claim is made now (a pass that only asks whether anything is due
+   * does not count: a claim it may go on to make waits for this one's locks); with one under way (under load), the
+   * next pass stores the task with the others that came meanwhile. Resolves whether it was stored (not when no
+   * registered agent can run it); undefined, storing nothing, when the replica is not dispatching, its claims are
+   * paused or its agents full, or that pass failed: the caller submits it the usual way. A failure of a claim made
+   * now goes to the caller; a pass of the usual kind follows it.
    */
-  async submitAndClaim(task: NewTask, id: string): Promise<Claim | undefined> {
-    const claimUnderWay = this.storing || (this.looping && !this.probing);
-    if (claimUnderWay || this.state.phase !== 'running' || this.agentsFull || Date.now() < this.pausedUntil) {
-      return undefined;
+  async submitAndClaim(task: NewTask, id: string): Promise<boolean | undefined> {
+    if (this.state.phase !== 'running' || this.agentsFull || Date.now() < this.pausedUntil) return undefined;
+    const submission = { task, id };
+    if (this.storing || (this.looping && !this.probing)) {
+      return new Promise((settle) => this.waiting.push({ submission, settle }));
     }
     this.storing = true;
-    const claiming = this.claimSome({ task, id });
+    const claiming = this.claimSome([submission]);
     this.storingPass = claiming.then(
       () => undefined,
       () => undefined,
@@ -207,7 +228,7 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy, Befo
     try {
       const claim = await claiming;
       if (claim.tasks.length === CLAIM_BATCH) this.wakes.capacity = true;
-      return claim;
+      return claim.stored?.[0] === true;
     } catch (error) {
       this.wakes.capacity = true;
       throw error;
@@ -223,6 +244,11 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy, Befo
       while (this.passWanted() && this.state.phase === 'running') {
         const forTask = this.wakes.task;
         this.wakes.task = this.wakes.capacity = false;
+        const calls = this.waiting.splice(0, CLAIM_BATCH);
+        if (calls.length > 0) {
+          await this.storeWaiting(calls);
+          continue;
+        }
         // Freed capacity (a call ended, a retry came due) wakes a pass most often with nothing queued: asked first
         // without locking the agents, so that such a pass costs one probe and holds up no claim for a new task.
         if (!forTask && !(await this.probe())) {
@@ -250,6 +276,23 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy, Befo
     }
   }
 
+  /**
+   * Stores the calls that waited for this pass in its claim. When it fails they go the usual way (where a value
+   * PostgreSQL refuses fails only its own call); a failure that is not such a value pauses claiming, as any.
+   */
+  private async storeWaiting(calls: readonly WaitingCall[]): Promise<void> {
+    let claim: Claim;
+    try {
+      claim = await this.claimSome(calls.map((call) => call.submission));
+    } catch (error) {
+      for (const call of calls) call.settle(undefined);
+      if (isRowFault(error)) return;
+      throw error;
+    }
+    calls.forEach((call, i) => call.settle(claim.stored?.[i] === true));
+    if (claim.tasks.length === CLAIM_BATCH) this.wakes.capacity = true;
+  }
+
   /** Whether anything is due, asked without a lock. */
   private async probe(): Promise<boolean> {
     this.probing = true;
@@ -260,16 +303,16 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy, Befo
     }
   }
 
-  /** One claim transaction (storing `submission` first, if given); starts what it claimed. */
-  private async claimSome(submission?: { task: NewTask; id: string }): Promise<Claim> {
+  /** One claim transaction (storing `submissions` too, if given); starts what it claimed. */
+  private async claimSome(submissions?: readonly Submission[]): Promise<Claim> {
     const { taskLeaseMs, agentPlacement: strategy, taskWarmWaitMs: warmWaitMs } = this.config.coordinator;
     const planner: ClaimPlanner = (agents, load) => planClaim(agents, load, CLAIM_BATCH, { strategy, warmWaitMs });
     const claimedAt = Date.now();
     const { replicaId } = this.state;
     const claim =
-      submission === undefined
+      submissions === undefined
         ? await this.store.claim(replicaId, taskLeaseMs, CLAIM_BATCH, planner)
-        : await this.store.submitAndClaim(replicaId, taskLeaseMs, CLAIM_BATCH, planner, submission);
+        : await this.store.submitAndClaim(replicaId, taskLeaseMs, CLAIM_BATCH, planner, submissions);
     for (const task of claim.tasks) this.start(task, claimedAt + taskLeaseMs);
     this.agentsFull = claim.tasks.length >= claim.freeSlots;
     this.state.lastTick = new Date();

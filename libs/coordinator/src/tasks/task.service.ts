@@ -87,16 +87,16 @@ export class TaskService {
 
   /**
    * Stores one task whose client waits for it to run (a gateway call), under the id given (the caller follows it
-   * before it is stored): when this replica's dispatcher is idle, in a claim transaction that may start it at once
-   * (Dispatcher.submitAndClaim); else as `submit` does.
+   * before it is stored): in a claim of this replica's dispatcher that may start it at once
+   * (Dispatcher.submitAndClaim); as `submit` does when the dispatcher cannot take it.
    */
   async submitToRun(task: TaskSubmission, id: string): Promise<void> {
     const complete = this.withDefaults(task);
-    const claim = await this.dispatcher.submitAndClaim(complete, id);
-    if (claim === undefined) {
+    const stored = await this.dispatcher.submitAndClaim(complete, id);
+    if (stored === undefined) {
       if ((await this.submissions.submit(complete, id)) === undefined) throw await this.unserved([task]);
       this.queued();
-    } else if (claim.submitted !== true) throw await this.unserved([task]);
+    } else if (!stored) throw await this.unserved([task]);
     // Left pending by its claim, it waits for capacity, which every replica is woken for when it frees up.
   }
 

@@ -70,4 +70,12 @@ describe('Sql.transaction', () => {
     );
     expect(results).toEqual([[{ name: 'after', tags: null, doc: null, n: 3 }], [{ n: 2 }]]);
   });
+
+  it('runs one statement several times in the round trip that prepares it', async () => {
+    const fresh = statement('spec.sql.insertAgain', `INSERT INTO sql_spec (name, n) VALUES ($1, $2) RETURNING name, n`);
+    const results = await world.runner.transaction((tx) =>
+      tx.rowsThenCommit({ statement: fresh, params: ['one', 1] }, { statement: fresh, params: ['two', 2] }),
+    );
+    expect(results).toEqual([[{ name: 'one', n: 1 }], [{ name: 'two', n: 2 }]]);
+  });
 });

@@ -158,7 +158,8 @@ export class Sql implements SqlRunner {
     }: { before?: readonly string[]; after?: readonly string[]; execute?: (name: string, i: number) => string },
   ): Promise<unknown[][]> {
     const names = this.preparedOn.get(client) ?? new Set<string>();
-    const unprepared = statements.filter((s) => !names.has(s.name));
+    // Each once, though a statement may be executed several times in the round trip.
+    const unprepared = [...new Map(statements.map((s) => [s.name, s])).values()].filter((s) => !names.has(s.name));
     const text = [
       ...first,
       ...unprepared.map((s) => `PREPARE ${sqlName(s)} AS ${s.text}`),

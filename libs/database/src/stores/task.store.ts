@@ -169,45 +169,51 @@ export class TaskStore {
   }
 
   /**
-   * Stores a task and claims in the same transaction, which commits durably: a client waiting for its answer is
-   * spared a commit and a wake (docs/architecture.md, "The gateway"). Placed before it is stored, the task
-   * competes for a slot with what else is due, by priority then age; when it gets one it is stored in_progress at
-   * once (one row written, not two), else pending. Nothing due and nothing else placed (an idle Hive), the whole
-   * claim takes two round trips. `submitted` says whether the task was stored: not when no registered agent can run
-   * it (the claim goes on).
+   * Stores tasks and claims in the same transaction, which commits durably: a client waiting for its answer is
+   * spared a commit and a wake (docs/architecture.md, "The gateway"). Placed before they are stored, the tasks
+   * compete for slots with what else is due, by priority then age (they are the newest); one that gets a slot is
+   * stored in_progress at once (one row written, not two), the others pending. Nothing due and nothing else placed
+   * (an idle Hive), the whole claim takes two round trips. `stored` says of each submission whether it was: not when
+   * no registered agent can run it (the claim goes on).
    */
   submitAndClaim(
     replicaId: string,
     leaseMs: number,
     limit: number,
     planner: ClaimPlanner,
-    submission: { task: NewTask; id: string },
+    submissions: readonly { task: NewTask; id: string }[],
   ): Promise<Claim> {
-    const { task, id } = submission;
     return this.sql.transaction(
       async (tx, [agents = [], load = [], due = []]) => {
         const plan = planOf(planner, agents, load);
         const anyDue = (due as { due: boolean }[])[0]?.due === true;
         const pending = plan === undefined || !anyDue ? [] : await this.takePending(tx, plan, limit);
-        const candidate = asPending(task, id);
-        const { placements, recent } = plan?.place(inDispatchOrder(pending, candidate)) ?? NOTHING_PLACED;
+        const candidates = submissions.map(({ task, id }) => asPending(task, id));
+        const inOrder = candidates.reduce(inDispatchOrder, pending);
+        const { placements, recent } = plan?.place(inOrder) ?? NOTHING_PLACED;
         await this.markRecent(tx, recent);
-        const own = placements.find((p) => p.task === candidate);
-        const others = placements.filter((p) => p !== own);
-        const params = submitParams({ ...task, id });
-        const [stored = [], payloads = []] = await tx.rowsThenCommit(
-          own === undefined
-            ? { statement: SUBMIT_SQL.one, params }
-            : { statement: CLAIM_SQL.insertClaimed, params: [...params, own.agent.id, replicaId, leaseMs] },
+        const placementOf = new Map(placements.map((p) => [p.task, p]));
+        const others = placements.filter((p) => !candidates.includes(p.task));
+        const results = await tx.rowsThenCommit(
+          ...submissions.map(({ task, id }, i) => {
+            const params = submitParams({ ...task, id });
+            const placed = placementOf.get(candidates[i]);
+            return placed === undefined
+              ? { statement: SUBMIT_SQL.one, params }
+              : { statement: CLAIM_SQL.insertClaimed, params: [...params, placed.agent.id, replicaId, leaseMs] };
+          }),
           ...(others.length === 0 ? [] : [assignRun(others, replicaId, leaseMs)]),
         );
-        const tasks = claimedTasks(others, payloads as TaskPayload[]);
-        if (own !== undefined) {
+        const tasks = claimedTasks(others, (results[submissions.length] ?? []) as TaskPayload[]);
+        submissions.forEach(({ task }, i) => {
+          const placed = placementOf.get(candidates[i]);
+          if (placed === undefined) return;
           const { context, input = null, stream = false, gateway = null } = task;
           // Its history: pending (1), then this attempt (2).
-          tasks.unshift(claimedTask(own, { context, input, stream, gateway, event_seq: 2 }));
-        }
-        return { tasks, freeSlots: plan?.freeSlots ?? 0, submitted: stored.length === 1 };
+          tasks.push(claimedTask(placed, { context, input, stream, gateway, event_seq: 2 }));
+        });
+        const stored = submissions.map((_, i) => results[i]?.length === 1);
+        return { tasks, freeSlots: plan?.freeSlots ?? 0, stored };
       },
       { genericPlans: true, opening: [CLAIM_SQL.lockAgents, CLAIM_SQL.countLoad, READ_SQL.anyDue] },
     );

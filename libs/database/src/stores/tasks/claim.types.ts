@@ -82,6 +82,6 @@ export interface Claim {
   tasks: ClaimedTask[];
   /** Slots the usable agents had free before this claim, over all replicas. */
   freeSlots: number;
-  /** Given a task to store first: whether it was stored (not when no registered agent can run it). */
-  submitted?: boolean;
+  /** Given tasks to store: whether each was stored (not when no registered agent can run it). */
+  stored?: readonly boolean[];
 }
