@@ -3,7 +3,7 @@
  * calls and agents that afterEach ends (test/gateway-queue.e2e-spec.ts, test/gateway-failures.e2e-spec.ts).
  */
 import { Ollama } from 'ollama';
-import OpenAI from 'openai';
+import OpenAI, { APIError } from 'openai';
 import type { HiveApi, Task } from './api.js';
 import type { HiveFixture } from './hive-fixture.js';
 import type { AgentBehavior, AgentProtocol, OllamaAgent } from './ollama-agent.js';
@@ -39,6 +39,30 @@ export interface CallOptions {
 export interface Gate {
   readonly promise: Promise<void>;
   open(): void;
+}
+
+/** A gate that opens when `open` is called; kept in `gates`, which the suite's afterEach opens if the test did not. */
+export function newGate(gates: Gate[]): Gate {
+  let open = (): void => undefined;
+  const promise = new Promise<void>((resolve) => (open = resolve));
+  const gate = { promise, open };
+  gates.push(gate);
+  return gate;
+}
+
+/**
+ * A stream that failed after some of its pieces went out ends with its dialect's error event: for OpenAI, an
+ * APIError from an event in the stream (no status: the 200 was long sent), not a cut connection; for Ollama, the
+ * client's iterator throws the {"error"} line (a stream that merely stopped says "Did not receive done").
+ */
+export function expectStreamErrorEvent(dialect: Dialect, error: unknown): void {
+  if (dialect === 'openai') {
+    expect(error).toBeInstanceOf(APIError);
+    expect((error as APIError).status).toBeUndefined();
+  } else {
+    expect(error).toBeInstanceOf(Error);
+    expect((error as Error).message).not.toMatch(/did not receive done/i);
+  }
 }
 
 /** The error a call rejects with (a call that answers fails the test). */
@@ -158,13 +182,7 @@ export function gatewayWorld(world: () => HiveFixture) {
     api: () => api,
     gateway: () => gateway,
     /** A gate that afterEach opens if the test did not. */
-    gate(): Gate {
-      let open = (): void => undefined;
-      const promise = new Promise<void>((resolve) => (open = resolve));
-      const g = { promise, open };
-      gates.push(g);
-      return g;
-    },
+    gate: (): Gate => newGate(gates),
     /** A call the test awaits later: afterEach waits for it to end, and its failure is never unhandled. */
     inBackground<T>(call: Promise<T>): Promise<T> {
       background.push(call.catch(() => undefined));
