@@ -73,7 +73,8 @@ export class GatewayCalls implements OnModuleDestroy {
       interrupted: () => void this.cancelTask(id, 'broke off mid-answer'),
     });
     // Watched before it is stored: the transaction that stores it may start it too. While an attempt runs here,
-    // its runner tells the call all the task's notices would: the feed reads the task again once it ended.
+    // its runner tells the call all the task's notices would: the feed reads the task again once it ended. (Not
+    // RunningCalls.has: the attempt is still listed there when its end is told.)
     let runningHere = false;
     const stops = [
       this.local.watch(id, {

@@ -77,9 +77,12 @@ export class TaskService {
     private readonly waiting: TaskWaiting,
   ) {}
 
-  /** Stores one task (committed before the answer), then wakes this replica's dispatcher and the others. */
-  async submit(task: TaskSubmission): Promise<SubmittedTask> {
-    const stored = await this.submissions.submit(this.withDefaults(task));
+  /**
+   * Stores one task (committed before the answer), then wakes this replica's dispatcher and the others. `id` is given
+   * by a caller that follows the task before it is stored.
+   */
+  async submit(task: TaskSubmission, id?: string): Promise<SubmittedTask> {
+    const stored = await this.submissions.submit(this.withDefaults(task), id);
     if (stored === undefined) throw await this.unserved([task]);
     this.queued();
     return stored;
@@ -91,12 +94,9 @@ export class TaskService {
    * (Dispatcher.submitAndClaim); as `submit` does when the dispatcher cannot take it.
    */
   async submitToRun(task: TaskSubmission, id: string): Promise<void> {
-    const complete = this.withDefaults(task);
-    const stored = await this.dispatcher.submitAndClaim(complete, id);
-    if (stored === undefined) {
-      if ((await this.submissions.submit(complete, id)) === undefined) throw await this.unserved([task]);
-      this.queued();
-    } else if (!stored) throw await this.unserved([task]);
+    const stored = await this.dispatcher.submitAndClaim(this.withDefaults(task), id);
+    if (stored === undefined) await this.submit(task, id);
+    else if (!stored) throw await this.unserved([task]);
     // Left pending by its claim, it waits for capacity, which every replica is woken for when it frees up.
   }
 
