@@ -5,13 +5,14 @@ import { appendEvent, CLAIMED_EVENTS, SIDE_EFFECTS, SIDE_EFFECTS_DONE } from './
 
 /**
  * The statements of one claim transaction, in the order they run (docs/architecture.md, "Claiming"): lockAgents and
- * countLoad go with BEGIN, assign (and insertClaimed) with COMMIT, in one round trip each. Exported for the benchmark's raw loop, so
- * that its reference is the SQL Hive runs.
+ * countLoad go with BEGIN, assign (and insertClaimed) with COMMIT, in one round trip each. Exported for the
+ * benchmark's raw loop, so that its reference is the SQL Hive runs.
  */
 export const CLAIM_SQL = {
   /**
-   * The usable agents (enabled, online, not paused by a Retry-After), locked in id order (replicas claiming at once never deadlock; a second one waits here), so
-   * that their load counted next cannot change until the transaction ends.
+   * The usable agents (enabled, online, not paused by a Retry-After), locked in id order (replicas claiming at once
+   * never deadlock; a second one waits here), so that their load counted next cannot change until the transaction
+   * ends.
    */
   lockAgents: statement(
     'claim.lockAgents',

@@ -52,7 +52,8 @@ export const SUBMIT_SQL = {
 
   /**
    * Many tasks, all or none: one task no agent can run inserts nothing. $1 ids, $2 types, $3 operations, $4 models,
-   * $5 priorities, $6 contexts, $7 inputs, $8 max attempts, $9 timeouts, $10 stream flags, $11 callback URLs, $12 gateway dialects, $13 retains.
+   * $5 priorities, $6 contexts, $7 inputs, $8 max attempts, $9 timeouts, $10 stream flags, $11 callback URLs,
+   * $12 gateway dialects, $13 retains.
    */
   batch: statement(
     'submit.batch',
