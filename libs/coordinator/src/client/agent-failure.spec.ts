@@ -1,8 +1,9 @@
+import { errors } from 'undici';
 import { AbortReason, AgentCallError } from './agent-call-error.js';
 import { bodyOrNone, retryAfterMs, transportFailure } from './agent-failure.js';
 import { AnswerTooLargeError } from './http-exchange.js';
 
-/** A socket error as node:http raises it. */
+/** A system error of a socket, as Node raises it. */
 const socketError = (message: string, code?: string): Error => Object.assign(new Error(message), { code });
 
 describe('transportFailure', () => {
@@ -41,8 +42,12 @@ describe('transportFailure', () => {
       kind: 'connection',
       message: 'ECONNREFUSED: connect ECONNREFUSED 127.0.0.1:1',
     });
-    expect(transportFailure(socketError('connect timeout after 5000 ms', 'ECONNTIMEOUT'), live()).message).toBe(
-      'ECONNTIMEOUT: connect timeout after 5000 ms',
+    expect(transportFailure(new errors.ConnectTimeoutError(), live())).toMatchObject({
+      kind: 'connection',
+      message: 'UND_ERR_CONNECT_TIMEOUT: Connect Timeout Error',
+    });
+    expect(transportFailure(new errors.SocketError('other side closed'), live()).message).toBe(
+      'UND_ERR_SOCKET: other side closed',
     );
     expect(transportFailure(socketError('socket hang up', 'ECONNRESET'), live())).toMatchObject({
       kind: 'connection',
@@ -80,6 +85,11 @@ describe('retryAfterMs', () => {
     expect(retryAfterMs({ 'retry-after-ms': '250', 'retry-after': '30' }, NOW)).toBe(250);
     expect(retryAfterMs({ 'retry-after-ms': 'soon', 'retry-after': '30' }, NOW)).toBe(30_000);
     expect(retryAfterMs({ 'retry-after-ms': '-5', 'retry-after': '2' }, NOW)).toBe(2_000);
+  });
+
+  it('reads the first of a repeated header', () => {
+    expect(retryAfterMs({ 'retry-after': ['7', '60'] }, NOW)).toBe(7_000);
+    expect(retryAfterMs({ 'retry-after-ms': ['125', '900'] }, NOW)).toBe(125);
   });
 
   it('is undefined without the headers, or when they say nothing usable', () => {

@@ -1,6 +1,5 @@
-import type { IncomingHttpHeaders } from 'node:http';
 import { AbortReason, AgentCallError } from './agent-call-error.js';
-import { AnswerTooLargeError } from './http-exchange.js';
+import { AnswerTooLargeError, type AnswerHeaders } from './http-exchange.js';
 
 /**
  * What a call that got no answer means: Hive's own abort (its AbortReason says why; any other abort is the timeout),
@@ -24,11 +23,18 @@ export function transportFailure(error: unknown, signal: AbortSignal): AgentCall
   return new AgentCallError('connection', String(error));
 }
 
+/** A header's value; the first, when the answer repeats it. */
+const headerValue = (headers: AnswerHeaders, name: string): string | undefined => {
+  const value = headers[name];
+  return Array.isArray(value) ? value[0] : value;
+};
+
 /** Retry-After (seconds or an HTTP date) or OpenAI's retry-after-ms, in milliseconds; undefined when absent. */
-export function retryAfterMs(headers: IncomingHttpHeaders, now = Date.now()): number | undefined {
-  const ms = Number(headers['retry-after-ms']);
-  if (headers['retry-after-ms'] !== undefined && Number.isFinite(ms) && ms >= 0) return ms;
-  const value = headers['retry-after'];
+export function retryAfterMs(headers: AnswerHeaders, now = Date.now()): number | undefined {
+  const inMs = headerValue(headers, 'retry-after-ms');
+  const ms = Number(inMs);
+  if (inMs !== undefined && Number.isFinite(ms) && ms >= 0) return ms;
+  const value = headerValue(headers, 'retry-after');
   if (value === undefined || value.trim() === '') return undefined;
   const seconds = Number(value);
   if (Number.isFinite(seconds)) return seconds >= 0 ? seconds * 1000 : undefined;

@@ -1,22 +1,20 @@
-import {
-  request as httpRequest,
-  type Agent as HttpAgent,
-  type IncomingHttpHeaders,
-  type IncomingMessage,
-} from 'node:http';
-import { request as httpsRequest } from 'node:https';
-import { createInterface } from 'node:readline';
+import type { Readable } from 'node:stream';
+import { StringDecoder } from 'node:string_decoder';
+import type { Dispatcher } from 'undici';
+
+/** An answer's headers, lower-cased. */
+export type AnswerHeaders = Dispatcher.ResponseData['headers'];
 
 export interface Exchange {
   status: number;
-  headers: IncomingHttpHeaders;
+  headers: AnswerHeaders;
   body: string;
 }
 
 /** An answer whose body is read line by line as it arrives (NDJSON, server-sent events). */
 export interface StreamedExchange {
   status: number;
-  headers: IncomingHttpHeaders;
+  headers: AnswerHeaders;
   lines: AsyncIterable<string>;
 }
 
@@ -28,88 +26,100 @@ export class AnswerTooLargeError extends Error {
   }
 }
 
+/** Where a request goes: the connection pool of one origin, and the path the endpoint has on it. */
+export interface Destination {
+  pool: Dispatcher;
+  basePath: string;
+}
+
 export interface ExchangeOptions {
   method: 'GET' | 'POST';
   /** JSON, sent with its length. */
   body?: unknown;
   /** Extra request headers (an agent's Authorization). */
   headers?: Readonly<Record<string, string>>;
-  /** The keep-alive pool of the agent (an https.Agent for https: URLs). */
-  agent: HttpAgent;
   signal: AbortSignal;
   maxBytes: number;
 }
 
 /** Sends the request; resolves with the answer once its headers arrived. */
-function send(url: string, options: ExchangeOptions): Promise<IncomingMessage> {
+function send(to: Destination, path: string, options: ExchangeOptions): Promise<Dispatcher.ResponseData> {
   const payload = options.body === undefined ? undefined : JSON.stringify(options.body);
-  const headers: Record<string, string | number> = { accept: 'application/json', ...options.headers };
-  if (payload !== undefined) {
-    headers['content-type'] = 'application/json';
-    headers['content-length'] = Buffer.byteLength(payload);
-  }
-  const request = url.startsWith('https:') ? httpsRequest : httpRequest;
-  return new Promise((resolve, reject) => {
-    const req = request(
-      url,
-      { method: options.method, headers, agent: options.agent, signal: options.signal },
-      (res) => {
-        // A connection that dies mid-answer may close the response without an error.
-        res.on('close', () => {
-          if (!res.complete)
-            res.destroy(Object.assign(new Error('the connection closed mid-answer'), { code: 'ECONNRESET' }));
-        });
-        resolve(res);
-      },
-    );
-    req.on('error', reject);
-    req.end(payload);
+  const headers: Record<string, string> = { accept: 'application/json', ...options.headers };
+  if (payload !== undefined) headers['content-type'] = 'application/json';
+  return to.pool.request({
+    path: `${to.basePath}${path}`,
+    method: options.method,
+    headers,
+    body: payload,
+    signal: options.signal,
   });
 }
 
-/** Counts the bytes of an answer (decoded to text or not) and cuts it off past the limit. */
-function limitSize(res: IncomingMessage, maxBytes: number): void {
-  let size = 0;
-  res.on('data', (chunk: Buffer | string) => {
-    size += typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.length;
-    if (size > maxBytes) res.destroy(new AnswerTooLargeError(maxBytes));
+/** The whole body as text; rejects as soon as it breaks off or grows past the limit. */
+function readWhole(body: Readable, maxBytes: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    body.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > maxBytes) body.destroy(new AnswerTooLargeError(maxBytes));
+      else chunks.push(chunk);
+    });
+    body.once('error', reject);
+    body.once('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
   });
+}
+
+/** Line ends: LF, CRLF or a lone CR, except a CR last in the text read so far (its LF may be in the next chunk). */
+const LINE_END = /\r\n|\n|\r(?!$)/;
+
+/**
+ * The lines of a body as they arrive, the size limit counted on the bytes; a last line without its end is a line
+ * too (as readline has it).
+ */
+async function* linesOf(body: Readable, maxBytes: number): AsyncGenerator<string> {
+  const text = new StringDecoder('utf8');
+  let size = 0;
+  let rest = '';
+  for await (const chunk of body as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > maxBytes) throw new AnswerTooLargeError(maxBytes);
+    const lines = (rest + text.write(chunk)).split(LINE_END);
+    rest = lines.pop() ?? '';
+    yield* lines;
+  }
+  rest += text.end();
+  if (rest.endsWith('\r')) rest = rest.slice(0, -1);
+  if (rest !== '') yield rest;
 }
 
 /**
- * One HTTP request and its whole answer as text, on node:http directly: no redirects followed, no proxy, any status
- * returned as it is. It rejects with the socket's error, AnswerTooLargeError, or the signal's abort.
+ * One HTTP request and its whole answer as text: no redirects followed, no proxy, any status returned as it is. It
+ * rejects with the connection's error (an answer cut short included), AnswerTooLargeError, or the signal's abort.
  */
-export async function exchange(url: string, options: ExchangeOptions): Promise<Exchange> {
-  const res = await send(url, options);
-  limitSize(res, options.maxBytes);
-  const chunks: Buffer[] = [];
-  for await (const chunk of res) chunks.push(chunk as Buffer);
-  return { status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') };
+export async function exchange(to: Destination, path: string, options: ExchangeOptions): Promise<Exchange> {
+  const res = await send(to, path, options);
+  return { status: res.statusCode, headers: res.headers, body: await readWhole(res.body, options.maxBytes) };
 }
 
 /**
  * One HTTP request whose answer is read line by line as it arrives, for streamed answers; the same rules as
  * `exchange`, the size limit applying to the whole answer. Iterating the lines rejects as `exchange` would.
  */
-export async function streamExchange(url: string, options: ExchangeOptions): Promise<StreamedExchange> {
-  const res = await send(url, options);
-  limitSize(res, options.maxBytes);
-  res.setEncoding('utf8');
-  // The iterator is made at once: it buffers the lines that arrive before the caller starts reading them.
-  const lines = createInterface({ input: res, crlfDelay: Infinity })[Symbol.asyncIterator]();
-  // readline ends quietly when its input is destroyed: the error must reach whoever iterates the lines.
-  let failure: Error | undefined;
-  res.on('error', (error) => (failure = error));
+export async function streamExchange(
+  to: Destination,
+  path: string,
+  options: ExchangeOptions,
+): Promise<StreamedExchange> {
+  const res = await send(to, path, options);
   async function* read(): AsyncGenerator<string> {
     try {
-      for await (const line of { [Symbol.asyncIterator]: () => lines }) yield line;
-      if (failure !== undefined) throw failure;
-      if (!res.complete) throw Object.assign(new Error('the connection closed mid-answer'), { code: 'ECONNRESET' });
+      yield* linesOf(res.body, options.maxBytes);
     } finally {
-      // A reader that stops early (an error line) leaves the rest unread: the socket cannot be reused.
-      if (!res.complete) res.destroy();
+      // A reader that stops early (an error line) leaves the rest unread: the connection cannot be reused.
+      if (!res.body.readableEnded) res.body.destroy();
     }
   }
-  return { status: res.statusCode ?? 0, headers: res.headers, lines: read() };
+  return { status: res.statusCode, headers: res.headers, lines: read() };
 }

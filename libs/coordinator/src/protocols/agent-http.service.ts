@@ -1,13 +1,13 @@
-import { Agent as HttpAgent, type IncomingHttpHeaders } from 'node:http';
-import { Agent as HttpsAgent } from 'node:https';
 import { Injectable, type OnApplicationShutdown } from '@nestjs/common';
+import { Pool } from 'undici';
 import { HiveConfig } from '@hive/config';
 import type { AgentCallError } from '../client/agent-call-error.js';
 import { transportFailure } from '../client/agent-failure.js';
-import { withConnectTimeout } from '../client/connect-timeout.js';
 import {
   exchange,
   streamExchange,
+  type AnswerHeaders,
+  type Destination,
   type Exchange,
   type ExchangeOptions,
   type StreamedExchange,
@@ -17,10 +17,18 @@ import type { AgentTarget } from './protocol-adapter.js';
 const MAX_ANSWER_BYTES = 16 * 1024 * 1024;
 
 /** What a protocol makes of an answer with a status other than 2xx. */
-export type StatusFailure = (status: number, body: string, headers: IncomingHttpHeaders) => AgentCallError;
+export type StatusFailure = (status: number, body: string, headers: AnswerHeaders) => AgentCallError;
 
 /** What an adapter sets of a request; the pool, the size limit and the agent's key are added here. */
 export type AgentRequest = Pick<ExchangeOptions, 'method' | 'body' | 'signal'>;
+
+/** The connections of one agent at one endpoint, sized for its max_concurrent. */
+interface AgentPool extends Destination {
+  pool: Pool;
+  size: number;
+  /** Basic credentials written in the endpoint's URL, sent when the agent has no key of its own. */
+  basicAuth?: string;
+}
 
 /** The lines of a streamed answer, with a failure to read them turned into an AgentCallError. */
 async function* failingAs(lines: AsyncIterable<string>, signal: AbortSignal): AsyncGenerator<string> {
@@ -31,12 +39,6 @@ async function* failingAs(lines: AsyncIterable<string>, signal: AbortSignal): As
   }
 }
 
-/** Stops a pool from keeping sockets: Node's agent then closes each busy socket when its response has ended. */
-function retire(pool: HttpAgent): void {
-  (pool as HttpAgent & { keepAlive: boolean }).keepAlive = false;
-  for (const sockets of Object.values(pool.freeSockets)) for (const socket of sockets ?? []) socket.destroy();
-}
-
 /**
  * Hive's one HTTP client to agents, whatever their protocol: keep-alive sockets, a bounded pool per agent, a connect
  * timeout, the agent's key as a bearer token, and every call abortable through its signal. A call that gets no
@@ -44,7 +46,7 @@ function retire(pool: HttpAgent): void {
  */
 @Injectable()
 export class AgentHttp implements OnApplicationShutdown {
-  private readonly pools = new Map<string, HttpAgent>();
+  private readonly pools = new Map<string, AgentPool>();
 
   constructor(private readonly config: HiveConfig) {}
 
@@ -55,7 +57,7 @@ export class AgentHttp implements OnApplicationShutdown {
 
   async send(agent: AgentTarget, path: string, request: AgentRequest): Promise<Exchange> {
     try {
-      return await exchange(`${agent.endpoint}${path}`, this.options(agent, request));
+      return await exchange(this.pool(agent), path, this.options(agent, request));
     } catch (error) {
       throw transportFailure(error, request.signal);
     }
@@ -73,7 +75,7 @@ export class AgentHttp implements OnApplicationShutdown {
   ): Promise<AsyncIterable<string>> {
     let res: StreamedExchange;
     try {
-      res = await streamExchange(`${agent.endpoint}${path}`, this.options(agent, request));
+      res = await streamExchange(this.pool(agent), path, this.options(agent, request));
     } catch (error) {
       throw transportFailure(error, request.signal);
     }
@@ -85,47 +87,70 @@ export class AgentHttp implements OnApplicationShutdown {
   }
 
   /**
-   * Retires an agent's pools (its endpoint changed or it was removed): idle sockets close now, busy ones once their
-   * call has ended, so no call in flight is cut.
+   * Retires an agent's pools (its endpoint changed or it was removed): idle connections close now, busy ones once
+   * their call has ended, so no call in flight is cut.
    */
   forget(agentId: string): void {
-    for (const [key, pool] of this.pools) {
+    for (const [key, entry] of this.pools) {
       if (key.startsWith(`${agentId} `)) {
-        retire(pool);
         this.pools.delete(key);
+        retire(entry);
       }
     }
   }
 
-  onApplicationShutdown(): void {
-    for (const pool of this.pools.values()) pool.destroy();
+  async onApplicationShutdown(): Promise<void> {
+    const pools = [...this.pools.values()];
     this.pools.clear();
+    await Promise.all(pools.map(({ pool }) => pool.destroy().catch(() => undefined)));
   }
 
   private options(agent: AgentTarget, request: AgentRequest): ExchangeOptions {
+    const authorization =
+      agent.apiKey === undefined ? this.pools.get(poolKey(agent))?.basicAuth : `Bearer ${agent.apiKey}`;
     return {
       ...request,
-      agent: this.pool(agent),
       maxBytes: MAX_ANSWER_BYTES,
-      ...(agent.apiKey === undefined ? {} : { headers: { authorization: `Bearer ${agent.apiKey}` } }),
+      ...(authorization === undefined ? {} : { headers: { authorization } }),
     };
   }
 
   /**
-   * One keep-alive pool per agent and endpoint, sized to the agent's concurrency plus one spare for probes; a new
-   * max_concurrent resizes it in place.
+   * One keep-alive pool per agent and endpoint, of the agent's concurrency plus one spare connection for probes; a
+   * new max_concurrent replaces it (the old one closes once its calls have ended). No headers or body timeout: a
+   * call is bounded by its task's timeout, through its signal.
    */
-  private pool(agent: AgentTarget): HttpAgent {
-    const key = `${agent.id} ${agent.endpoint}`;
-    let pool = this.pools.get(key);
-    if (pool === undefined) {
-      this.forget(agent.id);
-      const options = { keepAlive: true };
-      const raw = agent.endpoint.startsWith('https:') ? new HttpsAgent(options) : new HttpAgent(options);
-      pool = withConnectTimeout(raw, this.config.httpTimeoutMs);
-      this.pools.set(key, pool);
-    }
-    pool.maxSockets = pool.maxFreeSockets = agent.max_concurrent + 1;
-    return pool;
+  private pool(agent: AgentTarget): AgentPool {
+    const key = poolKey(agent);
+    const size = agent.max_concurrent + 1;
+    const current = this.pools.get(key);
+    if (current?.size === size) return current;
+    if (current === undefined) this.forget(agent.id);
+    else retire(current);
+    const url = new URL(agent.endpoint);
+    const entry: AgentPool = {
+      pool: new Pool(url.origin, {
+        connections: size,
+        connect: { timeout: this.config.httpTimeoutMs },
+        headersTimeout: 0,
+        bodyTimeout: 0,
+      }),
+      size,
+      basePath: url.pathname.replace(/\/+$/, ''),
+      ...(url.username === ''
+        ? {}
+        : {
+            basicAuth: `Basic ${Buffer.from(`${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`).toString('base64')}`,
+          }),
+    };
+    this.pools.set(key, entry);
+    return entry;
   }
+}
+
+const poolKey = (agent: AgentTarget): string => `${agent.id} ${agent.endpoint}`;
+
+/** Closes a pool once the calls it carries have ended. */
+function retire({ pool }: AgentPool): void {
+  void pool.close().catch(() => undefined);
 }

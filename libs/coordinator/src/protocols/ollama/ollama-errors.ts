@@ -1,6 +1,6 @@
-import type { IncomingHttpHeaders } from 'node:http';
 import { AgentCallError } from '../../client/agent-call-error.js';
 import { bodyOrNone, retryAfterMs } from '../../client/agent-failure.js';
+import type { AnswerHeaders } from '../../client/http-exchange.js';
 
 const BUSY = /server busy/i;
 const MODEL_NOT_FOUND = /model .*not found/i;
@@ -24,7 +24,7 @@ export function ollamaErrorText(status: number, body: string): string {
  * 5xx a server error, a 404 "model 'x' not found" a missing model (the task goes to an
  * agent that has it), 401/403 a refused key (a proxy in front of Ollama), any other status the caller's fault.
  */
-export function ollamaFailure(status: number, body: unknown, headers: IncomingHttpHeaders = {}): AgentCallError {
+export function ollamaFailure(status: number, body: unknown, headers: AnswerHeaders = {}): AgentCallError {
   const text = ollamaErrorText(status, typeof body === 'string' ? body : '');
   const wait = retryAfterMs(headers);
   if (status === 503 && (BUSY.test(text) || wait !== undefined)) return new AgentCallError('busy', text, status, wait);

@@ -1,6 +1,6 @@
-import type { IncomingHttpHeaders } from 'node:http';
 import { AgentCallError } from '../../client/agent-call-error.js';
 import { bodyOrNone, retryAfterMs } from '../../client/agent-failure.js';
+import type { AnswerHeaders } from '../../client/http-exchange.js';
 import { isRecord } from '../wire-json.js';
 
 const MODEL = /\bmodel\b/i;
@@ -29,7 +29,7 @@ export function openAiErrorText(status: number, body: string): string {
  * mean the agent refused its key, a 404 about the model (code model_not_found, or a message naming the model) a
  * missing model, and the rest (400, 422, …) the caller's fault, failed at once with the server's text.
  */
-export function openAiFailure(status: number, body: unknown, headers: IncomingHttpHeaders = {}): AgentCallError {
+export function openAiFailure(status: number, body: unknown, headers: AnswerHeaders = {}): AgentCallError {
   const text = typeof body === 'string' ? body : '';
   const message = openAiErrorText(status, text);
   const wait = retryAfterMs(headers);
