@@ -202,7 +202,8 @@ export class RawLoop {
     };
     try {
       // BEGIN, the agents locked and their load counted: one round trip, as Sql.transaction's `opening` sends them
-      // (the two statements prepared once per connection, generic plans, no wait for the disk at COMMIT).
+      // (the two statements prepared once per connection, generic plans, no bitmap scans, no wait for the disk at
+      // COMMIT).
       this.statements += 1;
       const opening = [CLAIM_SQL.lockAgents, CLAIM_SQL.countLoad];
       const prepare = this.preparedOn.has(db) ? [] : opening.map((s) => `PREPARE "${s.name}" AS ${s.text}`);
@@ -212,6 +213,7 @@ export class RawLoop {
           ...prepare,
           'SET LOCAL synchronous_commit TO off',
           'SET LOCAL plan_cache_mode TO force_generic_plan',
+          'SET LOCAL enable_bitmapscan TO off',
           ...opening.map((s) => `EXECUTE "${s.name}"`),
         ].join(';\n'),
       )) as unknown as pg.QueryResult[];

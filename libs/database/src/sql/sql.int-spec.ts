@@ -55,6 +55,22 @@ describe('Sql.transaction', () => {
     await expect(world.sql(`SELECT count(*)::int AS n FROM sql_spec`)).resolves.toEqual([{ n: 12 }]);
   });
 
+  it('applies its settings to itself only', async () => {
+    const SETTINGS = `SELECT current_setting('synchronous_commit') AS commit, current_setting('plan_cache_mode') AS plans,
+                             current_setting('enable_bitmapscan') AS bitmaps`;
+    const inside = await world.runner.transaction((tx) => tx.rows(SETTINGS), {
+      durable: false,
+      genericPlans: true,
+      noBitmapScans: true,
+    });
+    expect(inside).toEqual([{ commit: 'off', plans: 'force_generic_plan', bitmaps: 'off' }]);
+    // Every connection of the pool is back to the server's settings.
+    const after = await Promise.all(
+      Array.from({ length: 4 }, () => world.runner.transaction((tx) => tx.rows(SETTINGS))),
+    );
+    for (const rows of after) expect(rows).toEqual([{ commit: 'on', plans: 'auto', bitmaps: 'on' }]);
+  });
+
   it('rolls back the whole transaction when its last statement fails, and the connection serves on', async () => {
     await world.sql(`INSERT INTO sql_spec (name) VALUES ('taken')`);
     await expect(

@@ -25,6 +25,7 @@ const shorten = (text: string): string => text.replace(/\s+/g, ' ').trim().slice
 export interface TransactionOptions {
   durable?: boolean;
   genericPlans?: boolean;
+  noBitmapScans?: boolean;
   opening?: readonly Statement[];
 }
 
@@ -79,6 +80,9 @@ export class Sql implements SqlRunner {
    *   transaction whose loss in a crash of PostgreSQL is harmless, as a claim's (the task is then pending again);
    * - `genericPlans` runs the transaction's prepared statements on their generic plans (plan_cache_mode), for
    *   statements whose custom plans cost more to make than they save;
+   * - `noBitmapScans` keeps the planner from bitmap scans (enable_bitmapscan), for statements that read an index
+   *   whose rows change state all the time (the partial index of running tasks): a bitmap scan visits each of its
+   *   dead entries in the table again until VACUUM removes them, where an index scan marks them dead the first time;
    * - `opening` statements (without parameters) run, each with a snapshot of its own taken after the one before
    *   ran, as separate statements would; `work` gets their rows. They are prepared on each connection the first
    *   time (SQL PREPARE, in that same round trip), so that PostgreSQL does not plan them on every run.
@@ -86,18 +90,20 @@ export class Sql implements SqlRunner {
    */
   async transaction<T>(
     work: (tx: TransactionRunner, opened: unknown[][]) => Promise<T>,
-    { durable = true, genericPlans = false, opening = [] }: TransactionOptions = {},
+    { durable = true, genericPlans = false, noBitmapScans = false, opening = [] }: TransactionOptions = {},
   ): Promise<T> {
     let discard = false;
     return withConnection(
       this.pool(),
       async (client) => {
         try {
-          const opened = await this.open(client, { durable, genericPlans, opening }).catch((error: unknown) => {
-            // Statements prepared before the failure stay on the connection: the next PREPARE of them would fail.
-            discard = !this.isPrepared(client, opening);
-            throw error;
-          });
+          const opened = await this.open(client, { durable, genericPlans, noBitmapScans, opening }).catch(
+            (error: unknown) => {
+              // Statements prepared before the failure stay on the connection: the next PREPARE of them would fail.
+              discard = !this.isPrepared(client, opening);
+              throw error;
+            },
+          );
           let committed = false;
           const tx: TransactionRunner = {
             rows: (sql, params = []) => this.execute(client, sql, params),
@@ -135,10 +141,11 @@ export class Sql implements SqlRunner {
 
   /** Sends BEGIN, the settings and the opening statements as one simple query; the rows of the opening's results. */
   private open(client: PoolClient, options: Required<TransactionOptions>): Promise<unknown[][]> {
-    const { durable, genericPlans, opening } = options;
+    const { durable, genericPlans, noBitmapScans, opening } = options;
     const settings = [
       ...(durable ? [] : ['SET LOCAL synchronous_commit TO off']),
       ...(genericPlans ? ['SET LOCAL plan_cache_mode TO force_generic_plan'] : []),
+      ...(noBitmapScans ? ['SET LOCAL enable_bitmapscan TO off'] : []),
     ];
     return this.prepareAndRun(client, opening, ['BEGIN'], { before: settings });
   }

@@ -164,7 +164,7 @@ export class TaskStore {
         const [payloads = []] = await tx.rowsThenCommit(assignRun(placements, replicaId, leaseMs));
         return { tasks: claimedTasks(placements, payloads as TaskPayload[]), freeSlots: plan.freeSlots };
       },
-      { durable: false, genericPlans: true, opening: [CLAIM_SQL.lockAgents, CLAIM_SQL.countLoad] },
+      { durable: false, genericPlans: true, noBitmapScans: true, opening: [CLAIM_SQL.lockAgents, CLAIM_SQL.countLoad] },
     );
   }
 
@@ -215,7 +215,11 @@ export class TaskStore {
         const stored = submissions.map((_, i) => results[i]?.length === 1);
         return { tasks, freeSlots: plan?.freeSlots ?? 0, stored };
       },
-      { genericPlans: true, opening: [CLAIM_SQL.lockAgents, CLAIM_SQL.countLoad, READ_SQL.anyDue] },
+      {
+        genericPlans: true,
+        noBitmapScans: true,
+        opening: [CLAIM_SQL.lockAgents, CLAIM_SQL.countLoad, READ_SQL.anyDue],
+      },
     );
   }
 

@@ -23,8 +23,9 @@ export const CLAIM_SQL = {
   ),
 
   /**
-   * In-progress tasks per agent, over all replicas (read whole from the partial index of running tasks). A
-   * statement of its own after lockAgents: its snapshot must be taken once the locks are held.
+   * In-progress tasks per agent, over all replicas (read whole from a partial index of running tasks, by an index
+   * scan: the claim turns bitmap scans off, see Sql.transaction's noBitmapScans). A statement of its own after
+   * lockAgents: its snapshot must be taken once the locks are held.
    */
   countLoad: statement(
     'claim.countLoad',
