@@ -22,7 +22,7 @@ describe.each<AgentProtocol>(['ollama', 'openai'])('%s adapter, streamed (real H
   });
   afterEach(() => agent.reset());
   afterAll(async () => {
-    http.onApplicationShutdown();
+    await http.onApplicationShutdown();
     await agent.close();
   });
 
