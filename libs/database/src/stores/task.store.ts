@@ -11,6 +11,8 @@ import {
   inDispatchOrder,
   NOTHING_PLACED,
   planOf,
+  storingRuns,
+  type ClaimSubmission,
   type TaskPayload,
 } from './tasks/claim-steps.js';
 import type { Claim, ClaimPlan, ClaimPlanner, PendingTask } from './tasks/claim.types.js';
@@ -194,25 +196,25 @@ export class TaskStore {
         await this.markRecent(tx, recent);
         const placementOf = new Map(placements.map((p) => [p.task, p]));
         const others = placements.filter((p) => !candidates.includes(p.task));
-        const results = await tx.rowsThenCommit(
-          ...submissions.map(({ task, id }, i) => {
-            const params = submitParams({ ...task, id });
-            const placed = placementOf.get(candidates[i]);
-            return placed === undefined
-              ? { statement: SUBMIT_SQL.one, params }
-              : { statement: CLAIM_SQL.insertClaimed, params: [...params, placed.agent.id, replicaId, leaseMs] };
-          }),
-          ...(others.length === 0 ? [] : [assignRun(others, replicaId, leaseMs)]),
+        const given: ClaimSubmission[] = submissions.map(({ task, id }, i) => ({
+          task: { ...task, id },
+          placed: placementOf.get(candidates[i]),
+        }));
+        const runs = storingRuns(given, others, replicaId, leaseMs);
+        const sent = runs.filter((run) => run !== undefined);
+        const results = await tx.rowsThenCommit(...sent);
+        const [inserted = [], submitted = [], payloads = []] = runs.map((run) =>
+          run === undefined ? [] : (results[sent.indexOf(run)] ?? []),
         );
-        const tasks = claimedTasks(others, (results[submissions.length] ?? []) as TaskPayload[]);
-        submissions.forEach(({ task }, i) => {
-          const placed = placementOf.get(candidates[i]);
-          if (placed === undefined) return;
+        const tasks = claimedTasks(others, payloads as TaskPayload[]);
+        for (const { task, placed } of given) {
+          if (placed === undefined) continue;
           const { context, input = null, stream = false, gateway = null } = task;
           // Its history: pending (1), then this attempt (2).
           tasks.push(claimedTask(placed, { context, input, stream, gateway, event_seq: 2 }));
-        });
-        const stored = submissions.map((_, i) => results[i]?.length === 1);
+        }
+        const storedIds = new Set(([...inserted, ...submitted] as { id: string }[]).map((row) => row.id));
+        const stored = submissions.map(({ id }) => storedIds.has(id));
         return { tasks, freeSlots: plan?.freeSlots ?? 0, stored };
       },
       {

@@ -1,5 +1,6 @@
 import type { StatementRun } from '../../sql/sql.js';
 import { CLAIM_SQL } from './claim.sql.js';
+import { rowParams, SUBMIT_SQL } from './submit.sql.js';
 import type { ClaimableAgent, ClaimedTask, ClaimPlan, ClaimPlanner, PendingTask, Placement } from './claim.types.js';
 import type { NewTask } from './task.types.js';
 
@@ -46,6 +47,37 @@ export const assignRun = (placements: readonly Placement[], replicaId: string, l
   statement: CLAIM_SQL.assign,
   params: [placements.map((p) => p.task.id), placements.map((p) => p.agent.id), replicaId, leaseMs],
 });
+
+/** A submission given to a claim, and where the claim placed it (undefined: nowhere, it is stored pending). */
+export interface ClaimSubmission {
+  task: NewTask & { id: string };
+  placed: Placement | undefined;
+}
+
+/**
+ * The statements that end a claim storing submissions, in this order, each undefined when it has nothing to do: the
+ * submissions placed, inserted in_progress on their agents; the others, inserted pending (SUBMIT_SQL.each); the
+ * due tasks placed, assigned.
+ */
+export function storingRuns(
+  submissions: readonly ClaimSubmission[],
+  others: readonly Placement[],
+  replicaId: string,
+  leaseMs: number,
+): [placed?: StatementRun, left?: StatementRun, assigned?: StatementRun] {
+  const placed = submissions.filter((s) => s.placed !== undefined);
+  const left = submissions.filter((s) => s.placed === undefined).map((s) => s.task);
+  return [
+    placed.length === 0
+      ? undefined
+      : {
+          statement: CLAIM_SQL.insertClaimed,
+          params: [...rowParams(placed.map((s) => s.task)), placed.map((s) => s.placed?.agent.id), replicaId, leaseMs],
+        },
+    left.length === 0 ? undefined : { statement: SUBMIT_SQL.each, params: rowParams(left) },
+    others.length === 0 ? undefined : assignRun(others, replicaId, leaseMs),
+  ];
+}
 
 export function claimedTask(
   { task, agent, model }: Placement,

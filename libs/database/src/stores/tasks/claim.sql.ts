@@ -1,6 +1,6 @@
 import { statement } from '../../sql/statement.js';
 import { SERVED_MODELS } from '../agents/model-match.js';
-import { GIVEN_COLUMNS } from './submit.sql.js';
+import { inputRows, POSITIONED_AT, ROW_COLUMNS } from './submit.sql.js';
 import { appendEvent, CLAIMED_EVENTS, SIDE_EFFECTS, SIDE_EFFECTS_DONE } from './task-events.sql.js';
 
 /**
@@ -87,16 +87,19 @@ export const CLAIM_SQL = {
   ),
 
   /**
-   * A task stored already in_progress, by a claim that placed it before storing it (TaskStore.submitAndClaim): its
-   * history holds its pending and in_progress events. Nobody can be following a task that did not exist: no notice.
-   * $1–$13 as SUBMIT_SQL.one, $14 agent, $15 replica, $16 lease ms.
+   * Tasks stored already in_progress, by a claim that placed them before storing them (TaskStore.submitAndClaim):
+   * each history holds its pending and in_progress events. Nobody can be following a task that did not exist: no
+   * notice. One statement for all (PostgreSQL sets up an insert, its checks included, once per statement). $1–$13
+   * as SUBMIT_SQL.each, $14 the agents, $15 replica, $16 lease ms; returns the ids stored.
    */
   insertClaimed: statement(
     'claim.insertClaimed',
-    `INSERT INTO tasks (${GIVEN_COLUMNS}, status, assigned_agent, attempts, started_at, lease_owner, lease_expires_at,
-                       events)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, 'in_progress', $14, 1, now(), $15,
-             now() + $16 * interval '1 millisecond', ${CLAIMED_EVENTS('$14::text')})
+    `WITH input AS (${inputRows({ param: '$14::text[]', name: 'agent' })})
+     INSERT INTO tasks (${ROW_COLUMNS}, status, assigned_agent, attempts, started_at, lease_owner, lease_expires_at,
+                        events, created_at)
+     SELECT ${ROW_COLUMNS}, 'in_progress', agent, 1, now(), $15, now() + $16 * interval '1 millisecond',
+            ${CLAIMED_EVENTS('agent')}, ${POSITIONED_AT}
+       FROM input
      RETURNING id`,
   ),
 } as const;

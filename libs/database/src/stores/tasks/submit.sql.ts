@@ -5,27 +5,34 @@ import { SUBMITTED_COLUMNS } from './task-columns.js';
 import { FIRST_EVENT } from './task-events.sql.js';
 import type { NewTask, SubmittedTask } from './task.types.js';
 
+/** The columns of a multi-row insert's rows (`inputRows`), in the order of their parameters ($1–$13). */
+export const ROW_COLUMNS =
+  'id, type, operation, model, priority, context, input, max_attempts, timeout_ms, stream, callback_url, gateway, retain';
+
 /**
- * The rows of a multi-row insert, each with an id given by the caller; created_at grows by 1 µs per position, so the
- * order given is the order among equal priorities. The statements add which rows go in.
+ * The rows of a multi-row insert, each with an id given by the caller: $1–$13 the arrays of ROW_COLUMNS, then
+ * `more` arrays alongside (an SQL cast and a name each), and each row's `position` from 1.
  */
-const INSERT_INPUT = `WITH input AS (
+export const inputRows = (...more: { param: string; name: string }[]): string => `
     SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::int[], $6::jsonb[], $7::jsonb[],
-                         $8::int[], $9::int[], $10::boolean[], $11::text[], $12::text[], $13::text[])
-           WITH ORDINALITY AS i(id, type, operation, model, priority, context, input, max_attempts, timeout_ms, stream,
-                                callback_url, gateway, retain, position)
-  )
-  INSERT INTO tasks (id, type, operation, model, priority, context, input, max_attempts, timeout_ms, stream,
-                     callback_url, gateway, retain, events, created_at)
-  SELECT id, type, operation, model, priority, context, input, max_attempts, timeout_ms, stream, callback_url,
-         gateway, retain, ${FIRST_EVENT}, now() + (position - 1) * interval '1 microsecond'
+                         $8::int[], $9::int[], $10::boolean[], $11::text[], $12::text[],
+                         $13::text[]${more.map((m) => `, ${m.param}`).join('')})
+           WITH ORDINALITY AS i(${ROW_COLUMNS}${more.map((m) => `, ${m.name}`).join('')}, position)`;
+
+/** A row's created_at: 1 µs per position past now(), so the order given is the order among equal priorities. */
+export const POSITIONED_AT = `now() + (position - 1) * interval '1 microsecond'`;
+
+/** The rows of a multi-row insert of tasks just submitted; the statements add which rows go in. */
+const INSERT_INPUT = `WITH input AS (${inputRows()})
+  INSERT INTO tasks (${ROW_COLUMNS}, events, created_at)
+  SELECT ${ROW_COLUMNS}, ${FIRST_EVENT}, ${POSITIONED_AT}
     FROM input`;
 
 /** A registered agent can run the input row. */
 const SERVED = `SELECT 1 FROM agents a WHERE ${servedBy('a', 'input.type', 'input.model')}`;
 
 /** The columns of a task a client gives, in the order of SUBMIT_SQL.one's parameters ($1–$13). */
-export const GIVEN_COLUMNS =
+const GIVEN_COLUMNS =
   'type, operation, model, priority, context, input, max_attempts, timeout_ms, stream, callback_url, gateway, retain, id';
 
 /** Inserting tasks; a task no registered agent can run inserts nothing (the caller answers 400). */
@@ -70,7 +77,14 @@ export async function insertTasks(
   insert: Statement,
   tasks: readonly (NewTask & { id: string })[],
 ): Promise<(SubmittedTask | undefined)[]> {
-  const rows = await db.rows<SubmittedTask>(insert, [
+  const rows = await db.rows<SubmittedTask>(insert, rowParams(tasks));
+  const byId = new Map(rows.map((row) => [row.id, row]));
+  return tasks.map((t) => byId.get(t.id));
+}
+
+/** The parameters $1–$13 of a multi-row insert (`inputRows`): one array per column of ROW_COLUMNS. */
+export function rowParams(tasks: readonly (NewTask & { id: string })[]): unknown[][] {
+  return [
     tasks.map((t) => t.id),
     tasks.map((t) => t.type),
     tasks.map((t) => t.operation),
@@ -84,7 +98,5 @@ export async function insertTasks(
     tasks.map((t) => t.callback_url ?? null),
     tasks.map((t) => t.gateway ?? null),
     tasks.map((t) => t.retain ?? 'full'),
-  ]);
-  const byId = new Map(rows.map((row) => [row.id, row]));
-  return tasks.map((t) => byId.get(t.id));
+  ];
 }
