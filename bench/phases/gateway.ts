@@ -14,7 +14,7 @@
  *
  * Every call through Hive is a task: the tasks table is counted after each stretch (once nothing is pending or
  * running), and must hold one completed task per call. One client class (bench/gateway-client.ts, keep-alive
- * node:http) makes the direct calls and Hive's alike.
+ * undici) makes the direct calls and Hive's alike.
  */
 import pg from 'pg';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -486,7 +486,7 @@ export async function gatewayPhase(run: PhaseContext): Promise<void> {
         for (const line of lines) run.summary(line);
       });
     } finally {
-      for (const c of clients) c.close();
+      await Promise.all(clients.map((c) => c.close()));
       for (const stopping of [hive, other?.hive]) {
         const problem = await stopping?.stop();
         if (problem !== undefined) log(`  ${problem}`);
