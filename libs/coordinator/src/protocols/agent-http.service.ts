@@ -57,7 +57,8 @@ export class AgentHttp implements OnApplicationShutdown {
 
   async send(agent: AgentTarget, path: string, request: AgentRequest): Promise<Exchange> {
     try {
-      return await exchange(this.pool(agent), path, this.options(agent, request));
+      const to = this.pool(agent);
+      return await exchange(to, path, this.options(agent, to, request));
     } catch (error) {
       throw transportFailure(error, request.signal);
     }
@@ -75,7 +76,8 @@ export class AgentHttp implements OnApplicationShutdown {
   ): Promise<AsyncIterable<string>> {
     let res: StreamedExchange;
     try {
-      res = await streamExchange(this.pool(agent), path, this.options(agent, request));
+      const to = this.pool(agent);
+      res = await streamExchange(to, path, this.options(agent, to, request));
     } catch (error) {
       throw transportFailure(error, request.signal);
     }
@@ -105,9 +107,8 @@ export class AgentHttp implements OnApplicationShutdown {
     await Promise.all(pools.map(({ pool }) => pool.destroy().catch(() => undefined)));
   }
 
-  private options(agent: AgentTarget, request: AgentRequest): ExchangeOptions {
-    const authorization =
-      agent.apiKey === undefined ? this.pools.get(poolKey(agent))?.basicAuth : `Bearer ${agent.apiKey}`;
+  private options(agent: AgentTarget, to: AgentPool, request: AgentRequest): ExchangeOptions {
+    const authorization = agent.apiKey === undefined ? to.basicAuth : `Bearer ${agent.apiKey}`;
     return {
       ...request,
       maxBytes: MAX_ANSWER_BYTES,
@@ -137,11 +138,7 @@ export class AgentHttp implements OnApplicationShutdown {
       }),
       size,
       basePath: url.pathname.replace(/\/+$/, ''),
-      ...(url.username === ''
-        ? {}
-        : {
-            basicAuth: `Basic ${Buffer.from(`${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`).toString('base64')}`,
-          }),
+      ...(url.username === '' ? {} : { basicAuth: basicAuthOf(url) }),
     };
     this.pools.set(key, entry);
     return entry;
@@ -149,6 +146,10 @@ export class AgentHttp implements OnApplicationShutdown {
 }
 
 const poolKey = (agent: AgentTarget): string => `${agent.id} ${agent.endpoint}`;
+
+/** The Authorization of credentials written in a URL (`http://user:password@host`), as a browser would send them. */
+const basicAuthOf = (url: URL): string =>
+  `Basic ${Buffer.from(`${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`).toString('base64')}`;
 
 /** Closes a pool once the calls it carries have ended. */
 function retire({ pool }: AgentPool): void {
