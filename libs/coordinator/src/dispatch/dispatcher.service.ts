@@ -47,10 +47,10 @@ interface Submission {
   id: string;
 }
 
-/** A task a client waits for, to be stored by the next pass. */
+/** A task a client waits for, to be stored by a claim. */
 interface WaitingCall {
   submission: Submission;
-  /** Whether the pass stored it; undefined when it is to be stored the usual way. */
+  /** Whether the claim stored it; undefined when it is to be stored the usual way. */
   settle(stored: boolean | undefined): void;
 }
 
@@ -81,7 +81,7 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy, Befo
   private pass: Promise<void> = Promise.resolve();
   /** The same for a claim that stores a task. */
   private storingPass: Promise<void> = Promise.resolve();
-  /** Tasks clients wait for, come while a claim was under way: the next pass stores them. */
+  /** Tasks clients wait for, not yet taken by a claim (one under way leaves them to the next pass). */
   private waiting: WaitingCall[] = [];
   /** No pass before then (a claim failed). */
   private pausedUntil = 0;
@@ -206,36 +206,33 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy, Befo
   /**
    * Stores a task a client waits for in a claim (TaskStore.submitAndClaim), which places it among the due tasks
    * and may start it at once: the client is spared the submission's own commit and the wake that starts a pass.
-   * With no claim under way on this replica, the claim is made now (a pass that only asks whether anything is due
+   * With no claim under way on this replica, the claim begins now (a pass that only asks whether anything is due
    * does not count: a claim it may go on to make waits for this one's locks); with one under way (under load), the
    * next pass stores the task with the others that came meanwhile. Resolves whether it was stored (not when no
    * registered agent can run it); undefined, storing nothing, when the replica is not dispatching, its claims are
-   * paused or its agents full, or that pass failed: the caller submits it the usual way. A failure of a claim made
-   * now goes to the caller; a pass of the usual kind follows it.
+   * paused or its agents full, or the claim failed: the caller submits it the usual way (where a value PostgreSQL
+   * refuses fails only its own call). Any other failure pauses claiming, as a pass's does.
    */
-  async submitAndClaim(task: NewTask, id: string): Promise<boolean | undefined> {
-    if (this.state.phase !== 'running' || this.agentsFull || Date.now() < this.pausedUntil) return undefined;
-    const submission = { task, id };
-    if (this.storing || (this.looping && !this.probing)) {
-      return new Promise((settle) => this.waiting.push({ submission, settle }));
+  submitAndClaim(task: NewTask, id: string): Promise<boolean | undefined> {
+    if (this.state.phase !== 'running' || this.agentsFull || Date.now() < this.pausedUntil) {
+      return Promise.resolve(undefined);
     }
-    this.storing = true;
-    const claiming = this.claimSome([submission]);
-    this.storingPass = claiming.then(
-      () => undefined,
-      () => undefined,
+    const stored = new Promise<boolean | undefined>((settle) =>
+      this.waiting.push({ submission: { task, id }, settle }),
     );
-    try {
-      const claim = await claiming;
-      if (claim.tasks.length === CLAIM_BATCH) this.wakes.capacity = true;
-      return claim.stored?.[0] === true;
-    } catch (error) {
-      this.wakes.capacity = true;
-      throw error;
-    } finally {
-      this.storing = false;
-      this.passIfWanted();
-    }
+    if (!this.storing && !(this.looping && !this.probing)) this.storeNow();
+    return stored;
+  }
+
+  /** A claim that stores the waiting tasks, begun now; it serves them all, so no request's id goes on its logs. */
+  private storeNow(): void {
+    this.storing = true;
+    this.storingPass = this.detached(() => this.storeWaiting(this.waiting.splice(0, CLAIM_BATCH)))
+      .catch((error: unknown) => this.pauseClaims(error))
+      .finally(() => {
+        this.storing = false;
+        this.passIfWanted();
+      });
   }
 
   private async loop(): Promise<void> {
@@ -261,23 +258,28 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy, Befo
         while (claimed === CLAIM_BATCH && this.state.phase === 'running');
       }
     } catch (error) {
-      this.pausedUntil = Date.now() + CLAIM_ERROR_PAUSE_MS;
-      this.wakes.capacity = true; // whatever the failed pass was for is still to do
-      this.logger.warn(
-        { err: describeError(error), retryInMs: CLAIM_ERROR_PAUSE_MS },
-        `Claiming tasks failed: ${describeError(error)}; trying again in ${CLAIM_ERROR_PAUSE_MS} ms`,
-      );
-      setTimeout(() => {
-        this.pausedUntil = 0;
-        this.wake();
-      }, CLAIM_ERROR_PAUSE_MS).unref();
+      this.pauseClaims(error);
     } finally {
       this.looping = false;
     }
   }
 
+  /** A claim failed: none for CLAIM_ERROR_PAUSE_MS, then a pass (whatever the failed one was for is still to do). */
+  private pauseClaims(error: unknown): void {
+    this.pausedUntil = Date.now() + CLAIM_ERROR_PAUSE_MS;
+    this.wakes.capacity = true;
+    this.logger.warn(
+      { err: describeError(error), retryInMs: CLAIM_ERROR_PAUSE_MS },
+      `Claiming tasks failed: ${describeError(error)}; trying again in ${CLAIM_ERROR_PAUSE_MS} ms`,
+    );
+    setTimeout(() => {
+      this.pausedUntil = 0;
+      this.wake();
+    }, CLAIM_ERROR_PAUSE_MS).unref();
+  }
+
   /**
-   * Stores the calls that waited for this pass in its claim. When it fails they go the usual way (where a value
+   * Stores waiting calls in one claim. When it fails they go the usual way (where a value
    * PostgreSQL refuses fails only its own call); a failure that is not such a value pauses claiming, as any.
    */
   private async storeWaiting(calls: readonly WaitingCall[]): Promise<void> {
