@@ -201,10 +201,11 @@ export class TaskStore {
           placed: placementOf.get(candidates[i]),
         }));
         const runs = storingRuns(given, others, replicaId, leaseMs);
-        const sent = runs.filter((run) => run !== undefined);
-        const results = await tx.rowsThenCommit(...sent);
+        const results = await tx.rowsThenCommit(...runs.filter((run) => run !== undefined));
+        // Each run's rows, in the order sent; none for a run with nothing to do.
+        let sent = 0;
         const [inserted = [], submitted = [], payloads = []] = runs.map((run) =>
-          run === undefined ? [] : (results[sent.indexOf(run)] ?? []),
+          run === undefined ? [] : (results[sent++] ?? []),
         );
         const tasks = claimedTasks(others, payloads as TaskPayload[]);
         for (const { task, placed } of given) {
