@@ -254,7 +254,7 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy, Befo
           continue;
         }
         let claimed: number;
-        do claimed = (await this.claimSome()).tasks.length;
+        do claimed = (await this.claimSome()).started;
         while (claimed === CLAIM_BATCH && this.state.phase === 'running');
       }
     } catch (error) {
@@ -283,16 +283,17 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy, Befo
    * PostgreSQL refuses fails only its own call); a failure that is not such a value pauses claiming, as any.
    */
   private async storeWaiting(calls: readonly WaitingCall[]): Promise<void> {
-    let claim: Claim;
+    let claimed: { claim: Claim; started: number };
     try {
-      claim = await this.claimSome(calls.map((call) => call.submission));
+      claimed = await this.claimSome(calls.map((call) => call.submission));
     } catch (error) {
       for (const call of calls) call.settle(undefined);
       if (isRowFault(error)) return;
       throw error;
     }
+    const { claim, started } = claimed;
     calls.forEach((call, i) => call.settle(claim.stored?.[i] === true));
-    if (claim.tasks.length === CLAIM_BATCH) this.wakes.capacity = true;
+    if (started === CLAIM_BATCH) this.wakes.capacity = true;
   }
 
   /** Whether anything is due, asked without a lock. */
@@ -305,34 +306,53 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy, Befo
     }
   }
 
-  /** One claim transaction (storing `submissions` too, if given); starts what it claimed. */
-  private async claimSome(submissions?: readonly Submission[]): Promise<Claim> {
+  /**
+   * One claim transaction (storing `submissions` too, if given); starts what it claimed: the submissions it placed
+   * as soon as they are, the others once it committed. Returns the claim and how many tasks it started.
+   */
+  private async claimSome(submissions?: readonly Submission[]): Promise<{ claim: Claim; started: number }> {
     const { taskLeaseMs, agentPlacement: strategy, taskWarmWaitMs: warmWaitMs } = this.config.coordinator;
     const planner: ClaimPlanner = (agents, load) => planClaim(agents, load, CLAIM_BATCH, { strategy, warmWaitMs });
     const claimedAt = Date.now();
     const { replicaId } = this.state;
+    let begun = 0;
+    const begin = (placed: ClaimedTask[], stored: Promise<boolean>) => {
+      begun = placed.length;
+      for (const task of placed) this.start(task, claimedAt + taskLeaseMs, stored);
+    };
     const claim =
       submissions === undefined
         ? await this.store.claim(replicaId, taskLeaseMs, CLAIM_BATCH, planner)
-        : await this.store.submitAndClaim(replicaId, taskLeaseMs, CLAIM_BATCH, planner, submissions);
+        : await this.store.submitAndClaim(replicaId, taskLeaseMs, CLAIM_BATCH, planner, submissions, begin);
     for (const task of claim.tasks) this.start(task, claimedAt + taskLeaseMs);
-    this.agentsFull = claim.tasks.length >= claim.freeSlots;
+    const started = claim.tasks.length + begun;
+    this.agentsFull = started >= claim.freeSlots;
     this.state.lastTick = new Date();
-    return claim;
+    return { claim, started };
   }
 
-  private start(task: ClaimedTask, leaseUntil: number): void {
+  /** Runs a claimed task; `stored`, for one begun before its claim committed, says whether that commit landed. */
+  private start(task: ClaimedTask, leaseUntil: number, stored?: Promise<boolean>): void {
     const controller = new AbortController();
-    this.metrics.taskClaimed(task.type, task.available_at > task.created_at ? task.available_at : task.created_at);
     const call: RunningCall = {
       taskId: task.id,
       agentId: task.agent.id,
       controller,
       leaseUntil,
+      stored: stored === undefined,
       done: Promise.resolve(),
     };
+    const claimed = () =>
+      this.metrics.taskClaimed(task.type, task.available_at > task.created_at ? task.available_at : task.created_at);
+    if (stored === undefined) claimed();
+    else {
+      void stored.then((landed) => {
+        call.stored = landed;
+        if (landed) claimed();
+      });
+    }
     call.done = this.runner
-      .run(task, controller)
+      .run(task, controller, stored)
       // A retry coming due wakes for capacity: the slot it needs may have been freed by another replica meanwhile.
       .then(({ retryInMs }) => {
         if (retryInMs !== undefined) setTimeout(() => this.wake(), retryInMs).unref();

@@ -45,8 +45,8 @@ export class LeaseKeeper {
    * row left in_progress without a call (its outcome could not be written) expires and is requeued by the reaper.
    */
   async renew(): Promise<void> {
-    // Only calls started before the renewal began: a claim committed after its snapshot would look lost.
-    const calls = this.calls.all();
+    // Only calls whose claim committed before the renewal began: one committed after its snapshot would look lost.
+    const calls = this.calls.all().filter((call) => call.stored);
     if (calls.length === 0) return;
     const { taskLeaseMs } = this.config.coordinator;
     const before = Date.now();

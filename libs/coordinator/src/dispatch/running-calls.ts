@@ -8,6 +8,8 @@ export interface RunningCall {
   readonly controller: AbortController;
   /** Until when this replica surely holds the task's lease (local clock), as of the last claim or renewal. */
   leaseUntil: number;
+  /** Its task is stored as this replica's (false while the claim that began it has not committed yet). */
+  stored: boolean;
   /** Settles once the call has ended and its outcome is stored (or given up). */
   done: Promise<void>;
 }

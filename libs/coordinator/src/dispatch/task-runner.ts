@@ -50,16 +50,25 @@ export class TaskRunner {
     private readonly localCalls: LocalCalls,
   ) {}
 
-  /** Resolves once the outcome is stored. `controller` aborts the call (cancel, shutdown, lost lease, timeout). */
-  async run(task: ClaimedTask, controller: AbortController): Promise<RunEnd> {
+  /**
+   * Resolves once the outcome is stored. `controller` aborts the call (cancel, shutdown, lost lease, timeout).
+   * `stored`, for a call begun before the claim that placed it committed, says whether that commit landed: until it
+   * did, the call runs but nobody hears of it and nothing of it is written; when it did not, the call is aborted
+   * and leaves no trace.
+   */
+  async run(task: ClaimedTask, controller: AbortController, stored?: Promise<boolean>): Promise<RunEnd> {
     try {
-      return await this.attempt(task, controller);
+      return await this.attempt(
+        task,
+        controller,
+        stored?.then((landed) => landed || unstored(controller)),
+      );
     } finally {
       this.localCalls.ended(task.id);
     }
   }
 
-  private async attempt(task: ClaimedTask, controller: AbortController): Promise<RunEnd> {
+  private async attempt(task: ClaimedTask, controller: AbortController, held?: Promise<boolean>): Promise<RunEnd> {
     const timeoutMs = task.timeout_ms ?? this.config.coordinator.agentTaskTimeoutMs;
     const timer = setTimeout(
       () =>
@@ -71,25 +80,41 @@ export class TaskRunner {
     const tokens = task.stream ? this.relay.open(task.id, task.event_seq) : undefined;
     // Once a piece of a gateway call's answer went to its client, that client hears from this attempt only.
     let streamed = false;
-    const onChunk =
+    const relayed =
       tokens === undefined
         ? undefined
         : (chunk: AnswerChunk) => {
             streamed = true;
             tokens.push(chunk);
           };
-    this.localCalls.started(task.id, task.agent.id, task.event_seq);
+    // Pieces that came before the claim committed wait for it (and go with the call if it did not).
+    let early: AnswerChunk[] | undefined = held === undefined ? undefined : [];
+    const onChunk =
+      relayed === undefined ? undefined : (chunk: AnswerChunk) => (early ? early.push(chunk) : relayed(chunk));
+    const begin = () => this.localCalls.started(task.id, task.agent.id, task.event_seq);
+    if (held === undefined) begin();
+    else {
+      void held.then((landed) => {
+        const waiting = early ?? [];
+        early = undefined;
+        if (!landed) return;
+        begin();
+        if (relayed !== undefined) for (const chunk of waiting) relayed(chunk);
+      });
+    }
     let result: TaskResult;
     try {
       result = await this.client.run(task.agent, callOf(task), controller.signal, onChunk);
     } catch (error) {
-      await tokens?.close();
       const failure = error instanceof AgentCallError ? error : new AgentCallError('malformed', String(error));
       this.metrics.agentCall(task.agent.id, failure.kind, seconds(started));
+      if (held !== undefined && !(await held)) return {};
+      await tokens?.close();
       return this.recordFailure(task, failure, controller.signal, started, streamed);
     } finally {
       clearTimeout(timer);
     }
+    if (held !== undefined && !(await held)) return {};
     // A gateway client here has every piece already (they reach it as they come): it need not wait for the relay.
     this.localCalls.answered(task.id, result);
     await tokens?.close();
@@ -209,3 +234,9 @@ export class TaskRunner {
 }
 
 const heldBy = (task: ClaimedTask): CallRef => ({ taskId: task.id, agentId: task.agent.id });
+
+/** The claim that began a call did not commit: the call is aborted, and nothing of it written. */
+function unstored(controller: AbortController): false {
+  controller.abort(new AbortReason('lost', 'the claim that placed it was not stored'));
+  return false;
+}

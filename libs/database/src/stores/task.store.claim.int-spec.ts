@@ -8,6 +8,7 @@ import {
   type PlannerView,
   type StoreWorld,
 } from '../../../../test/support/store-fixture.js';
+import type { ClaimedTask } from './tasks/claim.types.js';
 
 /** TaskStore's claims on a real PostgreSQL (docs/architecture.md, "Claiming" and "The gateway"). */
 let world: StoreWorld;
@@ -203,21 +204,35 @@ describe('TaskStore.claim', () => {
 /**
  * TaskStore.submitAndClaim (a gateway call while the dispatcher is idle): stored durably in the
  * claim's transaction, then a candidate for a slot like every due task (docs/architecture.md, "The gateway").
+ * The submissions it places are handed over before the commit that stores them, with whether it landed.
  */
 describe('TaskStore.submitAndClaim', () => {
-  it('stores the task under the id given and starts it on an agent with room', async () => {
+  /** The claim, the tasks it began before committing, and whether that commit landed (undefined: none began). */
+  async function submitAndClaim(type: string, submissions: { task: ReturnType<typeof newTask>; id: string }[]) {
+    const begun: ClaimedTask[] = [];
+    let stored: Promise<boolean> | undefined;
+    const claim = await world.tasks.submitAndClaim(replicaId, leaseMs, 64, plannerFor([type]), submissions, (p, s) => {
+      begun.push(...p);
+      stored = s;
+    });
+    return { claim, begun, stored: await stored };
+  }
+
+  it('stores the task under the id given and begins it on an agent with room', async () => {
     const { type, agents } = await registerType(world, [2]);
     const id = randomUUID();
 
-    const claim = await world.tasks.submitAndClaim(replicaId, leaseMs, 64, plannerFor([type]), [
+    const { claim, begun, stored } = await submitAndClaim(type, [
       { task: newTask(type, { context: { asked: 'now' } }), id },
     ]);
 
     expect(claim.stored).toEqual([true]);
     expect(claim.freeSlots).toBe(2);
-    expect(claim.tasks.map((t) => [t.id, t.agent.id, t.attempts, t.context])).toEqual([
-      [id, agents[0]?.id, 1, { asked: 'now' }],
+    expect(claim.tasks).toEqual([]);
+    expect(begun.map((t) => [t.id, t.agent.id, t.attempts, t.event_seq, t.context])).toEqual([
+      [id, agents[0]?.id, 1, 2, { asked: 'now' }],
     ]);
+    expect(stored).toBe(true);
     await expect(taskRow(world, id)).resolves.toMatchObject({
       status: 'in_progress',
       attempts: 1,
@@ -235,14 +250,12 @@ describe('TaskStore.submitAndClaim', () => {
     const [due] = await world.tasks.submitBatch([newTask(type, { priority: 4 })]);
     const id = randomUUID();
 
-    const claim = await world.tasks.submitAndClaim(replicaId, leaseMs, 64, plannerFor([type]), [
+    const { claim, begun } = await submitAndClaim(type, [
       { task: newTask(type, { priority: 2, input: { prompt: 'mine' } }), id },
     ]);
 
-    expect(claim.tasks.map((t) => [t.id, t.attempts, t.event_seq, t.input])).toEqual([
-      [due?.id, 1, 2, null],
-      [id, 1, 2, { prompt: 'mine' }],
-    ]);
+    expect(claim.tasks.map((t) => [t.id, t.attempts, t.event_seq, t.input])).toEqual([[due?.id, 1, 2, null]]);
+    expect(begun.map((t) => [t.id, t.attempts, t.event_seq, t.input])).toEqual([[id, 1, 2, { prompt: 'mine' }]]);
     for (const taskId of [id, due?.id ?? '']) {
       await expect(taskRow(world, taskId)).resolves.toMatchObject({ status: 'in_progress', lease_owner: replicaId });
     }
@@ -258,10 +271,11 @@ describe('TaskStore.submitAndClaim', () => {
       { task: newTask(type, { priority: 5 }), id: ids[3] ?? '' },
     ];
 
-    const claim = await world.tasks.submitAndClaim(replicaId, leaseMs, 64, plannerFor([type]), submissions);
+    const { claim, begun } = await submitAndClaim(type, submissions);
 
     expect(claim.stored).toEqual([true, false, true, true]);
-    expect(claim.tasks.map((t) => t.id).sort()).toEqual([ids[0], ids[3]].sort());
+    expect(claim.tasks).toEqual([]);
+    expect(begun.map((t) => t.id).sort()).toEqual([ids[0], ids[3]].sort());
     const rows = await world.sql<{ id: string; status: string }>(`SELECT id, status FROM tasks WHERE id = ANY($1)`, [
       ids,
     ]);
@@ -279,12 +293,11 @@ describe('TaskStore.submitAndClaim', () => {
     const [waiting] = await world.tasks.submitBatch([newTask(type, { priority: 5 })]);
     const id = randomUUID();
 
-    const claim = await world.tasks.submitAndClaim(replicaId, leaseMs, 64, plannerFor([type]), [
-      { task: newTask(type, { priority: 3 }), id },
-    ]);
+    const { claim, begun, stored } = await submitAndClaim(type, [{ task: newTask(type, { priority: 3 }), id }]);
 
     expect(claim.stored).toEqual([true]);
     expect(claim.tasks.map((t) => t.id)).toEqual([waiting?.id]);
+    expect([begun, stored]).toEqual([[], undefined]);
     await expect(taskRow(world, id)).resolves.toMatchObject({ status: 'pending', attempts: 0, lease_owner: null });
     const next = await world.tasks.claim(replicaId, leaseMs, 64, plannerFor([type]));
     expect(next.tasks).toEqual([]);
@@ -296,11 +309,10 @@ describe('TaskStore.submitAndClaim', () => {
     await world.tasks.claim(replicaId, leaseMs, 64, plannerFor([type]));
     const id = randomUUID();
 
-    const claim = await world.tasks.submitAndClaim(replicaId, leaseMs, 64, plannerFor([type]), [
-      { task: newTask(type), id },
-    ]);
+    const { claim, begun } = await submitAndClaim(type, [{ task: newTask(type), id }]);
 
     expect(claim).toMatchObject({ tasks: [], freeSlots: 0, stored: [true] });
+    expect(begun).toEqual([]);
     await expect(taskRow(world, id)).resolves.toMatchObject({ status: 'pending' });
   });
 
@@ -309,12 +321,35 @@ describe('TaskStore.submitAndClaim', () => {
     const [due] = await world.tasks.submitBatch([newTask(type)]);
     const id = randomUUID();
 
-    const claim = await world.tasks.submitAndClaim(replicaId, leaseMs, 64, plannerFor([type]), [
-      { task: newTask(`${type}-unserved`), id },
-    ]);
+    const { claim, begun } = await submitAndClaim(type, [{ task: newTask(`${type}-unserved`), id }]);
 
     expect(claim.stored).toEqual([false]);
     expect(claim.tasks.map((t) => t.id)).toEqual([due?.id]);
+    expect(begun).toEqual([]);
     await expect(world.sql(`SELECT id FROM tasks WHERE id = $1`, [id])).resolves.toEqual([]);
+  });
+
+  it('says a task it began was not stored when the commit failed, and leaves no row and no lock', async () => {
+    const { type } = await registerType(world, [2]);
+    const id = randomUUID();
+    let stored: Promise<boolean> | undefined;
+
+    // PostgreSQL refuses a NUL character in jsonb: the statement that stores the begun task fails.
+    const claiming = world.tasks.submitAndClaim(
+      replicaId,
+      leaseMs,
+      64,
+      plannerFor([type]),
+      [{ task: newTask(type, { context: { text: 'nul \u0000 here' } }), id }],
+      (_placed, s) => {
+        stored = s;
+      },
+    );
+
+    await expect(claiming).rejects.toMatchObject({ code: '22P05' });
+    await expect(stored).resolves.toBe(false);
+    await expect(world.sql(`SELECT id FROM tasks WHERE id = $1`, [id])).resolves.toEqual([]);
+    const next = await submitAndClaim(type, [{ task: newTask(type), id: randomUUID() }]);
+    expect([next.begun.length, next.stored]).toEqual([1, true]);
   });
 });

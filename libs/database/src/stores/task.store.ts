@@ -15,7 +15,7 @@ import {
   type ClaimSubmission,
   type TaskPayload,
 } from './tasks/claim-steps.js';
-import type { Claim, ClaimPlan, ClaimPlanner, PendingTask } from './tasks/claim.types.js';
+import type { Claim, ClaimedTask, ClaimPlan, ClaimPlanner, PendingTask } from './tasks/claim.types.js';
 import { COMPLETE_SQL } from './tasks/complete.sql.js';
 import { READ_SQL } from './tasks/read.sql.js';
 import { insertTasks, SUBMIT_SQL } from './tasks/submit.sql.js';
@@ -177,6 +177,10 @@ export class TaskStore {
    * stored in_progress at once (one row written, not two), the others pending. Nothing due and nothing else placed
    * (an idle Hive), the whole claim takes two round trips. `stored` says of each submission whether it was: not when
    * no registered agent can run it (the claim goes on).
+   *
+   * The submissions it placed are handed to `begin` as soon as they are placed, before the round trip that stores
+   * them, with a promise of whether that commit landed: their calls may begin meanwhile (the agents stay locked
+   * until it did), but must not be heard of or ended before it. They are not among the claim's `tasks`.
    */
   submitAndClaim(
     replicaId: string,
@@ -184,6 +188,7 @@ export class TaskStore {
     limit: number,
     planner: ClaimPlanner,
     submissions: readonly { task: NewTask; id: string }[],
+    begin: (placed: ClaimedTask[], stored: Promise<boolean>) => void,
   ): Promise<Claim> {
     return this.sql.transaction(
       async (tx, [agents = [], load = [], due = []]) => {
@@ -201,19 +206,28 @@ export class TaskStore {
           placed: placementOf.get(candidates[i]),
         }));
         const runs = storingRuns(given, others, replicaId, leaseMs);
-        const results = await tx.rowsThenCommit(...runs.filter((run) => run !== undefined));
+        const writing = tx.rowsThenCommit(...runs.filter((run) => run !== undefined));
+        const placed = given.flatMap(({ task, placed }) => {
+          if (placed === undefined) return [];
+          const { context, input = null, stream = false, gateway = null } = task;
+          // Its history: pending (1), then this attempt (2).
+          return [claimedTask(placed, { context, input, stream, gateway, event_seq: 2 })];
+        });
+        if (placed.length > 0)
+          begin(
+            placed,
+            writing.then(
+              () => true,
+              () => false,
+            ),
+          );
+        const results = await writing;
         // Each run's rows, in the order sent; none for a run with nothing to do.
         let sent = 0;
         const [inserted = [], submitted = [], payloads = []] = runs.map((run) =>
           run === undefined ? [] : (results[sent++] ?? []),
         );
         const tasks = claimedTasks(others, payloads as TaskPayload[]);
-        for (const { task, placed } of given) {
-          if (placed === undefined) continue;
-          const { context, input = null, stream = false, gateway = null } = task;
-          // Its history: pending (1), then this attempt (2).
-          tasks.push(claimedTask(placed, { context, input, stream, gateway, event_seq: 2 }));
-        }
         const storedIds = new Set(([...inserted, ...submitted] as { id: string }[]).map((row) => row.id));
         const stored = submissions.map(({ id }) => storedIds.has(id));
         return { tasks, freeSlots: plan?.freeSlots ?? 0, stored };
