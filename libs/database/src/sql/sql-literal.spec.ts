@@ -1,3 +1,4 @@
+import { escapeLiteral } from 'pg';
 import { sqlLiteral } from './sql-literal.js';
 
 describe('sqlLiteral', () => {
@@ -22,5 +23,10 @@ describe('sqlLiteral', () => {
   it('writes objects as JSON and dates in ISO form', () => {
     expect(sqlLiteral({ k: "v'" })).toBe(`'{"k":"v''"}'`);
     expect(sqlLiteral(new Date('2026-01-02T03:04:05.000Z'))).toBe("'2026-01-02T03:04:05.000Z'");
+  });
+
+  it('quotes text exactly as node-postgres escapeLiteral does', () => {
+    const texts = ['', 'plain', "'", "''", '\\', "a'b\\c'd\\", '{"k":"v\\n\'x"}', 'é 漢字 😀', '\u0000 and \n'];
+    for (const text of texts) expect(sqlLiteral(text)).toBe(escapeLiteral(text));
   });
 });
