@@ -20,9 +20,17 @@ export function processCpuSplitMs(pid: number): { user: number; system: number }
   }
 }
 
-/** CPU time of every process named `postgres` (the server's backends: shared with whoever else uses it). */
+/** What earlier calls of postgresCpuMs saw of each postgres process, and the sum of it all. */
+const postgresSeen = new Map<number, number>();
+let postgresSeenTotal = 0;
+
+/**
+ * CPU time of every process named `postgres` (the server's backends: shared with whoever else uses it), ms,
+ * accumulated over the calls: a process that ended keeps what an earlier call saw of it (its last moments are lost),
+ * so a backend closing within a measured stretch does not take its whole life's CPU off that stretch.
+ */
 export function postgresCpuMs(): number {
-  let total = 0;
+  const alive = new Set<number>();
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     try {
@@ -30,12 +38,19 @@ export function postgresCpuMs(): number {
       const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
       if (name !== 'postgres') continue;
       const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      total += ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS_PER_SECOND;
+      const pid = Number(entry);
+      const cpu = ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS_PER_SECOND;
+      const seen = postgresSeen.get(pid) ?? 0;
+      // Less than seen: the pid was reused by a new process.
+      postgresSeenTotal += cpu >= seen ? cpu - seen : cpu;
+      postgresSeen.set(pid, cpu);
+      alive.add(pid);
     } catch {
       // the process ended meanwhile
     }
   }
-  return total;
+  for (const pid of postgresSeen.keys()) if (!alive.has(pid)) postgresSeen.delete(pid);
+  return postgresSeenTotal;
 }
 
 export interface MachineCpu {

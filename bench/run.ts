@@ -14,6 +14,7 @@ import { BenchDatabases, serverUrl } from './databases.js';
 import type { PhaseContext } from './phase.js';
 import { breakdownPhase } from './phases/breakdown.js';
 import { deliveryPhase } from './phases/delivery.js';
+import { gatewayAbPhase } from './phases/gateway-ab.js';
 import { gatewayPhase } from './phases/gateway.js';
 import { httpPhase } from './phases/http.js';
 import { latencyPhase } from './phases/latency.js';
@@ -106,6 +107,7 @@ async function main(): Promise<void> {
     ['placement', () => placementPhase(run)],
     ['delivery', () => deliveryPhase(run)],
     ['gateway', () => gatewayPhase(run)],
+    ['gateway-ab', () => gatewayAbPhase(run)],
   ];
   try {
     await dbs.prepareTemplate();
