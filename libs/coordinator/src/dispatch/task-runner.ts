@@ -87,7 +87,7 @@ export class TaskRunner {
             streamed = true;
             tokens.push(chunk);
           };
-    // Pieces that came before the claim committed wait for it (and go with the call if it did not).
+    // Pieces that came before the claim committed wait for it, and are dropped if it did not.
     let early: AnswerChunk[] | undefined = held === undefined ? undefined : [];
     const onChunk =
       relayed === undefined ? undefined : (chunk: AnswerChunk) => (early ? early.push(chunk) : relayed(chunk));
