@@ -27,7 +27,7 @@ describe('gateway: calls begun by the claim that stores them (in-process Hive, r
     },
   );
 
-  it('a call whose claim cannot be stored (a character PostgreSQL refuses) is refused with a 400, its agent call aborted, nothing kept', async () => {
+  it('a call whose claim cannot be stored (a character PostgreSQL refuses) is refused with a 400, nothing kept, any agent call it began aborted', async () => {
     // Slow: a request that reached the agent before the claim failed is still open when Hive aborts it.
     const { agent, model } = await w.serve('unstorable', { behavior: { kind: 'ok', delayMs: 5_000 } });
 

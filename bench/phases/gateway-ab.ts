@@ -76,8 +76,12 @@ async function rateStretch(build: Build, concurrency: number, seconds: number): 
   build.postgresCpu.push(((postgresAfter - postgresBefore) * 1000) / calls);
 }
 
-/** `calls` calls one at a time through both builds and straight to the agent; the added p50s of each build. */
-async function oneAtATime(builds: readonly Build[], direct: ChatClient, calls: number): Promise<void> {
+/** `calls` calls one at a time through both builds and straight to the agent; each build's added p50s. */
+async function oneAtATime(
+  builds: readonly Build[],
+  direct: ChatClient,
+  calls: number,
+): Promise<Map<Build, { latency: number; firstToken: number }>> {
   const through = new Map(builds.map((b) => [b, { whole: [] as number[], first: [] as number[] }]));
   const straight = { whole: [] as number[], first: [] as number[] };
   for (let i = 0; i < calls; i++) {
@@ -92,10 +96,12 @@ async function oneAtATime(builds: readonly Build[], direct: ChatClient, calls: n
     if (stream) straight.first.push(call.firstContentMs);
     else straight.whole.push(call.totalMs);
   }
-  for (const [build, seen] of through) {
-    build.addedP50.push(p50(seen.whole) - p50(straight.whole));
-    build.addedTtft.push(p50(seen.first) - p50(straight.first));
-  }
+  return new Map(
+    [...through].map(([build, seen]) => [
+      build,
+      { latency: p50(seen.whole) - p50(straight.whole), firstToken: p50(seen.first) - p50(straight.first) },
+    ]),
+  );
 }
 
 export async function gatewayAbPhase(run: PhaseContext): Promise<void> {
@@ -133,14 +139,16 @@ export async function gatewayAbPhase(run: PhaseContext): Promise<void> {
     clients.push(direct);
     for (const build of builds) await saturate(build, concurrency, 2); // warm-up, unmeasured
     await oneAtATime(builds, direct, 100);
-    for (const build of builds) build.addedP50.length = build.addedTtft.length = 0;
     for (let round = 0; round < rounds; round++) {
       run.checkpoint();
       for (const build of round % 2 === 0 ? builds : [...builds].reverse()) {
         await rateStretch(build, concurrency, seconds);
         await sleep(1_000); // the completions of the stretch written before the next one begins
       }
-      await oneAtATime(builds, direct, calls);
+      for (const [build, added] of await oneAtATime(builds, direct, calls)) {
+        build.addedP50.push(added.latency);
+        build.addedTtft.push(added.firstToken);
+      }
       log(
         `  round ${round + 1}: ` +
           builds
