@@ -167,3 +167,41 @@ export class ChatClient {
     return call;
   }
 }
+
+/**
+ * What is wrong with the answer to a call that sent `prompt`, if anything: not a 200, an error, no end marker
+ * (`done: true` / `[DONE]`), not the echo of its own prompt (the test agents answer `echo: <prompt>`), or, from Hive,
+ * no x-hive-task-id.
+ */
+export function answerProblem(call: ChatCall, prompt: string, fromHive: boolean): string | undefined {
+  if (call.status !== 200) return `status ${call.status}`;
+  if (call.error !== undefined) return `error ${call.error}`;
+  if (!call.ended) return 'no end marker (done: true / [DONE])';
+  if (!call.content.trim().endsWith(prompt)) return `content ${JSON.stringify(call.content)} without "${prompt}"`;
+  if (fromHive && call.taskId === undefined) return 'no x-hive-task-id';
+  return undefined;
+}
+
+/**
+ * `concurrency` workers each making `call` again until `seconds` have passed; the time counts until the last answer.
+ * Each answer's latency, and its x-hive-queue-ms when it has one.
+ */
+export async function keepInFlight(
+  concurrency: number,
+  seconds: number,
+  call: () => Promise<ChatCall>,
+): Promise<{ elapsedMs: number; latencies: number[]; queueMs: number[] }> {
+  const latencies: number[] = [];
+  const queueMs: number[] = [];
+  const started = performance.now();
+  const deadline = started + seconds * 1000;
+  const worker = async (): Promise<void> => {
+    while (performance.now() < deadline) {
+      const answer = await call();
+      latencies.push(answer.totalMs);
+      if (Number.isFinite(answer.queueMs)) queueMs.push(answer.queueMs);
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  return { elapsedMs: performance.now() - started, latencies, queueMs };
+}

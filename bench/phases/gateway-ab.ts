@@ -5,11 +5,11 @@
  * stretch of BENCH_GATEWAY_CONCURRENCY non-streaming `/api/chat` calls in flight for BENCH_AB_SECONDS through each
  * build, the order reversed every round (calls/s, Hive's and PostgreSQL's CPU per call); then BENCH_AB_CALLS calls
  * one at a time, alternately non-streaming and streamed, each going through both builds (their order swapped every
- * other call) and straight to an agent (added latency and added time to first token, p50). The medians of the rounds
- * and each round's ratio are printed.
+ * two calls, so that each kind of call goes through either build first as often) and straight to an agent (added
+ * latency and added time to first token, p50). The medians of the rounds and each round's ratio are printed.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ChatClient, type ChatCall } from '../gateway-client.js';
+import { answerProblem, ChatClient, keepInFlight, type ChatCall } from '../gateway-client.js';
 import { BenchHive } from '../hive.js';
 import type { PhaseContext } from '../phase.js';
 import { postgresCpuMs, processCpuSplitMs } from '../proc.js';
@@ -40,30 +40,22 @@ const cpuMs = (pid: number): number => {
 
 let serial = 0;
 
-/** One chat call, checked: 200, the end marker, the echo of its own prompt. */
-async function chat(client: ChatClient, label: string, stream: boolean): Promise<ChatCall> {
+/** One chat call, checked as the gateway phase checks its calls (answerProblem). */
+async function chat(client: ChatClient, label: string, stream: boolean, fromHive = true): Promise<ChatCall> {
   const prompt = `bench ab ${++serial}`;
   const body = { model: MODEL, messages: [{ role: 'user', content: prompt }], stream };
   const call = await client.call('/api/chat', body, 'ollama', stream);
-  if (call.status !== 200 || !call.ended || !call.content.endsWith(prompt)) {
-    throw new Error(`${label}${stream ? ' (streamed)' : ''}: status ${call.status}; body ${call.body.slice(0, 300)}`);
+  const problem = answerProblem(call, prompt, fromHive);
+  if (problem !== undefined) {
+    throw new Error(`${label}${stream ? ' (streamed)' : ''}: ${problem}; body ${call.body.slice(0, 300)}`);
   }
   return call;
 }
 
 /** `concurrency` calls in flight through `build` for `seconds`; returns the calls made and the time taken. */
 async function saturate(build: Build, concurrency: number, seconds: number): Promise<{ calls: number; ms: number }> {
-  let calls = 0;
-  const started = performance.now();
-  const deadline = started + seconds * 1000;
-  const worker = async (): Promise<void> => {
-    while (performance.now() < deadline) {
-      await chat(build.client, build.label, false);
-      calls += 1;
-    }
-  };
-  await Promise.all(Array.from({ length: concurrency }, worker));
-  return { calls, ms: performance.now() - started };
+  const stretch = await keepInFlight(concurrency, seconds, () => chat(build.client, build.label, false));
+  return { calls: stretch.latencies.length, ms: stretch.elapsedMs };
 }
 
 /** One stretch at `concurrency` in flight through `build`, its figures added to the build's. */
@@ -92,7 +84,7 @@ async function oneAtATime(
       if (stream) seen?.first.push(call.firstContentMs);
       else seen?.whole.push(call.totalMs);
     }
-    const call = await chat(direct, 'direct', stream);
+    const call = await chat(direct, 'direct', stream, false);
     if (stream) straight.first.push(call.firstContentMs);
     else straight.whole.push(call.totalMs);
   }

@@ -19,7 +19,7 @@
 import pg from 'pg';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { withAdminClient } from '../../test/support/test-database.js';
-import { ChatClient, type ChatCall, type Dialect } from '../gateway-client.js';
+import { answerProblem, ChatClient, keepInFlight, type ChatCall, type Dialect } from '../gateway-client.js';
 import { BenchHive } from '../hive.js';
 import { costs, profiled, profiling, readings, sampled, STATS_FLUSH_MS } from '../measure.js';
 import type { PhaseContext } from '../phase.js';
@@ -90,18 +90,7 @@ async function chat(phase: Bench, route: Route, stream: boolean): Promise<ChatCa
   const i = phase.next++;
   if (route.hive) bench.sent[route.dialect]++;
   const call = await route.client.call(route.path, payload(i, stream), route.dialect, stream);
-  const problem =
-    call.status !== 200
-      ? `status ${call.status}`
-      : call.error !== undefined
-        ? `error ${call.error}`
-        : !call.ended
-          ? 'no end marker (done: true / [DONE])'
-          : !call.content.trim().endsWith(prompt(i))
-            ? `content ${JSON.stringify(call.content)} without "${prompt(i)}"`
-            : route.hive && call.taskId === undefined
-              ? 'no x-hive-task-id'
-              : undefined;
+  const problem = answerProblem(call, prompt(i), route.hive);
   if (problem !== undefined) {
     throw new Error(
       `${route.label}${stream ? ' (streamed)' : ''}: ${problem}; body ${call.body.slice(0, 500)}` +
@@ -162,19 +151,8 @@ async function saturate(
   concurrency: number,
   seconds: number,
 ): Promise<{ calls: number; elapsedMs: number; latencies: number[]; queueMs: number[] }> {
-  const latencies: number[] = [];
-  const queueMs: number[] = [];
-  const started = performance.now();
-  const deadline = started + seconds * 1000;
-  const worker = async (): Promise<void> => {
-    while (performance.now() < deadline) {
-      const call = await chat(bench, route, false);
-      latencies.push(call.totalMs);
-      if (Number.isFinite(call.queueMs)) queueMs.push(call.queueMs);
-    }
-  };
-  await Promise.all(Array.from({ length: concurrency }, worker));
-  return { calls: latencies.length, elapsedMs: performance.now() - started, latencies, queueMs };
+  const stretch = await keepInFlight(concurrency, seconds, () => chat(bench, route, false));
+  return { calls: stretch.latencies.length, ...stretch };
 }
 
 const sentToHive = (bench: Bench): number => bench.sent.ollama + bench.sent.openai;

@@ -207,15 +207,15 @@ export class TaskStore {
         }));
         const runs = storingRuns(given, others, replicaId, leaseMs);
         const writing = tx.rowsThenCommit(...runs.filter((run) => run !== undefined));
-        const placed = given.flatMap(({ task, placed }) => {
+        const begun = given.flatMap(({ task, placed }) => {
           if (placed === undefined) return [];
           const { context, input = null, stream = false, gateway = null } = task;
           // Its history: pending (1), then this attempt (2).
           return [claimedTask(placed, { context, input, stream, gateway, event_seq: 2 })];
         });
-        if (placed.length > 0)
+        if (begun.length > 0)
           begin(
-            placed,
+            begun,
             writing.then(
               () => true,
               () => false,
