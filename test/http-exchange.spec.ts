@@ -15,6 +15,8 @@ interface Script {
   chunks: (string | Buffer)[];
   end: 'end' | 'destroy';
   status?: number;
+  /** How long the headers are held back (cut short when the connection closes). */
+  holdMs?: number;
 }
 
 const pause = () => new Promise((resolve) => setTimeout(resolve, 20));
@@ -28,8 +30,9 @@ describe('HTTP exchange (real HTTP)', () => {
   let pool: Pool;
   let script: Script;
   const seen: { path: string; body: string }[] = [];
-  /** Answers whose connection closed before they were written whole. */
+  /** Answers whose connection closed before they were written whole, and their paths. */
   let cutOff = 0;
+  const cutPaths: string[] = [];
   const options = (extra: Partial<ExchangeOptions> = {}): ExchangeOptions => ({
     method: 'POST',
     body: { q: 1 },
@@ -39,10 +42,23 @@ describe('HTTP exchange (real HTTP)', () => {
   });
   const at = (basePath = ''): Destination => ({ pool, basePath });
 
-  async function play(res: ServerResponse): Promise<void> {
+  async function play(res: ServerResponse, path: string): Promise<void> {
     res.on('close', () => {
-      if (!res.writableFinished) cutOff += 1;
+      if (res.writableFinished) return;
+      cutOff += 1;
+      cutPaths.push(path);
     });
+    const { holdMs } = script;
+    if (holdMs !== undefined) {
+      await new Promise<void>((resolve) => {
+        const held = setTimeout(resolve, holdMs);
+        res.once('close', () => {
+          clearTimeout(held);
+          resolve();
+        });
+      });
+      if (res.destroyed) return;
+    }
     res.writeHead(script.status ?? 200, { 'content-type': 'application/x-ndjson', 'retry-after': '7' });
     for (const chunk of script.chunks) {
       if (res.destroyed) return;
@@ -59,7 +75,7 @@ describe('HTTP exchange (real HTTP)', () => {
       req.on('data', (chunk: Buffer) => (body += chunk.toString('utf8')));
       req.on('end', () => {
         seen.push({ path: req.url ?? '', body });
-        void play(res);
+        void play(res, req.url ?? '');
       });
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -72,6 +88,7 @@ describe('HTTP exchange (real HTTP)', () => {
   beforeEach(() => {
     seen.length = 0;
     cutOff = 0;
+    cutPaths.length = 0;
   });
 
   async function linesOf(exchangeOptions = options()): Promise<string[]> {
@@ -127,5 +144,25 @@ describe('HTTP exchange (real HTTP)', () => {
     expect(lines).toEqual(['{"a":1}']);
     // The server sees its answer cut off: the connection is closed, not left to carry the rest.
     await waitUntil(() => cutOff === 1, { describe: 'the server to see its answer cut off', state: () => cutOff });
+  });
+
+  it('rejects with the abort before the answer came, at once even while the request waits for a connection', async () => {
+    script = { chunks: ['{}'], end: 'end', holdMs: 10_000 };
+    const held = new AbortController();
+    // The pool's two connections, both waiting for headers.
+    const busy = [1, 2].map(() => exchange(at(), '/held', options({ signal: held.signal })));
+    await waitUntil(() => seen.length === 2, { describe: 'both requests to arrive', state: () => seen.length });
+    const queued = new AbortController();
+    const waiting = exchange(at(), '/queued', options({ signal: queued.signal }));
+    queued.abort(new Error('given up while queued'));
+    await expect(waiting).rejects.toThrow('given up while queued');
+    held.abort(new Error('given up before the headers'));
+    for (const call of busy) await expect(call).rejects.toThrow('given up before the headers');
+    const dropped = () => cutPaths.filter((path) => path === '/held').length;
+    await waitUntil(() => dropped() === 2, { describe: 'the server to see both requests dropped', state: dropped });
+    const aborted = AbortSignal.abort(new Error('aborted before it was sent'));
+    await expect(exchange(at(), '/unsent', options({ signal: aborted }))).rejects.toThrow('aborted before it was sent');
+    // Neither the request given up in the queue nor the one aborted beforehand reached the server.
+    expect(seen.map(({ path }) => path)).toEqual(['/held', '/held']);
   });
 });

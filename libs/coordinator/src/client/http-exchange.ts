@@ -1,9 +1,10 @@
 import type { Readable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
 import type { Dispatcher } from 'undici';
+import { dispatchRequest, type DispatchedAnswer } from './dispatch-request.js';
 
 /** An answer's headers, lower-cased. */
-export type AnswerHeaders = Dispatcher.ResponseData['headers'];
+export type AnswerHeaders = DispatchedAnswer['headers'];
 
 export interface Exchange {
   status: number;
@@ -43,17 +44,15 @@ export interface ExchangeOptions {
 }
 
 /** Sends the request; resolves with the answer once its headers arrived. */
-function send(to: Destination, path: string, options: ExchangeOptions): Promise<Dispatcher.ResponseData> {
+function send(to: Destination, path: string, options: ExchangeOptions): Promise<DispatchedAnswer> {
   const payload = options.body === undefined ? undefined : JSON.stringify(options.body);
   const headers: Record<string, string> = { accept: 'application/json', ...options.headers };
   if (payload !== undefined) headers['content-type'] = 'application/json';
-  return to.pool.request({
-    path: `${to.basePath}${path}`,
-    method: options.method,
-    headers,
-    body: payload,
-    signal: options.signal,
-  });
+  return dispatchRequest(
+    to.pool,
+    { path: `${to.basePath}${path}`, method: options.method, headers, body: payload },
+    options.signal,
+  );
 }
 
 /** The whole body as text; rejects as soon as it breaks off or grows past the limit. */
