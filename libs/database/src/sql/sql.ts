@@ -4,6 +4,7 @@ import { DataSource } from 'typeorm';
 import { describeError } from '../support/describe-error.js';
 import { isDatabaseUnavailable } from '../support/transient-error.js';
 import { pgPoolOf, withConnection } from './pg-pool.js';
+import { queryOn } from './query-on.js';
 import { sqlLiteral } from './sql-literal.js';
 import type { Statement } from './statement.js';
 
@@ -125,13 +126,13 @@ export class Sql implements SqlRunner {
             },
           };
           const result = await work(tx, opened);
-          if (!committed) await client.query('COMMIT');
+          if (!committed) await queryOn(client, 'COMMIT');
           return result;
         } catch (error) {
           // A lost or stuck connection is closed on release, which ends the transaction on the server: a ROLLBACK
           // would only queue behind the stuck statement. One that cannot even roll back is closed as well.
           if (spoilsConnection(error)) throw error;
-          await client.query('ROLLBACK').catch(() => (discard = true));
+          await queryOn(client, 'ROLLBACK').catch(() => (discard = true));
           throw error;
         }
       },
@@ -176,7 +177,7 @@ export class Sql implements SqlRunner {
     ].join(';\n');
     let results: unknown;
     try {
-      results = await client.query(text);
+      results = await queryOn(client, text);
     } catch (error) {
       // Named, not shown: the literals may carry task contexts.
       const shown = [...first, ...before, ...statements.map((s) => `EXECUTE ${sqlName(s)}`), ...after].join('; ');
@@ -208,7 +209,7 @@ export class Sql implements SqlRunner {
         : { name: sql.name, text: sql.text, values: [...params] };
     const started = performance.now();
     try {
-      const result = await client.query(query);
+      const result = await queryOn(client, query);
       const elapsed = Math.round(performance.now() - started);
       if (elapsed > SLOW_MS) {
         this.logger.warn({ statement: query.name, ms: elapsed }, `Slow query (${elapsed} ms): ${shorten(query.text)}`);
