@@ -1,8 +1,10 @@
 /**
  * The gateway phase's client: one chat call over a pool of keep-alive connections (undici's, about half the CPU per
- * call of node:http's: the load it makes shares the machine with Hive), timed from the moment the request is handed
- * to the pool to the first piece of content and to the end of the answer. The same client, with the same pool
- * settings, calls the agent directly and Hive's gateway, so that the difference between the two is Hive's alone.
+ * call of node:http's: the load it makes shares the machine with Hive), sent through Hive's own dispatchRequest
+ * (undici's request() keeps answers alive long enough to make this process's own collections pause it), timed from
+ * the moment the request is handed to the pool to the first piece of content and to the end of the answer. The same
+ * client, with the same pool settings, calls the agent directly and Hive's gateway, so that the difference between
+ * the two is Hive's alone.
  *
  * It reads the three answer shapes the phase asks for: one JSON object (`stream: false`, Ollama's or OpenAI's),
  * Ollama's NDJSON stream (one JSON object a line) and OpenAI's server-sent events (`data: {chunk}` lines, then
@@ -10,6 +12,7 @@
  * when its line is complete, not when the whole answer is.
  */
 import { Pool } from 'undici';
+import { dispatchRequest } from '../libs/coordinator/src/client/dispatch-request.js';
 
 /** Ollama's shapes (/api/chat) or OpenAI's (/v1/chat/completions). */
 export type Dialect = 'ollama' | 'openai';
@@ -77,20 +80,18 @@ export class ChatClient {
   async call(path: string, payload: unknown, dialect: Dialect, stream: boolean): Promise<ChatCall> {
     const body = JSON.stringify(payload);
     const started = performance.now();
-    const res = await this.pool
-      .request({
-        path,
-        method: 'POST',
-        headers: {
-          accept: stream ? (dialect === 'openai' ? 'text/event-stream' : 'application/x-ndjson') : 'application/json',
-          'content-type': 'application/json',
-          ...this.headers,
-        },
-        body,
-      })
-      .catch((error: unknown) => {
-        throw new Error(`${this.host}${path}: ${String(error)}`, { cause: error });
-      });
+    const res = await dispatchRequest(this.pool, {
+      path,
+      method: 'POST',
+      headers: {
+        accept: stream ? (dialect === 'openai' ? 'text/event-stream' : 'application/x-ndjson') : 'application/json',
+        'content-type': 'application/json',
+        ...this.headers,
+      },
+      body,
+    }).catch((error: unknown) => {
+      throw new Error(`${this.host}${path}: ${String(error)}`, { cause: error });
+    });
     const status = res.statusCode;
     const taskId = res.headers['x-hive-task-id'];
     const queueMs = res.headers['x-hive-queue-ms'];
