@@ -67,7 +67,7 @@ async function openReplica(url: string): Promise<StoreReplica> {
   await dataSource.initialize();
   // QueueChannel reads only where the database is (for its LISTEN connection) from the lifecycle.
   const lifecycle: Pick<Lifecycle, 'connectionUrl'> = { connectionUrl: url };
-  const sql = new Sql(dataSource);
+  const sql = new Sql(dataSource, config);
   const channel = new QueueChannel(sql, lifecycle as Lifecycle, config);
   return {
     dataSource,

@@ -5,7 +5,16 @@ import { migrations } from '../../../migrations/index.js';
 export const MIGRATIONS_TABLE = 'hive_migrations';
 
 /** How much longer than statement_timeout the client waits for an answer before it gives up on the connection. */
-const QUERY_TIMEOUT_MARGIN_MS = 5_000;
+const READ_TIMEOUT_MARGIN_MS = 5_000;
+
+/**
+ * How long a statement's answer is waited for before its connection is given up on (undefined: forever, as with no
+ * statement_timeout). The server enforces statement_timeout; a database that stops answering (packets dropped) is
+ * given up on here too, a little later, so no write or shutdown waits on it for the minutes TCP would take. Sql
+ * applies it, not pg's query_timeout, whose timers kept each answer alive through V8's young-generation collections.
+ */
+export const readTimeoutMs = (settings: DatabaseSettings): number | undefined =>
+  settings.statementTimeoutMs === 0 ? undefined : settings.statementTimeoutMs + READ_TIMEOUT_MARGIN_MS;
 
 /**
  * The one place TypeORM is configured; the app and the migration CLI both call it.
@@ -44,11 +53,8 @@ export function buildDataSourceOptions(
       idleTimeoutMillis: settings.pool.idleTimeoutMs,
       maxLifetimeSeconds: settings.pool.recycleSeconds,
       keepAlive: true,
+      // The client's own limit, a little longer, is Sql's (readTimeoutMs).
       statement_timeout: settings.statementTimeoutMs === 0 ? undefined : settings.statementTimeoutMs,
-      // The server enforces statement_timeout; a database that stops answering (packets dropped) is given up on
-      // here too, a little later, so no write or shutdown waits on it for the minutes TCP would take.
-      query_timeout:
-        settings.statementTimeoutMs === 0 ? undefined : settings.statementTimeoutMs + QUERY_TIMEOUT_MARGIN_MS,
       idle_in_transaction_session_timeout: 60_000,
     },
   };

@@ -9,7 +9,8 @@ export { backoffDelay } from './support/backoff.js';
 export { settlesWithin } from './support/settles-within.js';
 export { isConflictRollback, isDatabaseUnavailable, isDataException, isRowFault } from './support/transient-error.js';
 
-export { Sql, type SqlRunner } from './sql/sql.js';
+export { Sql } from './sql/sql.js';
+export type { SqlRunner } from './sql/sql-runner.js';
 export type { Statement } from './sql/statement.js';
 export { QueueChannel } from './queue/queue-channel.js';
 export type { ChannelHandlers, QueueEvents, QueueListener } from './queue/queue-listener.js';

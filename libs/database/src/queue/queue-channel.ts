@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { HiveConfig } from '@hive/config';
 import { DatabaseLifecycle } from '../database.lifecycle.js';
-import { Sql, type SqlRunner } from '../sql/sql.js';
+import type { SqlRunner } from '../sql/sql-runner.js';
+import { Sql } from '../sql/sql.js';
 import { statement } from '../sql/statement.js';
 import { QueueListener, type ChannelHandlers, type QueueEvents } from './queue-listener.js';
 import {

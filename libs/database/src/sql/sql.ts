@@ -1,11 +1,14 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type { PoolClient, QueryConfig } from 'pg';
 import { DataSource } from 'typeorm';
+import { HiveConfig } from '@hive/config';
+import { readTimeoutMs } from '../data-source-options.js';
 import { describeError } from '../support/describe-error.js';
 import { isDatabaseUnavailable } from '../support/transient-error.js';
 import { pgPoolOf, withConnection } from './pg-pool.js';
 import { queryOn } from './query-on.js';
 import { sqlLiteral } from './sql-literal.js';
+import type { SqlRunner, StatementRun, TransactionRunner } from './sql-runner.js';
 import type { Statement } from './statement.js';
 
 /** A statement that took longer than this is logged (as TypeORM's maxQueryExecutionTime would). */
@@ -33,28 +36,6 @@ export interface TransactionOptions {
 /** The SQL name of a statement prepared with SQL PREPARE: apart from node-postgres' own prepared statements. */
 const sqlName = (statement: Statement): string => `"sql.${statement.name}"`;
 
-/** What runs SQL for a store: the pool, or one connection inside a transaction. */
-export interface SqlRunner {
-  /** The rows a statement returns (none for one without RETURNING). */
-  rows<T>(sql: Statement | string, params?: readonly unknown[]): Promise<T[]>;
-}
-
-/** One connection inside a transaction. */
-export interface TransactionRunner extends SqlRunner {
-  /**
-   * Runs the statements as the transaction's last and commits, in one round trip: each prepared on the connection
-   * the first time (SQL PREPARE), executed with its parameters written as the literals node-postgres would send.
-   * Returns each one's rows. Nothing runs in the transaction after them.
-   */
-  rowsThenCommit(...runs: StatementRun[]): Promise<unknown[][]>;
-}
-
-/** A statement with its parameters. */
-export interface StatementRun {
-  statement: Statement;
-  params: readonly unknown[];
-}
-
 /**
  * The stores' way to PostgreSQL: statements on TypeORM's own pg pool, prepared by name (see Statement), with
  * transactions on one pooled connection. Failed statements are logged (never with their parameters: they may carry
@@ -68,7 +49,15 @@ export class Sql implements SqlRunner {
   /** The statements prepared with SQL PREPARE on each connection (by name). */
   private readonly preparedOn = new WeakMap<PoolClient, Set<string>>();
 
-  constructor(private readonly dataSource: DataSource) {}
+  /** How long an answer is waited for (see readTimeoutMs). */
+  private readonly readTimeoutMs: number | undefined;
+
+  constructor(
+    private readonly dataSource: DataSource,
+    config: HiveConfig,
+  ) {
+    this.readTimeoutMs = readTimeoutMs(config.database);
+  }
 
   async rows<T>(sql: Statement | string, params: readonly unknown[] = []): Promise<T[]> {
     return withConnection(this.pool(), (client) => this.execute<T>(client, sql, params), spoilsConnection);
@@ -126,13 +115,13 @@ export class Sql implements SqlRunner {
             },
           };
           const result = await work(tx, opened);
-          if (!committed) await queryOn(client, 'COMMIT');
+          if (!committed) await queryOn(client, 'COMMIT', this.readTimeoutMs);
           return result;
         } catch (error) {
           // A lost or stuck connection is closed on release, which ends the transaction on the server: a ROLLBACK
           // would only queue behind the stuck statement. One that cannot even roll back is closed as well.
           if (spoilsConnection(error)) throw error;
-          await queryOn(client, 'ROLLBACK').catch(() => (discard = true));
+          await queryOn(client, 'ROLLBACK', this.readTimeoutMs).catch(() => (discard = true));
           throw error;
         }
       },
@@ -177,7 +166,7 @@ export class Sql implements SqlRunner {
     ].join(';\n');
     let results: unknown;
     try {
-      results = await queryOn(client, text);
+      results = await queryOn(client, text, this.readTimeoutMs);
     } catch (error) {
       // Named, not shown: the literals may carry task contexts.
       const shown = [...first, ...before, ...statements.map((s) => `EXECUTE ${sqlName(s)}`), ...after].join('; ');
@@ -209,7 +198,7 @@ export class Sql implements SqlRunner {
         : { name: sql.name, text: sql.text, values: [...params] };
     const started = performance.now();
     try {
-      const result = await queryOn(client, query);
+      const result = await queryOn(client, query, this.readTimeoutMs);
       const elapsed = Math.round(performance.now() - started);
       if (elapsed > SLOW_MS) {
         this.logger.warn({ statement: query.name, ms: elapsed }, `Slow query (${elapsed} ms): ${shorten(query.text)}`);

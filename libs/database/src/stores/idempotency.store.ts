@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
-import { Sql, type SqlRunner } from '../sql/sql.js';
+import type { SqlRunner } from '../sql/sql-runner.js';
+import { Sql } from '../sql/sql.js';
 import { statement } from '../sql/statement.js';
 import { insertTasks, SUBMIT_SQL } from './tasks/submit.sql.js';
 import type { NewTask, SubmittedTask } from './tasks/task.types.js';

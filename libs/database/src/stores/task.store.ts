@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
-import { Sql, type SqlRunner } from '../sql/sql.js';
+import type { SqlRunner } from '../sql/sql-runner.js';
+import { Sql } from '../sql/sql.js';
 import type { Statement } from '../sql/statement.js';
 import { CLAIM_SQL } from './tasks/claim.sql.js';
 import {

@@ -1,4 +1,4 @@
-import type { StatementRun } from '../../sql/sql.js';
+import type { StatementRun } from '../../sql/sql-runner.js';
 import { CLAIM_SQL } from './claim.sql.js';
 import { rowParams, SUBMIT_SQL } from './submit.sql.js';
 import type { ClaimableAgent, ClaimedTask, ClaimPlan, ClaimPlanner, PendingTask, Placement } from './claim.types.js';

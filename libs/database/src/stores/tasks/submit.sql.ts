@@ -1,4 +1,4 @@
-import type { SqlRunner } from '../../sql/sql.js';
+import type { SqlRunner } from '../../sql/sql-runner.js';
 import { statement, type Statement } from '../../sql/statement.js';
 import { servedBy } from './served-by.sql.js';
 import { SUBMITTED_COLUMNS } from './task-columns.js';
