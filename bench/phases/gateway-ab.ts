@@ -6,7 +6,8 @@
  * build, the order reversed every round (calls/s, Hive's and PostgreSQL's CPU per call); then BENCH_AB_CALLS calls
  * one at a time, alternately non-streaming and streamed, each going through both builds (their order swapped every
  * two calls, so that each kind of call goes through either build first as often) and straight to an agent (added
- * latency and added time to first token, p50). The medians of the rounds and each round's ratio are printed.
+ * latency and added time to first token, p50). The medians of the rounds and each round's ratio are printed, and
+ * the added p99s of all rounds' one-at-a-time calls pooled.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { answerProblem, ChatClient, keepInFlight, type ChatCall } from '../gateway-client.js';
@@ -17,6 +18,12 @@ import { ADMIN_API_KEY, envInt } from '../settings.js';
 import { fmt, median, percentile } from '../stats.js';
 import { agentRows, MODEL, resetAgents } from '../workload.js';
 
+/** One-at-a-time timings, ms: non-streaming calls to their end, streamed ones to their first content. */
+interface Samples {
+  whole: number[];
+  first: number[];
+}
+
 interface Build {
   label: string;
   hive: BenchHive;
@@ -26,13 +33,17 @@ interface Build {
   postgresCpu: number[];
   addedP50: number[];
   addedTtft: number[];
+  /** Every measured round's, pooled (for the p99s). */
+  samples: Samples;
 }
 
-const p50 = (values: number[]): number =>
+const samples = (): Samples => ({ whole: [], first: [] });
+const pth = (values: number[], p: number): number =>
   percentile(
     [...values].sort((a, b) => a - b),
-    50,
+    p,
   );
+const p50 = (values: number[]): number => pth(values, 50);
 const cpuMs = (pid: number): number => {
   const { user, system } = processCpuSplitMs(pid);
   return user + system;
@@ -68,14 +79,14 @@ async function rateStretch(build: Build, concurrency: number, seconds: number): 
   build.postgresCpu.push(((postgresAfter - postgresBefore) * 1000) / calls);
 }
 
-/** `calls` calls one at a time through both builds and straight to the agent; each build's added p50s. */
+/** `calls` calls one at a time through both builds and straight to the agent; the timings of each way. */
 async function oneAtATime(
   builds: readonly Build[],
   direct: ChatClient,
   calls: number,
-): Promise<Map<Build, { latency: number; firstToken: number }>> {
-  const through = new Map(builds.map((b) => [b, { whole: [] as number[], first: [] as number[] }]));
-  const straight = { whole: [] as number[], first: [] as number[] };
+): Promise<{ through: Map<Build, Samples>; straight: Samples }> {
+  const through = new Map(builds.map((b) => [b, samples()]));
+  const straight = samples();
   for (let i = 0; i < calls; i++) {
     const stream = i % 2 === 1;
     for (const build of i % 4 < 2 ? builds : [...builds].reverse()) {
@@ -88,12 +99,7 @@ async function oneAtATime(
     if (stream) straight.first.push(call.firstContentMs);
     else straight.whole.push(call.totalMs);
   }
-  return new Map(
-    [...through].map(([build, seen]) => [
-      build,
-      { latency: p50(seen.whole) - p50(straight.whole), firstToken: p50(seen.first) - p50(straight.first) },
-    ]),
-  );
+  return { through, straight };
 }
 
 export async function gatewayAbPhase(run: PhaseContext): Promise<void> {
@@ -124,22 +130,38 @@ export async function gatewayAbPhase(run: PhaseContext): Promise<void> {
       const hive = await BenchHive.start(db.url, { clientSockets: 1, main });
       const client = new ChatClient(hive.url, concurrency, { authorization: `Bearer ${ADMIN_API_KEY}` });
       clients.push(client);
-      builds.push({ label, hive, client, rates: [], hiveCpu: [], postgresCpu: [], addedP50: [], addedTtft: [] });
+      builds.push({
+        label,
+        hive,
+        client,
+        rates: [],
+        hiveCpu: [],
+        postgresCpu: [],
+        addedP50: [],
+        addedTtft: [],
+        samples: samples(),
+      });
       await hive.registerAgents(agentRows(agents, run.settings.agentConcurrency));
     }
     const direct = new ChatClient(first.url, concurrency);
     clients.push(direct);
     for (const build of builds) await saturate(build, concurrency, 2); // warm-up, unmeasured
     await oneAtATime(builds, direct, 100);
+    const straightAll = samples();
     for (let round = 0; round < rounds; round++) {
       run.checkpoint();
       for (const build of round % 2 === 0 ? builds : [...builds].reverse()) {
         await rateStretch(build, concurrency, seconds);
         await sleep(1_000); // the completions of the stretch written before the next one begins
       }
-      for (const [build, added] of await oneAtATime(builds, direct, calls)) {
-        build.addedP50.push(added.latency);
-        build.addedTtft.push(added.firstToken);
+      const { through, straight } = await oneAtATime(builds, direct, calls);
+      straightAll.whole.push(...straight.whole);
+      straightAll.first.push(...straight.first);
+      for (const [build, seen] of through) {
+        build.addedP50.push(p50(seen.whole) - p50(straight.whole));
+        build.addedTtft.push(p50(seen.first) - p50(straight.first));
+        build.samples.whole.push(...seen.whole);
+        build.samples.first.push(...seen.first);
       }
       log(
         `  round ${round + 1}: ` +
@@ -154,6 +176,8 @@ export async function gatewayAbPhase(run: PhaseContext): Promise<void> {
       );
     }
     const [mine, before] = builds as [Build, Build];
+    const addedP99 = (build: Build, kind: keyof Samples): string =>
+      `+${fmt(pth(build.samples[kind], 99) - pth(straightAll[kind], 99), 2)}`;
     const ratios = mine.rates.map((rate, i) => fmt(rate / (before.rates[i] ?? NaN), 2)).join(', ');
     run.summary(
       `gateway-ab: ${rounds} alternating rounds, medians, this build — before: ${concurrency} in flight ` +
@@ -161,7 +185,10 @@ export async function gatewayAbPhase(run: PhaseContext): Promise<void> {
         `each round ×${ratios}); Hive CPU ${fmt(median(mine.hiveCpu))} — ${fmt(median(before.hiveCpu))} µs per call, ` +
         `PostgreSQL ${fmt(median(mine.postgresCpu))} — ${fmt(median(before.postgresCpu))} µs; one at a time, added ` +
         `latency p50 +${fmt(median(mine.addedP50), 2)} — +${fmt(median(before.addedP50), 2)} ms, added time to ` +
-        `first token p50 +${fmt(median(mine.addedTtft), 2)} — +${fmt(median(before.addedTtft), 2)} ms`,
+        `first token p50 +${fmt(median(mine.addedTtft), 2)} — +${fmt(median(before.addedTtft), 2)} ms; all rounds ` +
+        `pooled (${mine.samples.whole.length} calls of each kind a build), added latency p99 ` +
+        `${addedP99(mine, 'whole')} — ${addedP99(before, 'whole')} ms, added time to first token p99 ` +
+        `${addedP99(mine, 'first')} — ${addedP99(before, 'first')} ms`,
     );
   } finally {
     await Promise.all(clients.map((c) => c.close()));
