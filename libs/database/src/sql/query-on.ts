@@ -6,9 +6,9 @@ const READ_TIMEOUT_MESSAGE = 'Query read timeout';
 /**
  * `client.query`, rejected after `readTimeoutMs` without an answer (the query is left to its connection, which the
  * caller closes). Through pg's callback and a timer of its own, not pg's promise or its query_timeout: measured on
- * one connection, one query at a time, with either of those about a fifth of the bytes the loop allocated survived
- * V8's young-generation collections (to be promoted and die in the old generation), which made each collection take
- * milliseconds; this way, 0.5 %.
+ * one connection, one query at a time, with either of those a tenth to a quarter of the bytes the loop allocated
+ * survived V8's young-generation collections (to be promoted and die in the old generation), which made each
+ * collection take milliseconds; this way, 0.5 %.
  */
 export function queryOn<R extends QueryResultRow>(
   client: PoolClient,
