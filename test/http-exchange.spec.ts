@@ -30,8 +30,7 @@ describe('HTTP exchange (real HTTP)', () => {
   let pool: Pool;
   let script: Script;
   const seen: { path: string; body: string }[] = [];
-  /** Answers whose connection closed before they were written whole, and their paths. */
-  let cutOff = 0;
+  /** The paths of answers whose connection closed before they were written whole. */
   const cutPaths: string[] = [];
   const options = (extra: Partial<ExchangeOptions> = {}): ExchangeOptions => ({
     method: 'POST',
@@ -44,9 +43,7 @@ describe('HTTP exchange (real HTTP)', () => {
 
   async function play(res: ServerResponse, path: string): Promise<void> {
     res.on('close', () => {
-      if (res.writableFinished) return;
-      cutOff += 1;
-      cutPaths.push(path);
+      if (!res.writableFinished) cutPaths.push(path);
     });
     const { holdMs } = script;
     if (holdMs !== undefined) {
@@ -87,7 +84,6 @@ describe('HTTP exchange (real HTTP)', () => {
   });
   beforeEach(() => {
     seen.length = 0;
-    cutOff = 0;
     cutPaths.length = 0;
   });
 
@@ -143,7 +139,10 @@ describe('HTTP exchange (real HTTP)', () => {
     await expect(reading).rejects.toThrow('enough');
     expect(lines).toEqual(['{"a":1}']);
     // The server sees its answer cut off: the connection is closed, not left to carry the rest.
-    await waitUntil(() => cutOff === 1, { describe: 'the server to see its answer cut off', state: () => cutOff });
+    await waitUntil(() => cutPaths.length === 1, {
+      describe: 'the server to see its answer cut off',
+      state: () => cutPaths,
+    });
   });
 
   it('rejects with the abort before the answer came, at once even while the request waits for a connection', async () => {

@@ -1,8 +1,9 @@
 import { Injectable } from '@nestjs/common';
-import type { Pool, QueryConfig } from 'pg';
+import type { Pool } from 'pg';
 import { DataSource } from 'typeorm';
 import { MIGRATIONS_TABLE } from './data-source-options.js';
 import { pgPoolOf, withConnection } from './sql/pg-pool.js';
+import { queryOn } from './sql/query-on.js';
 
 export interface PoolStats {
   /** Connections open. */
@@ -27,7 +28,7 @@ export class DatabaseStatus {
   }
 
   /**
-   * `SELECT 1` on a pooled connection with a real timeout: pg abandons the query after `timeoutMs`, and a connection
+   * `SELECT 1` on a pooled connection with a real timeout: given up after `timeoutMs` (queryOn), and a connection
    * that failed or timed out is closed instead of going back to the pool, so a hanging database does not leave the
    * pool full of stuck connections (probes keep coming every few seconds).
    */
@@ -36,9 +37,7 @@ export class DatabaseStatus {
       this.connectedPool(),
       async (client) => {
         if (signal.aborted) return; // the probe already answered; the connection is fine
-        // query_timeout is a pg option that @types/pg does not declare on QueryConfig.
-        const query: QueryConfig & { query_timeout: number } = { text: 'SELECT 1', query_timeout: timeoutMs };
-        await client.query(query);
+        await queryOn(client, 'SELECT 1', timeoutMs);
       },
       () => true,
     );
@@ -51,10 +50,10 @@ export class DatabaseStatus {
     const { rows } = await withConnection(
       this.connectedPool(),
       (client) =>
-        client.query<{ applied: number }>(
-          `SELECT count(*)::int AS applied FROM ${MIGRATIONS_TABLE} WHERE name = ANY($1)`,
-          [names],
-        ),
+        queryOn<{ applied: number }>(client, {
+          text: `SELECT count(*)::int AS applied FROM ${MIGRATIONS_TABLE} WHERE name = ANY($1)`,
+          values: [names],
+        }),
       () => true,
     );
     return rows[0]?.applied === names.length;

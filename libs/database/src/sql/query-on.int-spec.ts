@@ -1,6 +1,7 @@
 import pg from 'pg';
 import { startTcpProxy, type TcpProxy } from '../../../../test/support/tcp-proxy.js';
 import { createTestDatabase, type TestDatabase } from '../../../../test/support/test-database.js';
+import { isDatabaseUnavailable } from '../support/transient-error.js';
 import { queryOn } from './query-on.js';
 
 /** queryOn against a real PostgreSQL behind a proxy that can make the network stall. */
@@ -39,6 +40,8 @@ describe('queryOn', () => {
     const error = await queryOn(client, 'SELECT 1', 200).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(Error);
     expect((error as Error).message).toBe('Query read timeout');
+    // What tells Sql and withConnection's callers to close the connection rather than reuse it.
+    expect(isDatabaseUnavailable(error)).toBe(true);
     client.release(error as Error);
     proxy.setMode('forward');
     // The pool closed the stalled connection: a new one answers.
